@@ -1,0 +1,52 @@
+"""The CLI's environment: settings, database and output streams, built once per invocation and injectable in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from listener.db.session import ensure_ready, make_engine, session_factory, transaction
+from listener.settings import Settings
+
+
+@dataclass
+class App:
+    """Lazily opens the database so that `--help` and `init` work without one."""
+
+    settings: Settings
+    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    _engine: Engine | None = None
+    _sessions: sessionmaker[Session] | None = None
+
+    def raw_engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    def engine(self) -> Engine:
+        """The engine, after checking the schema is current (otherwise: run `listener init`)."""
+        engine = self.raw_engine()
+        if self._sessions is None:
+            ensure_ready(engine)
+            self._sessions = session_factory(engine)
+        return engine
+
+    def sessions(self) -> sessionmaker[Session]:
+        self.engine()
+        assert self._sessions is not None
+        return self._sessions
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: everything or nothing (bad input changes nothing)."""
+        with transaction(self.sessions()) as session:
+            yield session
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()

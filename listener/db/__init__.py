@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy 2 typed models, engine and session helpers, Alembic migrations."""
