@@ -69,3 +69,10 @@ class FetchError(ListenerError):
 
 class DeliveryError(ListenerError):
     """A digest could not be delivered; the next run retries it."""
+
+
+class RateLimited(FetchError):
+    """The service asked us to wait (429, rate-limit reset): the source is deferred, not failed."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
