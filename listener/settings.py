@@ -26,9 +26,10 @@ def _opt(default: Any, help: str, *, secret: bool = False, choices: tuple[str, .
     return field(default=default, metadata=meta)
 
 
-def default_database_url() -> str:
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
     """A SQLite file under the user's data directory, so cron and a terminal see the same database."""
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    env = os.environ if env is None else env
+    data_home = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return f"sqlite:///{data_home / 'listener' / 'listener.db'}"
 
 
@@ -205,9 +206,8 @@ def load_settings(
     if unknown_sections:
         raise ConfigError(f"config file {path}: unknown section [{unknown_sections[0]}]")
     settings = Settings(**sections, config_path=str(path) if path else None)
-    if env.get("LISTENER_DB"):
-        settings = replace(settings, database=DatabaseSettings(url=env["LISTENER_DB"]))
-    return settings
+    url = env.get("LISTENER_DB") or settings.database.url or default_database_url(env)
+    return replace(settings, database=DatabaseSettings(url=url))
 
 
 def _find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:

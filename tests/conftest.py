@@ -47,3 +47,35 @@ class Invoke:
 @pytest.fixture
 def invoke(app: App) -> Invoke:
     return Invoke(app)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real PostgreSQL server for this test session (pgserver ships the binaries; it works as root too)."""
+    pgserver = pytest.importorskip("pgserver", reason="pgserver is not installed: pip install -e '.[dev]'")
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> str:
+    """A fresh, migrated PostgreSQL database on the session's server, as a SQLAlchemy URL."""
+    from urllib.parse import parse_qs, urlsplit
+    from uuid import uuid4
+
+    name = f"t_{uuid4().hex[:12]}"
+    pg_server.psql(f"CREATE DATABASE {name};")  # type: ignore[attr-defined]
+    socket_dir = parse_qs(urlsplit(pg_server.get_uri()).query)["host"][0]  # type: ignore[attr-defined]
+    url = f"postgresql+psycopg://postgres:@/{name}?host={socket_dir}"
+    engine = make_engine(url)
+    init_database(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db_url(request: pytest.FixtureRequest) -> str:
+    """The test runs once on SQLite and once on PostgreSQL."""
+    fixture = "db_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(fixture))

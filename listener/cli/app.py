@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from listener.db.session import ensure_ready, make_engine, session_factory, transaction
+from listener.db.session import ensure_ready, make_engine, safe_url, session_factory, transaction
+from listener.errors import DatabaseNotReady
 from listener.settings import Settings
 
 
@@ -30,6 +33,12 @@ class App:
 
     def engine(self) -> Engine:
         """The engine, after checking the schema is current (otherwise: run `listener init`)."""
+        if self._sessions is None:
+            url = make_url(self.settings.database_url)
+            sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+            # A missing SQLite file means "never initialised": say so instead of creating an empty file.
+            if sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).expanduser().exists():
+                raise DatabaseNotReady(safe_url(self.settings.database_url))
         engine = self.raw_engine()
         if self._sessions is None:
             ensure_ready(engine)
