@@ -1,9 +1,119 @@
-"""CLI commands: digest (filled in as the feature lands)."""
+"""CLI commands: `digest preview`, `digest send`, `log`, `snooze`: thin wrappers over the digests package."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import click
+
+from listener.cli.app import App
+from listener.directory import INTERACTION_KINDS, get_rep, parse_date
+from listener.errors import ExitCode
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
+    group.add_command(digest)
+    group.add_command(log_command)
+    group.add_command(snooze_command)
+
+
+@click.group()
+def digest() -> None:
+    """Preview and send the morning digests."""
+
+
+@digest.command("preview")
+@click.option("--rep", "rep_email", required=True, help="The rep whose digest to write.")
+@click.option("--date", "on", help="The digest's date (YYYY-MM-DD). Default: today in the rep's time zone.")
+@click.option("--out", "out_dir", default="digest-preview", show_default=True, type=click.Path(file_okay=False))
+@click.pass_obj
+def preview(app: App, rep_email: str, on: str | None, out_dir: str) -> None:
+    """Write a rep's digest as HTML, plain text and .ics drafts, without sending or recording anything.
+
+    Example: listener digest preview --rep ana@example.com --out /tmp/digest
+    """
+    from digests.preview import write_digest_files
+
+    now = datetime.now(UTC)
+    with app.transaction() as session:
+        rep = get_rep(session, rep_email)
+        zone = ZoneInfo(rep.time_zone)
+        day = parse_date(on, "--date") if on else now.astimezone(zone).date()
+        # A past date is previewed as it looked at the end of that day, not with what arrived since.
+        end_of_day = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+        paths = write_digest_files(session, app.settings, rep, day, Path(out_dir), min(now, end_of_day))
+        session.rollback()  # a preview changes nothing
+    for path in paths:
+        click.echo(str(path))
+
+
+@digest.command("send")
+@click.option("--now", "force_now", is_flag=True, help="Send every rep's digest for today, whatever the hour.")
+@click.option("--rep", "rep_email", help="Only this rep.")
+@click.option(
+    "--dry-run",
+    "dry_run_dir",
+    type=click.Path(file_okay=False),
+    help="Write .eml files to this folder instead of sending; records nothing.",
+)
+@click.pass_obj
+def send(app: App, force_now: bool, rep_email: str | None, dry_run_dir: str | None) -> None:
+    """Send the digests that are due (each rep's local digest hour); never the same rep's digest twice a day.
+
+    Safe to run hourly from cron and to overlap. Exits 1 if some mail could not be sent (the next run retries).
+
+    Example: listener digest send --dry-run /tmp/eml
+    """
+    from digests.deliver import send_due
+
+    report = send_due(
+        app.sessions(),
+        app.settings,
+        rep_email=rep_email,
+        force_now=force_now,
+        dry_run_dir=Path(dry_run_dir) if dry_run_dir else None,
+    )
+    for message in report.messages:
+        click.echo(message)
+    verb = "written" if dry_run_dir else "sent"
+    click.echo(f"{report.sent} {verb}, {report.skipped} skipped, {report.failed} failed")
+    if report.failed:
+        raise SystemExit(int(ExitCode.ATTENTION))
+
+
+@click.command("log")
+@click.argument("customer")
+@click.option("--kind", required=True, type=click.Choice(INTERACTION_KINDS), help="What you did.")
+@click.option("--note", default="", help="A few words to remember it by.")
+@click.pass_obj
+def log_command(app: App, customer: str, kind: str, note: str) -> None:
+    """Record what you did with a customer: resets the going-quiet clock and keeps answered items out of digests.
+
+    Example: listener log "Acme Corp" --kind congrats --note "commented on the Series B post"
+    """
+    from digests.feedback import log_interaction
+
+    with app.transaction() as session:
+        interaction, acted = log_interaction(session, customer, kind, note)
+        name = interaction.customer.name
+    click.echo(f"logged {kind} with {name}" + (f"; {acted} digest item(s) marked as done" if acted else ""))
+
+
+@click.command("snooze")
+@click.argument("customer")
+@click.argument("days", type=int)
+@click.pass_obj
+def snooze_command(app: App, customer: str, days: int) -> None:
+    """Keep a customer out of digests for DAYS days (0 lifts the snooze).
+
+    Example: listener snooze "Acme Corp" 14
+    """
+    from digests.feedback import snooze
+
+    with app.transaction() as session:
+        row = snooze(session, customer, days)
+        name, until = row.name, row.muted_until
+    click.echo(f"{name} snoozed through {until.isoformat()}" if until else f"{name} is no longer snoozed")

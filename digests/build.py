@@ -1,0 +1,174 @@
+"""Build one rep's Digest: choose what goes in, order it, cap it, and draft the words."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from digests import occasions
+from digests.labels import labels, subject_line
+from digests.model import SECTION_OF_KIND, SECTION_ORDER, Attachment, Digest, FailingSource, Item, Section
+from digests.select import FRESH_DAYS, CustomerInfo, InsightInfo, RepSnapshot, load_snapshot
+from digests.suggest import Drafter, choose_language, clean_facts, hello
+from digests.text import headline, safe_links
+from listener.db.schema import Rep
+from listener.settings import Settings
+
+# A win whose post also talks about job cuts must never read as a congratulation on those cuts (taxonomy.md).
+_CUTS = re.compile(
+    r"\b(lay-?offs?|laid off|job cuts|cutting jobs|redundanc\w*|restructur\w*|roles? eliminated|"
+    r"despidos?|ERE|recortes? de (?:plantilla|empleo)|reestructuraci\w*)\b",
+    re.IGNORECASE,
+)
+_KIND_RANK = {"win": 0, "challenge": 1, "news": 2, "goal": 3}
+
+
+def build_digest(session: Session, settings: Settings, rep: Rep, on: date, now: datetime) -> Digest:
+    """Load what the rep's digest draws on and assemble it."""
+    snapshot = load_snapshot(session, rep, on, now, settings.digest)
+    return assemble(snapshot, settings, on, now)
+
+
+def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> Digest:
+    """Pure: a snapshot in, a Digest out."""
+    cfg = settings.digest
+    words = labels(choose_language(snap.language))
+    drafter = Drafter(snap.email, on)
+    fresh_start = datetime.combine(on - timedelta(days=FRESH_DAYS), time(), tzinfo=UTC)
+    fresh = [i for i in snap.insights if not i.shown and not i.acted and i.published_at >= fresh_start]
+    by_section: dict[str, list[tuple[tuple[float, ...], Item]]] = defaultdict(list)
+    for insight in fresh:
+        customer = snap.customers.get(insight.customer_id)
+        if customer is None:
+            continue
+        section, item = insight_item(insight, customer, drafter, words, on)
+        by_section[section].append((_order_key(insight, customer, now), item))
+
+    attachments: list[Attachment] = []
+    dates = occasions.business_dates(snap, fresh, cfg, on, now, drafter, words)
+    for key, item, attachment in dates:
+        by_section["date"].append((key, item))
+        attachments.append(attachment)
+    for key, item in occasions.going_quiet(snap, cfg, on, now, drafter, words):
+        by_section["quiet"].append((key, item))
+    for key, item in occasions.coming_up(snap, cfg, on, drafter, words):
+        by_section["upcoming"].append((key, item))
+    gesture = occasions.weekly_gesture(snap, cfg, on, drafter, words)
+    if gesture is not None:
+        by_section["gesture"].append(((0.0,), gesture))
+
+    sections = tuple(
+        _section(key, words, [item for _, item in sorted(by_section[key], key=lambda pair: pair[0])], cfg)
+        for key in SECTION_ORDER
+        if by_section.get(key)
+    )
+    shown_attachments = {item.attachment for s in sections for item in s.items if item.attachment}
+    lang = choose_language(snap.language)
+    return Digest(
+        rep_email=snap.email,
+        rep_name=snap.name,
+        language=lang,
+        on=on,
+        generated_at=now,
+        sections=sections,
+        failing=tuple(_failing(snap)),
+        attachments=tuple(a for a in attachments if a.filename in shown_attachments),
+        labels=words,
+        subject=subject_line([(s.key, len(s.items) + len(s.more)) for s in sections], on, lang),
+    )
+
+
+def insight_item(
+    insight: InsightInfo, customer: CustomerInfo, drafter: Drafter, words: dict[str, str], on: date
+) -> tuple[str, Item]:
+    """The section an insight goes to and its item, with the suggestion drafted from the phrasebook."""
+    section = SECTION_OF_KIND[insight.kind]
+    entry = insight.category
+    why_parts = []
+    if insight.kind == "win" and _CUTS.search(f"{insight.title} {insight.text}"):
+        # Mixed news: keep it visible but never congratulate; the neutral `update` wording fits.
+        section, entry = "conversation", "update"
+        why_parts.append(words["cuts.why"])
+    language = choose_language(insight.language, customer.language)
+    context = suggestion_context(customer, language, insight)
+    suggestion = drafter.draft(entry, language, f"insight:{insight.id}", context)
+    why_parts.append(_why(insight, customer, words, on))
+    return section, Item(
+        customer=customer.name,
+        headline=headline(insight.title, insight.text),
+        suggestion=suggestion,
+        why=" ".join(why_parts),
+        links=safe_links([insight.url, *insight.links]),
+        kind=insight.kind,
+        category=insight.category,
+        insight_ids=(insight.id,),
+    )
+
+
+def suggestion_context(customer: CustomerInfo, language: str, insight: InsightInfo | None = None) -> dict[str, object]:
+    """What a phrasebook template may use: the greeting, the customer, the post's facts, what it is about."""
+    context: dict[str, object] = {
+        "first_name": customer.first_name,
+        "customer": customer.name,
+        "hello": hello(customer.first_name, customer.name, language),
+    }
+    if insight is not None:
+        context.update(clean_facts(insight.facts))
+        title = " ".join(insight.title.split())
+        context["title"] = title[:100]
+        context.setdefault("topic", "")
+    return context
+
+
+def _why(insight: InsightInfo, customer: CustomerInfo, words: dict[str, str], on: date) -> str:
+    parts = []
+    evidence = [e for e in (" ".join(e.split())[:60] for e in insight.evidence) if e][:4]
+    if evidence:
+        parts.append(f"{words['evidence']}: " + ", ".join(f"“{e}”" for e in evidence))
+    parts.append(f"{words['score']} {insight.score:.2f}")
+    if customer.last_touch is not None:
+        parts.append(words["last_touch"].format(days=(on - customer.last_touch.date()).days))
+    else:
+        parts.append(words["never_touched"])
+    return " · ".join(parts)
+
+
+def _order_key(insight: InsightInfo, customer: CustomerInfo, now: datetime) -> tuple[float, ...]:
+    """Kind, then score, then recency, then how long since the last touch (longer first)."""
+    since_touch = (now - customer.last_touch).total_seconds() if customer.last_touch else float("inf")
+    return (
+        float(_KIND_RANK.get(insight.kind, 9)),
+        -round(insight.score, 2),
+        -insight.published_at.timestamp(),
+        -since_touch,
+        float(insight.id),
+    )
+
+
+def _section(key: str, words: dict[str, str], items: list[Item], cfg: object) -> Section:
+    cap = max(1, int(getattr(cfg, "max_items_per_section", 5)))
+    shown, rest = items[:cap], items[cap:]
+    more = tuple(f"{i.customer} ({i.category})" if i.category else i.customer for i in rest)
+    return Section(key=key, title=words[f"title.{key}"], intro=words[f"intro.{key}"], items=tuple(shown), more=more)
+
+
+def _failing(snap: RepSnapshot) -> list[FailingSource]:
+    return [
+        FailingSource(
+            customer=name,
+            locator=locator,
+            error=" ".join(error.split())[:200],
+            since=since.date() if since else None,
+            enabled=enabled,
+        )
+        for name, locator, error, since, enabled in snap.failing
+    ]
+
+
+def local_date(rep_time_zone: str, now: datetime) -> date:
+    """The rep's local date at `now`."""
+    return now.astimezone(ZoneInfo(rep_time_zone)).date()

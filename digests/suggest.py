@@ -1,0 +1,136 @@
+"""Draft suggestions from the phrasebook (config/phrasebook/<lang>.toml): Jinja variants per category and language."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Template
+from jinja2.sandbox import SandboxedEnvironment
+
+from listener.errors import ConfigError
+from listener.resources import config_dir
+
+DEFAULT_LANGUAGE = "en"
+# Facts come from feeds: short, single-line strings only, so a hostile post cannot flood a suggestion.
+_MAX_FACT_CHARS = 120
+
+# Sales ops edit the phrasebook, so templates run sandboxed; output is plain text the renderer escapes later.
+_ENV = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+
+
+def phrasebook_dir() -> Path:
+    return config_dir() / "phrasebook"
+
+
+@lru_cache(maxsize=16)
+def _load(path: Path) -> dict[str, tuple[Template, ...]]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"phrasebook {path} is not valid TOML: {exc}") from None
+    book: dict[str, tuple[Template, ...]] = {}
+    for key, table in document.items():
+        variants = table.get("variants") if isinstance(table, dict) else None
+        if not isinstance(variants, list) or not variants or not all(isinstance(v, str) for v in variants):
+            raise ConfigError(f"phrasebook {path}: [{key}] needs a non-empty list of strings `variants`")
+        try:
+            book[key] = tuple(_ENV.from_string(v) for v in variants)
+        except Exception as exc:  # a Jinja syntax error names the file and the entry
+            raise ConfigError(f"phrasebook {path}: [{key}] has a template error: {exc}") from None
+    return book
+
+
+def languages() -> tuple[str, ...]:
+    """The languages the phrasebook has files for."""
+    return tuple(sorted(p.stem for p in phrasebook_dir().glob("*.toml")))
+
+
+def phrasebook(language: str) -> dict[str, tuple[Template, ...]]:
+    """The parsed phrasebook of one language, falling back to English when there is none."""
+    path = phrasebook_dir() / f"{language}.toml"
+    if not path.is_file():
+        path = phrasebook_dir() / f"{DEFAULT_LANGUAGE}.toml"
+    return _load(path)
+
+
+def choose_language(*candidates: str) -> str:
+    """The first candidate the phrasebook speaks, else English."""
+    available = languages()
+    for lang in candidates:
+        lang = (lang or "").lower()[:2]
+        if lang in available:
+            return lang
+    return DEFAULT_LANGUAGE
+
+
+def variant_index(count: int, rep: str, item_key: str, on: date, avoid: Iterable[int] = ()) -> int:
+    """Pick a variant deterministically per (rep, item, date); consecutive days never repeat for one item."""
+    if count <= 1:
+        return 0
+    seed = int.from_bytes(hashlib.sha256(f"{rep}|{item_key}".encode()).digest()[:8], "big")
+    index = (seed + on.toordinal()) % count
+    taken = set(avoid)
+    # Prefer a variant not yet used in this digest, so two items of one category read differently.
+    for step in range(count):
+        candidate = (index + step) % count
+        if candidate not in taken:
+            return candidate
+    return index
+
+
+def clean_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Facts safe to put in a sentence: single-line, trimmed strings; numbers kept; empty values dropped."""
+    out: dict[str, Any] = {}
+    for key, value in facts.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int | float):
+            out[key] = value
+            continue
+        text = " ".join(str(value).split())[:_MAX_FACT_CHARS]
+        if text:
+            out[key] = text
+    return out
+
+
+def tidy(text: str) -> str:
+    """Collapse whitespace and the stray spaces a missing fact leaves before punctuation."""
+    text = " ".join(text.split())
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r"([,;])\1+", r"\1", text)
+    return text.strip()
+
+
+class Drafter:
+    """Drafts the suggestions of one digest, remembering which variants it used per entry."""
+
+    def __init__(self, rep_email: str, on: date) -> None:
+        self.rep_email = rep_email
+        self.on = on
+        self._used: dict[tuple[str, str], list[int]] = {}
+
+    def draft(self, entry: str, language: str, item_key: str, context: Mapping[str, Any]) -> str:
+        """Render one phrasebook entry (a category, or `date`, `quiet`, `birthday`...) for one item."""
+        lang = choose_language(language)
+        book = phrasebook(lang)
+        variants = book.get(entry) or phrasebook(DEFAULT_LANGUAGE).get(entry) or book.get("fallback")
+        if not variants:
+            raise ConfigError(f"phrasebook {lang}: no entry [{entry}] and no [fallback]")
+        used = self._used.setdefault((lang, entry), [])
+        index = variant_index(len(variants), self.rep_email, item_key, self.on, used)
+        used.append(index)
+        return tidy(variants[index].render(**context))
+
+
+def hello(first_name: str, customer: str, language: str) -> str:
+    """The greeting that opens a message: the contact's first name, or the customer's team."""
+    if choose_language(language) == "es":
+        return f"Hola {first_name}," if first_name else f"Hola, equipo de {customer}:"
+    return f"Hi {first_name}," if first_name else f"Hi {customer} team,"
