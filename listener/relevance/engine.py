@@ -1,0 +1,216 @@
+"""The rule-based classifier: match the compiled phrases, weigh them, apply the hard-case rules, pick a label."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from listener.models import CATEGORIES, KIND_OF_CATEGORY, Insight, Kind, Post
+from listener.relevance.facts import extract_facts
+from listener.relevance.hints import CustomerHints
+from listener.relevance.language import detect_language
+from listener.relevance.rules import ANY_LANGUAGE, CompiledLanguage, RuleSet
+from listener.relevance.text import Prepared, fold, prepare
+
+HEADLINE_FACTOR = 2.0  # the headline says what the post is about; the body often mentions other things
+SCORE_SCALE = 4.0  # raw weight 4 (one normal phrase in the headline) maps to a score of about 0.63
+WIN_CATEGORIES = frozenset(CATEGORIES[Kind.WIN])
+CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
+NONE_CATEGORIES = frozenset(CATEGORIES[Kind.NONE])
+# Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
+OTHER_WIN_KEEPS = frozenset({"partnership", "leadership"})
+# Ties go to the kind whose mistake costs least: missing a challenge is worse than missing a promo.
+KIND_RANK = {Kind.CHALLENGE: 5, Kind.WIN: 4, Kind.GOAL: 3, Kind.NEWS: 2, Kind.NONE: 1}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One phrase matched in a post."""
+
+    label: str
+    weight: float
+    start: int
+    end: int
+    headline: bool
+    sentence: int
+    negated: bool
+
+
+class RuleClassifier:
+    """Classifies posts with the compiled rules: pure, no I/O, safe to share between threads."""
+
+    def __init__(self, rules: RuleSet, min_score: float = 0.35) -> None:
+        self.rules = rules
+        self.min_score = min_score
+
+    def classify(self, post: Post, hints: CustomerHints | None = None) -> Insight:
+        """Kind, category, score, evidence, language and facts of one post."""
+        prepared = prepare(post.title, post.text)
+        hint_lang = post.lang or (hints.language if hints else "")
+        lang = detect_language(prepared.original, hint_lang)
+        hits = self._match(prepared, lang)
+        decision = decide(hits, prepared, post.source_kind)
+        if hints is not None:
+            decision = self._apply_customer(decision, prepared, hints)
+        kind = KIND_OF_CATEGORY[decision.category]
+        score = squash(decision.raw)
+        if kind is not Kind.NONE and score < self.min_score:
+            kind, decision = Kind.NONE, Decision("other", decision.raw, (), decision.caution)
+        if kind is Kind.NONE:
+            score = min(score, round(self.min_score - 0.01, 2))
+        evidence = _evidence(prepared, decision.hits)
+        facts = extract_facts(prepared, decision.category, lang) if kind is not Kind.NONE else {}
+        if decision.caution and kind is Kind.WIN:
+            facts["caution"] = decision.caution
+        return Insight(kind=kind, category=decision.category, score=round(score, 3), lang=lang, evidence=evidence,
+                       facts=facts)  # fmt: skip
+
+    def _match(self, prepared: Prepared, lang: str) -> list[Hit]:
+        hits: list[Hit] = []
+        seen: set[CompiledLanguage] = set()
+        for code in (lang, "en", ANY_LANGUAGE):
+            compiled = self.rules.languages.get(code)
+            if compiled is None or compiled in seen:
+                continue
+            seen.add(compiled)
+            hits.extend(_hits(compiled, prepared))
+        return hits
+
+    def _apply_customer(self, decision: Decision, prepared: Prepared, hints: CustomerHints) -> Decision:
+        rules = self.rules.customers.get(fold(hints.name.strip()))
+        if rules is None:
+            return decision
+        if rules.block is not None:
+            blocked = rules.block.search(prepared.folded)
+            if blocked:
+                span = (blocked.start(), blocked.end())
+                return Decision("other", 0.0, (Hit("block", 0, *span, False, 0, False),), "")
+        if rules.boost is not None:
+            boosted = [m for m in rules.boost.finditer(prepared.folded)]
+            if boosted:
+                category = decision.category if decision.category not in NONE_CATEGORIES else "update"
+                extra = tuple(Hit("boost", 2.0, m.start(), m.end(), False, 0, False) for m in boosted)
+                return Decision(category, decision.raw + 2.0 * len(boosted), decision.hits + extra, decision.caution)
+        return decision
+
+
+def _hits(compiled: CompiledLanguage, prepared: Prepared) -> list[Hit]:
+    out: list[Hit] = []
+    folded = prepared.folded
+    for m in compiled.pattern.finditer(folded):
+        group = m.lastgroup
+        if group is None:
+            continue
+        phrase = compiled.phrases[int(group[1:])]
+        start, end = m.span()
+        negated = False
+        if compiled.negation is not None and phrase.weight > 0:
+            sentence_start, _ = prepared.sentence_span(start)
+            window = folded[max(sentence_start, start - 40) : start]
+            negated = compiled.negation.search(window) is not None
+        out.append(
+            Hit(phrase.label, phrase.weight, start, end, start < prepared.headline_end, prepared.sentence_of(start),
+                negated)
+        )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The category picked, its raw weight, the hits that made it, and a caution for the wording."""
+
+    category: str
+    raw: float
+    hits: tuple[Hit, ...]
+    caution: str = ""
+
+
+def squash(raw: float) -> float:
+    """Map a raw weight onto [0, 1): more evidence, more certainty, never quite 1."""
+    return 1.0 - math.exp(-max(raw, 0.0) / SCORE_SCALE)
+
+
+def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Decision:
+    """Weigh the hits and apply the hard-case rules of taxonomy.md; the safety rule is applied last."""
+    signals: dict[str, list[Hit]] = defaultdict(list)
+    for hit in hits:
+        if hit.weight == 0:
+            signals[hit.label].append(hit)
+    denied_sentences = {h.sentence for h in signals["denial"]}
+    intent_sentences = {h.sentence for h in signals["intent"]}
+
+    scores: dict[str, float] = defaultdict(float)
+    support: dict[str, list[Hit]] = defaultdict(list)
+    denied = False
+    for hit in hits:
+        if hit.weight == 0:
+            continue
+        category = hit.label
+        relevant = category not in NONE_CATEGORIES
+        if relevant and (hit.negated or hit.sentence in denied_sentences):
+            denied = True
+            continue
+        if category in WIN_CATEGORIES and hit.sentence in intent_sentences:
+            category = "plan"  # "we plan to open an office in Lisbon" is a goal to ask about, not a win yet
+        weight = hit.weight * (HEADLINE_FACTOR if hit.headline else 1.0)
+        scores[category] += weight
+        support[category].append(hit)
+
+    _being_acquired(scores, support, signals)
+    if signals["other_win"]:
+        for category in WIN_CATEGORIES - OTHER_WIN_KEEPS:
+            if scores.get(category):
+                scores["content"] += scores.pop(category) / 2
+                support["content"].extend(support.pop(category, []))
+    if signals["rumour"]:
+        for category in WIN_CATEGORIES:
+            if scores.get(category):
+                scores["update"] += scores.pop(category) / 2
+                support["update"].extend(support.pop(category, []))
+
+    if not scores:
+        label = "other"
+        return Decision(label, 0.0, tuple(signals["denial"]) if denied else ())
+    return _pick(scores, support)
+
+
+def _being_acquired(scores: dict[str, float], support: dict[str, list[Hit]], signals: dict[str, list[Hit]]) -> None:
+    acquired_by = signals["acquired_by"]
+    if not acquired_by:
+        return
+    weight = sum(3.0 * (HEADLINE_FACTOR if h.headline else 1.0) for h in acquired_by)
+    target = "acquisition" if signals["celebration"] else "update"
+    if target == "update" and scores.get("acquisition"):
+        weight += scores.pop("acquisition")
+        support["update"].extend(support.pop("acquisition", []))
+    scores[target] += weight
+    support[target].extend(acquired_by)
+
+
+def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
+    def rank(category: str) -> tuple[float, int]:
+        return scores[category], KIND_RANK[KIND_OF_CATEGORY[category]]
+
+    best = max(scores, key=rank)
+    challenge_headline = [c for c in CHALLENGE_CATEGORIES if any(h.headline for h in support.get(c, ()))]
+    caution = ""
+    # SAFETY RULE (taxonomy.md): a challenge in the headline decides the kind, whatever else the post says.
+    if challenge_headline:
+        best = max(challenge_headline, key=rank)
+    elif scores.get("layoffs"):
+        wins = [c for c in scores if c in WIN_CATEGORIES]
+        if best in WIN_CATEGORIES and scores["layoffs"] >= 0.5 * scores[best]:
+            best = "layoffs"
+        elif wins:
+            caution = "mentions job cuts"  # never congratulate the cuts: the win's evidence excludes them
+    elif best in WIN_CATEGORIES and any(scores.get(c, 0) >= scores[best] for c in CHALLENGE_CATEGORIES):
+        best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
+    return Decision(best, scores[best], tuple(support[best]), caution)
+
+
+def _evidence(prepared: Prepared, hits: tuple[Hit, ...]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for hit in sorted(hits, key=lambda h: h.start):
+        seen.setdefault(prepared.original[hit.start : hit.end].strip(), None)
+    return tuple(seen)

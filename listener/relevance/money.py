@@ -1,0 +1,135 @@
+"""Money, rounds, percentages and counts as written in EN/ES/PT/FR/DE/IT posts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SYMBOLS = {
+    "us$": "USD", "$": "USD", "r$": "BRL", "c$": "CAD", "ca$": "CAD", "a$": "AUD", "mx$": "MXN",
+    "€": "EUR", "£": "GBP", "¥": "JPY", "chf": "CHF", "usd": "USD", "eur": "EUR", "gbp": "GBP", "brl": "BRL",
+    "mxn": "MXN", "cop": "COP", "clp": "CLP", "ars": "ARS",
+}  # fmt: skip
+_WORDS = {
+    "dollars": "USD", "dollar": "USD", "dolares": "USD", "dolar": "USD", "dólares": "USD", "dólar": "USD",
+    "dollari": "USD", "dólares estadounidenses": "USD",
+    "euros": "EUR", "euro": "EUR", "reales": "BRL", "reais": "BRL", "real": "BRL", "pounds": "GBP",
+    "libras": "GBP", "sterling": "GBP", "pesos": "MXN", "francs": "CHF", "franken": "CHF",
+}  # fmt: skip
+_SCALES = {
+    "k": 1e3, "mil": 1e3, "thousand": 1e3, "tausend": 1e3, "mila": 1e3,
+    "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6, "mln": 1e6, "million": 1e6, "millions": 1e6, "millones": 1e6,
+    "millón": 1e6, "millon": 1e6, "milhão": 1e6, "milhões": 1e6, "milhao": 1e6, "milhoes": 1e6,
+    "millionen": 1e6, "milione": 1e6, "milioni": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mil millones": 1e9, "mrd": 1e9, "milliard": 1e9,
+    "milliards": 1e9, "milliarde": 1e9, "milliarden": 1e9, "miliardo": 1e9, "miliardi": 1e9, "bilhão": 1e9,
+    "bilhões": 1e9, "bilhao": 1e9, "bilhoes": 1e9,
+}  # fmt: skip
+
+_SYM = r"(?:US\$|R\$|CA?\$|A\$|MX\$|[$€£¥])"
+_CODE = r"(?:USD|EUR|GBP|BRL|MXN|COP|CLP|ARS|CHF)"
+_NUM = r"\d{1,3}(?:[.,\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+_SCALE = (
+    r"(?:mil\s+millones|mil\s+milh(?:õ|o)es|thousand|million(?:s|en)?|millones|mill[óo]n|milh(?:ão|ao|õ|o)es|"
+    r"milh(?:ão|ao)|billions?|bilh(?:ão|ao|õ|o)es|milliard(?:s|e|en)?|miliard[oi]|milion[ei]|tausend|mila|"
+    r"mil|mrd\.?|mio\.?|mln|bn|mn|mm|[kmb])"
+)
+_WORD = r"(?:d[óo]lares(?:\s+estadounidenses)?|d[óo]lar|dollars?|dollari|euros?|reales|reais|real|pounds|libras|" + (
+    r"sterling|pesos|francs|franken)"
+)
+MONEY = re.compile(
+    rf"(?<![\w$€£])(?:(?P<sym>{_SYM})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-zà-ÿ]))?"
+    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-zà-ÿ])\s?)?(?:(?:de|of)\s+)?"
+    rf"(?P<cur>{_SYM}|{_CODE}\b|{_WORD}\b|M€|k€|Mio\.?\s?€))",
+    re.IGNORECASE,
+)
+PERCENT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|por\s+ciento\b|por\s+cento\b)", re.I)
+ROUND = re.compile(
+    r"(?<!\w)(?:(?P<series>s[ée]rie[s]?|serie)\s+(?P<letter>[a-h])(?!\w)(?:\s*(?:extension|ext\.?|\+))?"
+    r"|(?P<preseed>pre[- ]?seed|pre[- ]?semilla|presemilla|pr[ée][- ]?seed|pré[- ]?amorçage)"
+    r"|(?P<seed>seed|semilla|semente|amor[çc]age|seed[- ]finanzierungsrunde)"
+    r"|(?P<bridge>bridge round|ronda puente)"
+    r"|(?P<ipo>ipo|initial public offering|oferta p[úu]blica inicial|opv|b[öo]rsengang|introduction en bourse))"
+    r"(?!\w)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount as written, its value in units and its ISO currency."""
+
+    text: str
+    value: float
+    currency: str
+    start: int
+
+
+def parse_number(raw: str) -> float:
+    """'2,5' and '2.5' are 2.5; '1.400' and '1,400' are 1400: a lone separator before three digits groups."""
+    raw = raw.replace("\u202f", "").replace(" ", "")
+    if "," in raw and "." in raw:
+        decimal = "," if raw.rfind(",") > raw.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        return float(raw.replace(thousands, "").replace(decimal, "."))
+    for sep in (",", "."):
+        if sep in raw:
+            head, _, tail = raw.rpartition(sep)
+            if len(tail) == 3 and raw.count(sep) >= 1 and (raw.count(sep) > 1 or len(head) <= 3):
+                return float(raw.replace(sep, ""))
+            return float(raw.replace(sep, "."))
+    return float(raw)
+
+
+def _currency(symbol: str) -> str:
+    key = symbol.lower().rstrip(". ")
+    if key in ("m€", "mio€", "mio. €", "mio.€", "mio €"):
+        return "EUR"
+    if key == "k€":
+        return "EUR"
+    return _SYMBOLS.get(key) or _WORDS.get(key) or _WORDS.get(" ".join(key.split()), "")
+
+
+def find_money(text: str) -> list[Money]:
+    """Every amount of money in `text`, in order."""
+    found = []
+    for m in MONEY.finditer(text):
+        num = m.group("num") or m.group("num2")
+        scale_raw = (m.group("scale") or m.group("scale2") or "").lower().rstrip(".")
+        cur_raw = m.group("sym") or m.group("cur") or ""
+        scale = _SCALES.get(" ".join(scale_raw.split()), 1.0)
+        if cur_raw.lower().startswith("m") and "€" in cur_raw:
+            scale = 1e6
+        elif cur_raw.lower() == "k€":
+            scale = 1e3
+        try:
+            value = parse_number(num) * scale
+        except ValueError:
+            continue
+        currency = _currency(cur_raw)
+        if not currency:
+            continue
+        found.append(Money(text=m.group(0).strip(), value=value, currency=currency, start=m.start()))
+    return found
+
+
+def find_round(text: str) -> str:
+    """The funding round named in `text`, as an English label ("Series B", "Seed", "IPO"), or ""."""
+    m = ROUND.search(text)
+    if not m:
+        return ""
+    if m.group("series"):
+        return f"Series {m.group('letter').upper()}"
+    if m.group("preseed"):
+        return "Pre-seed"
+    if m.group("seed"):
+        return "Seed"
+    if m.group("bridge"):
+        return "Bridge"
+    return "IPO"
+
+
+def find_percent(text: str) -> str:
+    """The first percentage, written compactly ("30%")."""
+    m = PERCENT.search(text)
+    return f"{m.group(1)}%" if m else ""

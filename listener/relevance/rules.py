@@ -1,0 +1,257 @@
+"""Rules as data: read config/rules/*.toml, validate them with one-line errors, compile them once.
+
+A language file holds phrases per category (strong, normal, weak) and signal phrases (negation, denial,
+someone else's win, rumour, intent...). A customers file holds per-customer boost and block keywords.
+The phrase syntax is documented in config/rules/README.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from listener.errors import ConfigError
+from listener.models import KIND_OF_CATEGORY
+from listener.relevance.text import fold
+
+LANGUAGES = ("en", "es", "pt", "fr", "de", "it")
+ANY_LANGUAGE = "*"
+WEIGHTS = {"strong": 3.0, "normal": 2.0, "weak": 1.0}
+SIGNALS = {
+    "negation": "words that cancel a phrase that follows within three words (no, not, never)",
+    "denial": "phrases that cancel every cue in their sentence (to be clear, not affected, rumours are false)",
+    "other_win": "congratulating someone else: their win is not the customer's",
+    "rumour": "unconfirmed news (reportedly, rumour, in talks)",
+    "intent": "a stated intention: wins in that sentence become plans",
+    "celebration": "framing as a win (thrilled, huge win): being acquired then counts as acquisition",
+    "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
+    "ignore": "look-alikes that must not count (award-winning, launch week sale)",
+}
+TOP_KEYS = {"language", "categories", "signals", "customers"}
+CUSTOMER_KEYS = {"boost", "block"}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One phrase as written by sales ops, what it signals and how much it weighs."""
+
+    label: str  # a category or a signal name
+    weight: float
+    text: str  # as written, for error messages and docs
+    lang: str
+
+
+@dataclass
+class LanguageRules:
+    """The phrases of one language, before compilation."""
+
+    lang: str
+    phrases: list[Phrase] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerRules:
+    """Keywords that raise (boost) or drop (block) a customer's posts."""
+
+    boost: re.Pattern[str] | None
+    block: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class CompiledLanguage:
+    """One combined regex for a language: group `p<N>` matched means phrases[N] matched."""
+
+    lang: str
+    pattern: re.Pattern[str]
+    phrases: tuple[Phrase, ...]
+    negation: re.Pattern[str] | None  # searched in the few words before a match
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Everything the classifier needs, compiled once."""
+
+    languages: dict[str, CompiledLanguage]
+    customers: dict[str, CustomerRules]
+    sources: tuple[str, ...]  # files read, in order
+
+
+_GAP = r"(?:\W+\w+){0,5}?\W+"  # a standalone `*`: up to five words in between
+_NUMBER = r"\d[\d.,]*"
+_TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
+
+
+def _word(token: str) -> str:
+    piece = ""
+    for index, char in enumerate(token):
+        if char == "*":
+            piece += r"\w*"
+        elif char == "#" and not token[index + 1 : index + 2].isalpha():  # "#mondaymotivation" is a hashtag
+            piece += _NUMBER
+        else:
+            piece += re.escape(char)
+    return piece
+
+
+def phrase_to_regex(phrase: str) -> str:
+    """Translate the sales-ops phrase syntax into a regex (see config/rules/README.md)."""
+    if phrase.startswith("re:"):
+        return phrase[3:]
+    tokens = _TOKEN.findall(fold(phrase))
+    parts: list[str] = []
+    for index, token in enumerate(tokens):
+        if token == "*":  # noqa: S105 (a wildcard, not a password)
+            parts.append(_GAP)
+            continue
+        if index > 0 and tokens[index - 1] != "*":
+            parts.append(r"\W+" if token[0].isalnum() or token[0] in "#*(" else r"\W*")
+        if token.startswith("(") and token.endswith(")") and "|" in token:
+            alternatives = (r"\W+".join(_word(w) for w in alt.split()) for alt in token[1:-1].split("|"))
+            parts.append("(?:" + "|".join(alternatives) + ")")
+        else:
+            parts.append(_word(token))
+    body = "".join(parts)
+    end = r"(?!\w)" if tokens and (tokens[-1][-1].isalnum() or tokens[-1][-1] == ")") else ""
+    start = r"(?<!\w)" if tokens and (tokens[0][0].isalnum() or tokens[0][0] in "#(") else ""
+    return f"{start}{body}{end}"
+
+
+def _fail(path: Path, key: str, message: str) -> ConfigError:
+    return ConfigError(f"rules file {path}: {key}: {message}")
+
+
+def _check_phrase(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, key, f"a phrase must be a non-empty string, got {value!r}")
+    try:
+        compiled = re.compile(phrase_to_regex(value))
+    except re.error as exc:
+        raise _fail(path, key, f"phrase {value!r} is not a valid pattern ({exc})") from None
+    if compiled.match(""):
+        raise _fail(path, key, f"phrase {value!r} matches empty text")
+    return value
+
+
+def _phrase_list(path: Path, key: str, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise _fail(path, key, f"expected a list of phrases, got {type(value).__name__}")
+    return [_check_phrase(path, key, item) for item in value]
+
+
+def read_rules_file(path: Path) -> tuple[LanguageRules | None, dict[str, CustomerRules]]:
+    """Read and validate one rules file; raise ConfigError naming the file and key."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"rules file {path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"rules file {path}: cannot read it: {exc.strerror}") from None
+    unknown = sorted(set(document) - TOP_KEYS)
+    if unknown:
+        raise _fail(path, unknown[0], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+    language: LanguageRules | None = None
+    if "categories" in document or "signals" in document:
+        lang = document.get("language")
+        if lang not in (*LANGUAGES, ANY_LANGUAGE):
+            raise _fail(path, "language", f"must be one of {', '.join(LANGUAGES)} or '*', got {lang!r}")
+        language = LanguageRules(lang=lang)
+        _read_categories(path, document.get("categories", {}), language)
+        _read_signals(path, document.get("signals", {}), language)
+    customers = _read_customers(path, document.get("customers", {}))
+    return language, customers
+
+
+def _read_categories(path: Path, table: Any, rules: LanguageRules) -> None:
+    if not isinstance(table, dict):
+        raise _fail(path, "categories", "must be a table of categories")
+    for category, levels in table.items():
+        key = f"categories.{category}"
+        if category not in KIND_OF_CATEGORY:
+            raise _fail(path, key, f"unknown category (known: {', '.join(KIND_OF_CATEGORY)})")
+        if not isinstance(levels, dict):
+            raise _fail(path, key, "must be a table with strong, normal and weak lists")
+        for level, phrases in levels.items():
+            if level not in WEIGHTS:
+                raise _fail(path, f"{key}.{level}", f"unknown weight (known: {', '.join(WEIGHTS)})")
+            for text in _phrase_list(path, f"{key}.{level}", phrases):
+                rules.phrases.append(Phrase(category, WEIGHTS[level], text, rules.lang))
+
+
+def _read_signals(path: Path, table: Any, rules: LanguageRules) -> None:
+    if not isinstance(table, dict):
+        raise _fail(path, "signals", "must be a table of phrase lists")
+    for signal, phrases in table.items():
+        if signal not in SIGNALS:
+            raise _fail(path, f"signals.{signal}", f"unknown signal (known: {', '.join(SIGNALS)})")
+        for text in _phrase_list(path, f"signals.{signal}", phrases):
+            rules.phrases.append(Phrase(signal, 0.0, text, rules.lang))
+
+
+def _read_customers(path: Path, table: Any) -> dict[str, CustomerRules]:
+    if not isinstance(table, dict):
+        raise _fail(path, "customers", "must be a table of customers")
+    out: dict[str, CustomerRules] = {}
+    for name, spec in table.items():
+        key = f"customers.{name}"
+        if not isinstance(spec, dict):
+            raise _fail(path, key, "must be a table with boost and/or block lists")
+        unknown = sorted(set(spec) - CUSTOMER_KEYS)
+        if unknown:
+            raise _fail(path, f"{key}.{unknown[0]}", "unknown key (known: boost, block)")
+        boost = _phrase_list(path, f"{key}.boost", spec.get("boost", []))
+        block = _phrase_list(path, f"{key}.block", spec.get("block", []))
+        out[fold(name.strip())] = CustomerRules(boost=_combine(boost), block=_combine(block))
+    return out
+
+
+def _combine(phrases: list[str]) -> re.Pattern[str] | None:
+    if not phrases:
+        return None
+    return re.compile("|".join(f"(?:{phrase_to_regex(p)})" for p in phrases))
+
+
+def _compile_language(lang: str, phrases: list[Phrase]) -> CompiledLanguage:
+    negations = [p.text for p in phrases if p.label == "negation"]
+    matchable = [p for p in phrases if p.label != "negation"]
+    # Longest first: at one position the alternation takes the first branch that fits, so "acquired by"
+    # must be tried before "acquired", and "award-winning" before "award".
+    matchable.sort(key=lambda p: -len(p.text))
+    branches = [f"(?P<p{index}>{phrase_to_regex(p.text)})" for index, p in enumerate(matchable)]
+    pattern = re.compile("|".join(branches) or r"(?!x)x")
+    negation = None
+    if negations:
+        words = "|".join(phrase_to_regex(n) for n in negations)
+        negation = re.compile(rf"(?:{words})(?:\W+\w+){{0,3}}\W*$")
+    return CompiledLanguage(lang=lang, pattern=pattern, phrases=tuple(matchable), negation=negation)
+
+
+def rule_files(folders: Iterable[Path]) -> list[Path]:
+    """The *.toml files of each folder, sorted by name, bundled folder first."""
+    files: list[Path] = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise ConfigError(f"rules folder {folder} does not exist", hint="check relevance.rules_dir")
+        files.extend(sorted(folder.glob("*.toml")))
+    return files
+
+
+def load_rules(folders: Iterable[Path]) -> RuleSet:
+    """Read, validate and compile every rules file in `folders`; later files add to earlier ones."""
+    folders = list(folders)
+    per_lang: dict[str, list[Phrase]] = {}
+    customers: dict[str, CustomerRules] = {}
+    files = rule_files(folders)
+    for path in files:
+        language, file_customers = read_rules_file(path)
+        if language is not None:
+            per_lang.setdefault(language.lang, []).extend(language.phrases)
+        customers.update(file_customers)
+    missing = [lang for lang in ("en", "es") if lang not in per_lang]
+    if missing:
+        raise ConfigError(f"rules: no rules for language {missing[0]!r} in {', '.join(map(str, folders))}")
+    compiled = {lang: _compile_language(lang, phrases) for lang, phrases in per_lang.items()}
+    return RuleSet(languages=compiled, customers=customers, sources=tuple(str(p) for p in files))
