@@ -27,6 +27,10 @@ T = TypeVar("T")
 MAX_BODY_BYTES = 5_000_000  # an API page is a few hundred kB at most; anything bigger is not an answer
 
 
+class ApiUnreachable(requests.RequestException):
+    """The API timed out earlier in this run; not a ConnectionError, so prawcore does not retry it."""
+
+
 class BoundedSession(requests.Session):
     """A requests session where every call has a time limit and a size cap, and no redirect is followed."""
 
@@ -41,7 +45,7 @@ class BoundedSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         """Send one request with our limits; remember a dead API so the rest of the run fails fast."""
         if self.unreachable:
-            raise requests.ConnectionError(self.unreachable)
+            raise ApiUnreachable(self.unreachable)
         method = method.decode() if isinstance(method, bytes) else method
         url = url.decode() if isinstance(url, bytes) else url
         if self.rewrite and url.startswith(self.rewrite[0]):

@@ -11,7 +11,7 @@ or, with more control (tests):
     with FakeSocialAPI(data_dir=None, bearer_token="t", reddit_client=("id", "secret")) as fake:
         fake.url                                     # http://127.0.0.1:<port>
         fake.data.add_tweet("Acme", "text")          # also add_x_user, add_reddit_post (fakeapi_data.SocialData)
-        fake.fail("/2/users/", 429, headers={"x-rate-limit-reset": "1700000000"}, times=1)
+        fake.fail("/2/users/", 429, headers={"x-rate-limit-reset": "1700000000"}, times=1, skip=0)
         fake.hang("/r/acme/new")                     # accept the connection, never answer
         fake.x_page_size = 2; fake.reddit_page_size = 2   # smaller pages than asked for: exercises pagination
         fake.reddit_remaining = 0                    # the x-ratelimit-remaining it reports next
@@ -56,6 +56,7 @@ class _Rule:
     headers: dict[str, str]
     body: Any
     times: int | None
+    skip: int = 0
 
 
 class FakeSocialAPI:
@@ -93,7 +94,10 @@ class FakeSocialAPI:
         handler = type("Handler", (_Handler,), {"api": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-social-api", daemon=True)
+        server = self._server
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="fake-social-api", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -120,10 +124,11 @@ class FakeSocialAPI:
         headers: dict[str, str] | None = None,
         body: Any = None,
         times: int | None = 1,
+        skip: int = 0,
     ) -> None:
-        """The next `times` requests whose path starts with `prefix` get this status (None: every one)."""
+        """After `skip` matching requests, the next `times` whose path starts with `prefix` get this (None: all)."""
         with self._lock:
-            self._rules.append(_Rule(prefix, status, headers or {}, body, times))
+            self._rules.append(_Rule(prefix, status, headers or {}, body, times, skip))
 
     def hang(self, prefix: str, *, times: int | None = None) -> None:
         """Requests whose path starts with `prefix` are accepted and never answered."""
@@ -137,6 +142,9 @@ class FakeSocialAPI:
         with self._lock:
             for rule in self._rules:
                 if path.startswith(rule.prefix):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        continue
                     if rule.times is not None:
                         rule.times -= 1
                         if rule.times <= 0:
