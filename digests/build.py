@@ -25,6 +25,7 @@ _CUTS = re.compile(
     re.IGNORECASE,
 )
 _KIND_RANK = {"win": 0, "challenge": 1, "news": 2, "goal": 3}
+MAX_FAILING_SHOWN = 10  # the footer names a few; `listener source list --failing` has them all
 
 
 def build_digest(session: Session, settings: Settings, rep: Rep, on: date, now: datetime) -> Digest:
@@ -68,6 +69,7 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
     )
     shown_attachments = {item.attachment for s in sections for item in s.items if item.attachment}
     lang = choose_language(snap.language)
+    failing = _failing(snap)
     return Digest(
         rep_email=snap.email,
         rep_name=snap.name,
@@ -75,7 +77,8 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
         on=on,
         generated_at=now,
         sections=sections,
-        failing=tuple(_failing(snap)),
+        failing=tuple(failing[:MAX_FAILING_SHOWN]),
+        failing_more=max(0, len(failing) - MAX_FAILING_SHOWN),
         attachments=tuple(a for a in attachments if a.filename in shown_attachments),
         labels=words,
         subject=subject_line([(s.key, len(s.items) + len(s.more)) for s in sections], on, lang),

@@ -135,6 +135,7 @@ def _deliver(
             report.skipped += 1
             return
         rendered = render(digest)
+        digest = rendered.digest
         message = build_message(digest, rendered, settings.smtp, rep_id=rep.id, now=now)
         # Recorded before sending: what this digest shows, so a crash leaves an honest trace.
         _record(

@@ -89,6 +89,7 @@ class Digest:
     generated_at: datetime
     sections: tuple[Section, ...]
     failing: tuple[FailingSource, ...] = ()
+    failing_more: int = 0  # failing sources past the footer's cap
     attachments: tuple[Attachment, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     subject: str = ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,6 +12,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from digests.model import Digest
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Gmail clips messages whose HTML passes about 102 KB; stay below with a margin for headers and encoding.
+MAX_HTML_BYTES = 100 * 1024
 _HTTP = re.compile(r"^https?://[^\s\"'<>\\]+$", re.IGNORECASE)
 
 
@@ -51,6 +53,7 @@ class Rendered:
     subject: str
     html: str
     text: str
+    digest: Digest  # what was rendered: fewer items than asked if the size cap moved some to the summaries
 
 
 def render_html(digest: Digest) -> str:
@@ -64,6 +67,24 @@ def render_text(digest: Digest) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def render(digest: Digest) -> Rendered:
-    """Both parts and the subject."""
-    return Rendered(subject=digest.subject, html=render_html(digest), text=render_text(digest))
+def render(digest: Digest, max_html_bytes: int = MAX_HTML_BYTES) -> Rendered:
+    """Both parts and the subject; the HTML is kept under Gmail's clipping size by moving items to the summaries."""
+    html = render_html(digest)
+    while len(html.encode("utf-8")) > max_html_bytes:
+        smaller = _shrink(digest)
+        if smaller is digest:
+            break
+        digest = smaller
+        html = render_html(digest)
+    return Rendered(subject=digest.subject, html=html, text=render_text(digest), digest=digest)
+
+
+def _shrink(digest: Digest) -> Digest:
+    """The same digest with the longest section one item shorter (that item joins its one-line summary)."""
+    longest = max(digest.sections, key=lambda s: len(s.items), default=None)
+    if longest is None or len(longest.items) <= 1:
+        return digest
+    last = longest.items[-1]
+    label = f"{last.customer} ({last.category})" if last.category else last.customer
+    shorter = replace(longest, items=longest.items[:-1], more=(label, *longest.more))
+    return replace(digest, sections=tuple(shorter if s is longest else s for s in digest.sections))
