@@ -144,8 +144,9 @@ def test_a_large_digest_stays_under_gmails_clipping_size(app: App) -> None:
     with app.transaction() as session:
         rep = add_rep(session)
         for n in range(60):
+            since = TODAY.replace(year=2020) + timedelta(days=n % 6)
             customer = add_customer(session, rep, f"Customer number {n} with a rather long company name Ltd",
-                                    interests=["coffee", "wine"], customer_since=TODAY.replace(year=2020) + timedelta(days=n % 6),
+                                    interests=["coffee", "wine"], customer_since=since,
                                     touch_cadence_days=7, created_at=NOW - timedelta(days=60))  # fmt: skip
             add_contact(session, customer, f"Contact {n}", birthday=f"{TODAY.month:02d}-{TODAY.day + n % 5:02d}")
             for k, (kind, category) in enumerate([("win", "funding"), ("news", "content"), ("challenge", "incident"),
