@@ -1,9 +1,50 @@
-"""CLI commands: ingest (filled in as the feature lands)."""
+"""CLI command: `listener ingest`: poll what is due, store and classify; exit 1 when some sources failed."""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+
 import click
+
+from listener.cli.app import App
+from listener.errors import ExitCode
+from listener.ingest import run_ingest
+
+
+@click.command("ingest")
+@click.option("--all", "all_sources", is_flag=True, help="Poll every enabled source now (still conditional requests).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the run's figures.")
+@click.pass_obj
+def ingest(app: App, all_sources: bool, as_json: bool) -> None:
+    """Poll the sources that are due, store new posts and classify them.
+
+    A person at a terminal sees a progress bar; under cron only the one-line summary (and warnings).
+    Exits 1 when some sources failed (see `listener source list --failing`).
+
+    \b
+    Example:
+      listener ingest            # what is due
+      listener ingest --all --json
+    """
+    quiet = logging.getLogger().getEffectiveLevel() > logging.INFO
+    progress = not as_json and not quiet and sys.stderr.isatty()
+    report = run_ingest(app.sessions(), app.settings, all_sources=all_sources, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        for kind, reason in report.skipped_kinds.items():
+            click.echo(f"skipped {kind}: {reason}", err=True)
+        for source_id, locator, message in report.failures[:20]:
+            click.echo(f"failed: source {source_id} {locator}: {message}", err=True)
+        if len(report.failures) > 20:
+            click.echo(f"… and {len(report.failures) - 20} more (listener source list --failing)", err=True)
+        click.echo(report.summary())
+    if report.failed:
+        raise SystemExit(int(ExitCode.ATTENTION))
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
+    group.add_command(ingest)

@@ -1,9 +1,105 @@
-"""CLI commands: sources (filled in as the feature lands)."""
+"""CLI commands: `source add|list|remove`, `import FILE`, `export opml`."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import click
+
+from connectors.registry import CONNECTORS
+from listener.cli.app import App
+from listener.sourcing import add_source, list_sources, remove_source
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+@click.group("source")
+def source() -> None:
+    """Attach, list and remove the sources a customer publishes on."""
+
+
+@source.command("add")
+@click.argument("customer")
+@click.argument("locator", required=False, default="")
+@click.option("--kind", type=click.Choice(sorted(CONNECTORS)), help="Skip detection: the locator is of this kind.")
+@click.option("--google-news", is_flag=True, help="Add a Google News search for the customer's name instead.")
+@click.pass_obj
+def source_add(app: App, customer: str, locator: str, kind: str | None, google_news: bool) -> None:
+    """Attach a source: a feed URL, a homepage or profile URL (its feed is found), @handle, r/sub or u/name.
+
+    \b
+    Examples:
+      listener source add "Acme Corp" https://acme.example/blog
+      listener source add "Acme Corp" https://acme.example/news --kind page
+      listener source add "Acme Corp" @acmecorp
+      listener source add "Acme Corp" --google-news
+    """
+    with app.transaction() as session:
+        added = add_source(session, app.settings, customer, locator, kind=kind, google_news=google_news)
+        click.echo(f"{added.message} (source {added.source.id})")
+        if added.alternatives:
+            click.echo("other feeds found: " + ", ".join(added.alternatives))
+            click.echo("add one with: listener source add CUSTOMER URL --kind rss")
+
+
+@source.command("list")
+@click.option("--customer", help="Only this customer's sources.")
+@click.option("--failing", is_flag=True, help="Only sources with errors or disabled: the error, since when, next try.")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one source a line.")
+@click.pass_obj
+def source_list(app: App, customer: str | None, failing: bool, as_json: bool) -> None:
+    """List sources with their state.
+
+    \b
+    Example:
+      listener source list --failing
+    """
+    with app.transaction() as session:
+        for row, name in list_sources(session, customer, failing=failing):
+            if as_json:
+                record = {
+                    "id": row.id,
+                    "customer": name,
+                    "kind": row.kind,
+                    "locator": row.locator,
+                    "enabled": row.enabled,
+                    "disabled_reason": row.disabled_reason,
+                    "error_count": row.error_count,
+                    "last_error": row.last_error,
+                    "failing_since": row.failing_since.isoformat() if row.failing_since else None,
+                    "next_poll_at": row.next_poll_at.isoformat() if row.next_poll_at else None,
+                    "last_success_at": row.last_success_at.isoformat() if row.last_success_at else None,
+                }
+                click.echo(json.dumps(record, ensure_ascii=False))
+            elif failing:
+                state = f"disabled: {row.disabled_reason}" if not row.enabled else f"error: {row.last_error}"
+                click.echo(
+                    f"{row.id}\t{name}\t{row.kind}\t{row.locator}\t{state}\t"
+                    f"since {_when(row.failing_since)}\tnext try {_when(row.next_poll_at) if row.enabled else 'never'}"
+                )
+            else:
+                status = "disabled" if not row.enabled else ("failing" if row.error_count else "ok")
+                click.echo(f"{row.id}\t{name}\t{row.kind}\t{row.locator}\t{status}\tnext {_when(row.next_poll_at)}")
+
+
+@source.command("remove")
+@click.argument("source_id", type=int)
+@click.pass_obj
+def source_remove(app: App, source_id: int) -> None:
+    """Remove a source and the posts it brought.
+
+    \b
+    Example:
+      listener source remove 12
+    """
+    with app.transaction() as session:
+        removed = remove_source(session, source_id)
+        click.echo(f"removed source {source_id} ({removed.kind} {removed.locator})")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
+    group.add_command(source)

@@ -1,0 +1,100 @@
+"""Settling a batch of poll outcomes in one transaction: posts stored, insights written, sources rescheduled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from listener.db.schema import Source
+from listener.db.session import transaction
+from listener.errors import FetchError
+from listener.ingest.classify import Classification
+from listener.ingest.poll import Outcome
+from listener.ingest.report import IngestReport
+from listener.ingest.schedule import settle_error, settle_success
+from listener.ingest.store import store_posts
+from listener.relevance import CustomerHints
+from listener.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BatchStore:
+    """Called from the storing thread with each batch of outcomes; keeps the run's report."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: Settings, owner: str, now: datetime, report: IngestReport
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.owner = owner
+        self.now = now
+        self.report = report
+        self.classification = Classification(settings)
+
+    def __call__(self, outcomes: Sequence[Outcome]) -> None:
+        ids = [o.claim.ref.id for o in outcomes]
+        with transaction(self.sessions) as session:
+            # Only rows this run still holds: if our lease expired and another run took the source, it owns it now.
+            rows = session.scalars(select(Source).where(Source.id.in_(ids), Source.lease_owner == self.owner)).all()
+            held = {row.id: row for row in rows}
+            for outcome in outcomes:
+                source = held.get(outcome.claim.ref.id)
+                if source is None:
+                    log.warning("source %s: lease lost before its result was stored", outcome.claim.ref.id)
+                    continue
+                self._settle(session, source, outcome)
+
+    def _settle(self, session: Session, source: Source, outcome: Outcome) -> None:
+        ref = outcome.claim.ref
+        self.report.sources_polled += 1
+        if outcome.error is None and outcome.result is not None:
+            try:
+                with session.begin_nested():  # a storing bug loses this source's posts, never the batch
+                    self._store(session, source, outcome)
+                return
+            except Exception as exc:
+                log.exception("source %s (%s): storing failed", ref.id, ref.locator)
+                outcome = Outcome(outcome.claim, error=FetchError(f"storing failed: {type(exc).__name__}"))
+        error = outcome.error or FetchError("no result")
+        verdict = settle_error(source, error, self.now, self.settings.ingest)
+        if verdict == "deferred":
+            self.report.deferred += 1
+            log.info("source %s (%s): deferred: %s", ref.id, ref.locator, error.message)
+        else:
+            self.report.failed += 1
+            self.report.failures.append((ref.id, ref.locator, error.message))
+            log.warning("source %s (%s): %s", ref.id, ref.locator, error.message)
+
+    def _store(self, session: Session, source: Source, outcome: Outcome) -> None:
+        result = outcome.result
+        assert result is not None
+        claim = outcome.claim
+        if result.not_modified:
+            self.report.not_modified += 1
+        stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days)
+        self.report.new_posts += stored.new
+        self.report.updated_posts += stored.updated
+        hints = CustomerHints(name=claim.ref.customer_name, aliases=claim.aliases, language=claim.language)
+        items = [(post_id, post, hints) for post_id, post in stored.classify]
+        self.classification.write(session, items, self.now)
+        if result.new_locator and result.new_locator != source.locator:
+            self._move(session, source, result.new_locator)
+        settle_success(source, result, self.now, self.settings.ingest)
+
+    def _move(self, session: Session, source: Source, new_locator: str) -> None:
+        """A permanent redirect: the source now lives at the new URL (unless the customer already has that one)."""
+        clash = session.scalar(
+            select(Source.id).where(
+                Source.customer_id == source.customer_id, Source.kind == source.kind, Source.locator == new_locator
+            )
+        )
+        if clash is not None:
+            log.info("source %s: moved to %s, which source %s already polls", source.id, new_locator, clash)
+            return
+        log.info("source %s: permanently moved from %s to %s", source.id, source.locator, new_locator)
+        source.locator = new_locator

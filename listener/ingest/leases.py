@@ -1,0 +1,116 @@
+"""Which sources are due, claimed with a lease so that overlapping runs never poll the same source twice."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from listener.db.schema import Customer, Source
+from listener.db.session import transaction
+from listener.models import SourceRef
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A leased source: what its connector needs, plus what storing its posts needs."""
+
+    ref: SourceRef
+    customer_id: int
+    first_poll: bool
+    aliases: tuple[str, ...] = ()
+    language: str = ""
+
+
+def new_owner() -> str:
+    """A lease owner name that is unique per run and says where the run is (host:pid:random)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _due(now: datetime, all_sources: bool) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Source.enabled.is_(True),
+        or_(Source.lease_until.is_(None), Source.lease_until < now),
+    ]
+    if not all_sources:
+        conditions.append(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
+    return conditions
+
+
+def count_due_by_kind(session: Session, now: datetime, all_sources: bool) -> dict[str, int]:
+    """How many sources of each kind are due (to say once why a kind is skipped, and how many it concerns)."""
+    rows = session.execute(select(Source.kind, func.count()).where(and_(*_due(now, all_sources))).group_by(Source.kind))
+    return {kind: count for kind, count in rows}
+
+
+def claim_due(
+    sessions: sessionmaker[Session],
+    owner: str,
+    now: datetime,
+    lease_seconds: int,
+    *,
+    all_sources: bool = False,
+    skip_kinds: Collection[str] = (),
+) -> list[Claim]:
+    """Lease every due source to `owner` in one atomic statement and return what the connectors need."""
+    until = now + timedelta(seconds=lease_seconds)
+    conditions = _due(now, all_sources)
+    if skip_kinds:
+        conditions.append(Source.kind.not_in(list(skip_kinds)))
+    with transaction(sessions) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Row locks taken by another worker are skipped, not waited for: each worker gets a disjoint share.
+            ids = session.scalars(select(Source.id).where(and_(*conditions)).with_for_update(skip_locked=True)).all()
+            if ids:
+                session.execute(
+                    update(Source).where(Source.id.in_(ids)).values(lease_owner=owner, lease_until=until),
+                    execution_options={"synchronize_session": False},
+                )
+        else:
+            # SQLite: a write statement takes the database write lock before it reads, so the WHERE sees the
+            # latest committed leases and two runs can never both match the same row.
+            session.execute(
+                update(Source).where(and_(*conditions)).values(lease_owner=owner, lease_until=until),
+                execution_options={"synchronize_session": False},
+            )
+    with transaction(sessions) as session:
+        rows = session.execute(
+            select(Source, Customer)
+            .join(Customer, Customer.id == Source.customer_id)
+            .where(Source.lease_owner == owner)
+            .order_by(Source.id)
+        ).all()
+        return [_claim(source, customer) for source, customer in rows]
+
+
+def _claim(source: Source, customer: Customer) -> Claim:
+    state = dict(source.cursor or {})
+    state["etag"] = source.etag
+    state["last_modified"] = source.last_modified
+    ref = SourceRef(id=source.id, kind=source.kind, locator=source.locator, state=state, customer_name=customer.name)
+    return Claim(
+        ref=ref,
+        customer_id=customer.id,
+        first_poll=source.polls == 0,
+        aliases=tuple(customer.aliases or ()),
+        language=customer.language or "",
+    )
+
+
+def release(sessions: sessionmaker[Session], owner: str, source_ids: Sequence[int]) -> None:
+    """Give back leases this run holds but did not settle (a crash or an interrupt leaves them to expire)."""
+    if not source_ids:
+        return
+    with transaction(sessions) as session:
+        session.execute(
+            update(Source)
+            .where(Source.id.in_(list(source_ids)), Source.lease_owner == owner)
+            .values(lease_owner="", lease_until=None),
+            execution_options={"synchronize_session": False},
+        )

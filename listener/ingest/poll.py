@@ -1,0 +1,111 @@
+"""Polling on one event loop: hundreds of fetches in flight, results handed to one storing thread in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from connectors.base import Connector, ConnectorContext
+from connectors.http import SafeFetcher
+from listener.errors import FetchError
+from listener.ingest.leases import Claim
+from listener.models import FetchResult
+from listener.settings import Settings
+
+log = logging.getLogger(__name__)
+
+POOL_THRESHOLD = 40  # below this many sources, starting worker processes costs more than parsing inline
+BATCH = 100  # outcomes stored per transaction
+SLACK_SECONDS = 60.0  # beyond the fetch limit, for parsing: a connector stuck longer than this is abandoned
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One source's poll: a result, or the error that explains why there is none."""
+
+    claim: Claim
+    result: FetchResult | None = None
+    error: FetchError | None = None
+
+
+def make_pool(settings: Settings, sources: int) -> Executor | None:
+    """Worker processes for parsing, when the run is big enough to gain from them."""
+    if sources < POOL_THRESHOLD:
+        return None
+    workers = settings.ingest.workers or os.cpu_count() or 1
+    # forkserver: children never inherit the event loop, its sockets or the database connections.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+async def _poll_one(connector: Connector, claim: Claim, ctx: ConnectorContext, limit: float) -> Outcome:
+    try:
+        async with asyncio.timeout(limit):
+            return Outcome(claim, result=await connector.fetch(claim.ref, ctx))
+    except FetchError as exc:
+        return Outcome(claim, error=exc)
+    except TimeoutError:
+        return Outcome(claim, error=FetchError(f"gave up after {limit:g} s"))
+    except Exception as exc:  # one broken source or connector bug never stops the run
+        log.exception("source %s (%s): unexpected error", claim.ref.id, claim.ref.locator)
+        return Outcome(claim, error=FetchError(f"internal error: {type(exc).__name__}: {str(exc)[:200]}"))
+
+
+async def poll_all(
+    claims: Sequence[Claim],
+    connectors: dict[str, Connector],
+    settings: Settings,
+    store: Callable[[list[Outcome]], None],
+    *,
+    now: Callable[[], datetime],
+    advance: Callable[[int], None] = lambda n: None,
+) -> None:
+    """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches."""
+    fetcher = SafeFetcher(settings.fetch)
+    pool = make_pool(settings, len(claims))
+    ctx = ConnectorContext(settings=settings, http=fetcher, parse_pool=pool, now=now)
+    queue: asyncio.Queue[Outcome | None] = asyncio.Queue(maxsize=BATCH * 4)  # backpressure bounds memory
+    limit = settings.fetch.total_timeout + SLACK_SECONDS
+
+    async def worker(claim: Claim) -> None:
+        await queue.put(await _poll_one(connectors[claim.ref.kind], claim, ctx, limit))
+
+    async def writer() -> None:
+        done = False
+        while not done:
+            item = await queue.get()
+            batch = [] if item is None else [item]
+            done = item is None
+            while not done and len(batch) < BATCH and not queue.empty():
+                extra = queue.get_nowait()
+                done = extra is None
+                if extra is not None:
+                    batch.append(extra)
+            if batch:
+                await asyncio.to_thread(store, batch)
+                advance(len(batch))
+
+    writing = asyncio.create_task(writer())
+    polling: asyncio.Future[list[None]] = asyncio.gather(*(worker(claim) for claim in claims))
+    try:
+        await asyncio.wait(
+            [polling, writing],  # type: ignore[type-var]
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if writing.done():  # the writer only ends early when storing failed: stop polling, report why
+            polling.cancel()
+            writing.result()
+        await polling
+        await queue.put(None)
+        await writing
+    finally:
+        polling.cancel()
+        writing.cancel()
+        await fetcher.aclose()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,45 @@
+"""What one ingest run did, for the CLI's last line, `--json`, and the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class IngestReport:
+    sources_polled: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    deferred: int = 0
+    new_posts: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[int, str, str]] = field(default_factory=list)  # (source id, locator, message)
+    skipped_kinds: dict[str, str] = field(default_factory=dict)  # kind -> why it was skipped
+    updated_posts: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The machine-readable summary; the first five keys are the documented contract."""
+        return {
+            "sources_polled": self.sources_polled,
+            "not_modified": self.not_modified,
+            "failed": self.failed,
+            "new_posts": self.new_posts,
+            "seconds": round(self.seconds, 3),
+            "deferred": self.deferred,
+            "updated_posts": self.updated_posts,
+            "failures": [{"source_id": i, "locator": loc, "error": msg} for i, loc, msg in self.failures],
+            "skipped_kinds": self.skipped_kinds,
+        }
+
+    def summary(self) -> str:
+        """The one line cron mails or logs."""
+        parts = [
+            f"{self.sources_polled} sources polled",
+            f"{self.not_modified} not modified",
+            f"{self.new_posts} new posts",
+            f"{self.failed} failed",
+        ]
+        if self.deferred:
+            parts.append(f"{self.deferred} deferred")
+        return ", ".join(parts) + f" in {self.seconds:.1f} s"

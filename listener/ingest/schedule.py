@@ -1,0 +1,68 @@
+"""When a source is polled next, and what its row says after a poll: success, not modified, deferred or failed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from listener.db.schema import Source
+from listener.errors import FetchError, RateLimited
+from listener.models import FetchResult
+from listener.settings import IngestSettings
+
+MAX_DEFERRAL = timedelta(days=7)
+_STATE_COLUMNS = ("etag", "last_modified")
+
+
+def backoff(error_count: int, settings: IngestSettings) -> timedelta:
+    """Exponential wait after `error_count` consecutive errors, capped, never infinite (a source always recovers)."""
+    base = timedelta(minutes=max(1, settings.interval_minutes))
+    cap = timedelta(hours=max(1, settings.max_backoff_hours))
+    exponent = min(max(error_count - 1, 0), 30)
+    return min(base * (2**exponent), cap)
+
+
+def _release(source: Source, now: datetime) -> None:
+    source.lease_owner = ""
+    source.lease_until = None
+    source.last_polled_at = now
+    source.polls = (source.polls or 0) + 1
+
+
+def settle_success(source: Source, result: FetchResult, now: datetime, settings: IngestSettings) -> None:
+    """A good poll: save the new state, clear the error, schedule the next regular poll."""
+    state: dict[str, Any] = dict(result.state)
+    source.etag = str(state.pop("etag", "") or "")[:1000]
+    source.last_modified = str(state.pop("last_modified", "") or "")[:200]
+    source.cursor = state
+    if result.declared_lang:
+        source.declared_lang = result.declared_lang[:16]
+    source.error_count = 0
+    source.last_error = ""
+    source.failing_since = None
+    source.last_success_at = now
+    source.next_poll_at = now + timedelta(minutes=max(1, settings.interval_minutes))
+    _release(source, now)
+
+
+def settle_error(source: Source, error: FetchError, now: datetime, settings: IngestSettings) -> str:
+    """A failed poll: defer (rate limit), disable (gone for good) or back off; returns which of the three."""
+    _release(source, now)
+    if isinstance(error, RateLimited):
+        wait = timedelta(seconds=max(1.0, error.retry_after or 0.0))
+        source.next_poll_at = now + min(wait, MAX_DEFERRAL)
+        return "deferred"
+    message = error.message[:500]
+    source.last_error = message
+    source.failing_since = source.failing_since or now
+    source.error_count = (source.error_count or 0) + 1
+    if error.permanent:
+        source.enabled = False
+        source.disabled_reason = message
+        source.next_poll_at = None
+        return "disabled"
+    wait = backoff(source.error_count, settings)
+    if error.retry_after:
+        wait = max(wait, timedelta(seconds=min(error.retry_after, MAX_DEFERRAL.total_seconds())))
+    source.next_poll_at = now + wait
+    return "failed"

@@ -1,0 +1,180 @@
+"""Storing a source's posts: dedupe by entry id, then canonical URL or content hash; edits update; stories merge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from connectors.feedtext import content_hash, story_key
+from listener.db.schema import Post as PostRow
+from listener.ingest.leases import Claim
+from listener.models import Post
+
+_CHUNK = 400  # stays under SQLite's bound-parameter limit
+
+
+@dataclass
+class Stored:
+    """What storing one source's posts did; `classify` lists (post id, post) pairs the filter must see."""
+
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    classify: list[tuple[int, Post]] = field(default_factory=list)
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _existing(session: Session, source_id: int, posts: Sequence[Post], hashes: dict[str, str]) -> dict[str, Any]:
+    """Rows of this source matching a post by external id, or failing that by canonical URL or content hash."""
+    found: dict[str, Any] = {}
+    cols = (PostRow.id, PostRow.external_id, PostRow.canonical_url, PostRow.content_hash, PostRow.duplicate_of_id)
+    for chunk in _chunks([p.external_id for p in posts]):
+        for row in session.execute(select(*cols).where(PostRow.source_id == source_id, PostRow.external_id.in_(chunk))):
+            found[row.external_id] = row
+    rest = [p for p in posts if p.external_id not in found]
+    if not rest:
+        return found
+    by_url: dict[str, Any] = {}
+    by_hash: dict[str, Any] = {}
+    urls = [p.url for p in rest if p.url]
+    wanted_hashes = [hashes[p.external_id] for p in rest]
+    for column, wanted in ((PostRow.canonical_url, urls), (PostRow.content_hash, wanted_hashes)):
+        for chunk in _chunks(wanted):
+            for row in session.execute(select(*cols).where(PostRow.source_id == source_id, column.in_(chunk))):
+                if row.canonical_url:
+                    by_url.setdefault(row.canonical_url, row)
+                by_hash.setdefault(row.content_hash, row)
+    for post in rest:
+        match: Any = (by_url.get(post.url) if post.url else None) or by_hash.get(hashes[post.external_id])
+        if match is not None:
+            found[post.external_id] = match
+    return found
+
+
+def _story_originals(
+    session: Session, claim: Claim, posts: Sequence[tuple[Post, str]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Posts of the customer's other sources that tell the same story (same story key, or linking the same URL)."""
+    keys = list({key for _, key in posts})
+    urls = list({u for post, _ in posts for u in (post.url, *post.links) if u})
+    by_key: dict[str, Any] = {}
+    by_url: dict[str, Any] = {}
+    cols = (PostRow.id, PostRow.story_key, PostRow.canonical_url, PostRow.duplicate_of_id, PostRow.links)
+    base = (PostRow.customer_id == claim.customer_id, PostRow.source_id != claim.ref.id)
+    for chunk in _chunks(keys):
+        for row in session.execute(select(*cols).where(*base, PostRow.story_key.in_(chunk)).order_by(PostRow.id)):
+            by_key.setdefault(row.story_key, row)
+    for chunk in _chunks(urls):
+        for row in session.execute(select(*cols).where(*base, PostRow.canonical_url.in_(chunk)).order_by(PostRow.id)):
+            by_url.setdefault(row.canonical_url, row)
+    return by_key, by_url
+
+
+def eligible(post: Post, first_poll: bool, now: datetime, first_poll_days: int) -> bool:
+    """Whether a new post may reach a digest: recent enough; undated posts only after a source's first poll."""
+    if post.published_at is None:
+        return not first_poll
+    return post.published_at >= now - timedelta(days=first_poll_days)
+
+
+def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: datetime, first_poll_days: int) -> Stored:
+    """Insert new posts, update edited ones, link repeats of a story to its first post; nothing stored twice."""
+    stored = Stored()
+    unique = list({p.external_id: p for p in reversed(posts)}.values())[::-1]  # first occurrence wins
+    if not unique:
+        return stored
+    hashes = {p.external_id: content_hash(p.title, p.text) for p in unique}
+    existing = _existing(session, claim.ref.id, unique, hashes)
+    fresh: list[tuple[Post, str]] = []
+    for post in unique:
+        row = existing.get(post.external_id)
+        if row is None:
+            fresh.append((post, story_key(post.title, post.url, post.text)))
+        elif row.content_hash != hashes[post.external_id]:
+            _update(session, row.id, post, hashes[post.external_id])
+            stored.updated += 1
+            if row.duplicate_of_id is None:
+                stored.classify.append((row.id, post))
+    if not fresh:
+        return stored
+    by_key, by_url = _story_originals(session, claim, fresh)
+    values = []
+    extra_links: dict[int, list[str]] = {}
+    for post, key in fresh:
+        original = by_key.get(key) or next((by_url[u] for u in (post.url, *post.links) if u in by_url), None)
+        duplicate_of = None
+        if original is not None:
+            duplicate_of = original.duplicate_of_id or original.id
+            if post.url:
+                extra_links.setdefault(duplicate_of, []).append(post.url)
+        values.append(_row(claim, post, hashes[post.external_id], key, now, duplicate_of, first_poll_days))
+    ids = session.scalars(insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True), values).all()
+    for post_id, value, (post, _) in zip(ids, values, fresh, strict=True):
+        if value["duplicate_of_id"] is None:
+            stored.classify.append((post_id, post))
+        else:
+            stored.duplicates += 1
+    stored.new = len(ids) - stored.duplicates
+    _add_links(session, extra_links)
+    return stored
+
+
+def _row(
+    claim: Claim, post: Post, digest: str, key: str, now: datetime, duplicate_of: int | None, first_poll_days: int
+) -> dict[str, Any]:
+    return {
+        "source_id": claim.ref.id,
+        "customer_id": claim.customer_id,
+        "external_id": post.external_id,
+        "canonical_url": post.url,
+        "title": post.title,
+        "text": post.text,
+        "author": post.author,
+        "published_at": post.published_at,
+        "fetched_at": now,
+        "language": post.lang[:16],
+        "content_hash": digest,
+        "story_key": key,
+        "links": [],
+        "metrics": dict(post.metrics),
+        "duplicate_of_id": duplicate_of,
+        # A repeat of a story is shown through its first post's links, never as an item of its own.
+        "digest_eligible": duplicate_of is None and eligible(post, claim.first_poll, now, first_poll_days),
+    }
+
+
+def _update(session: Session, post_id: int, post: Post, digest: str) -> None:
+    session.execute(
+        update(PostRow)
+        .where(PostRow.id == post_id)
+        .values(
+            title=post.title,
+            text=post.text,
+            author=post.author,
+            canonical_url=post.url,
+            content_hash=digest,
+            metrics=dict(post.metrics),
+            language=post.lang[:16],
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _add_links(session: Session, extra: dict[int, list[str]]) -> None:
+    for post_id, urls in extra.items():
+        current = session.scalar(select(PostRow.links).where(PostRow.id == post_id)) or []
+        merged = list(dict.fromkeys([*current, *urls]))
+        if merged != current:
+            session.execute(
+                update(PostRow).where(PostRow.id == post_id).values(links=merged),
+                execution_options={"synchronize_session": False},
+            )
