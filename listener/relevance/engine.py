@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from listener.relevance.language import detect_language
 from listener.relevance.rules import ANY_LANGUAGE, CompiledLanguage, RuleSet
 from listener.relevance.text import Prepared, fold, prepare
 
+_WORD = re.compile(r"\w+")
 HEADLINE_FACTOR = 2.0  # the headline says what the post is about; the body often mentions other things
 SCORE_SCALE = 4.0  # raw weight 4 (one normal phrase in the headline) maps to a score of about 0.63
 WIN_CATEGORIES = frozenset(CATEGORIES[Kind.WIN])
@@ -98,19 +100,14 @@ class RuleClassifier:
 def _hits(compiled: CompiledLanguage, prepared: Prepared) -> list[Hit]:
     out: list[Hit] = []
     folded = prepared.folded
-    for m in compiled.pattern.finditer(folded):
-        group = m.lastgroup
-        if group is None:
-            continue
-        phrase = compiled.phrases[int(group[1:])]
-        start, end = m.span()
+    for start, end, entry in compiled.matcher.find(folded):
         negated = False
-        if compiled.negation is not None and phrase.weight > 0:
+        if compiled.negation and entry.weight > 0:
             sentence_start, _ = prepared.sentence_span(start)
-            window = folded[max(sentence_start, start - 40) : start]
-            negated = compiled.negation.search(window) is not None
+            window = _WORD.findall(folded, max(sentence_start, start - 40), start)[-4:]
+            negated = not compiled.negation.isdisjoint(window)
         out.append(
-            Hit(phrase.label, phrase.weight, start, end, start < prepared.headline_end, prepared.sentence_of(start),
+            Hit(entry.label, entry.weight, start, end, start < prepared.headline_end, prepared.sentence_of(start),
                 negated)
         )  # fmt: skip
     return out

@@ -1,4 +1,8 @@
-"""Facts a suggestion needs, pulled from the post once its category is known (keys: see docs/relevance.md)."""
+"""Facts a suggestion needs, pulled from the post once its category is known (keys: see docs/relevance.md).
+
+Cue words are searched in the folded text (lower case, no accents) without IGNORECASE, which is several times
+faster; names are then read from the original text at the same offsets, with their capitals.
+"""
 
 from __future__ import annotations
 
@@ -9,90 +13,90 @@ from listener.relevance.money import find_money, find_percent, find_round
 from listener.relevance.text import Prepared
 
 # A proper name: capitalised words, with the small joiners names carry ("Bank of Ireland", "Cámara de Comercio").
-_CAP = r"[A-ZÁÉÍÓÚÑÜÇÀÈÌÒÙÂÊÎÔÛÄÖ0-9@][\w&'’.\-]*"
+_CAP = r"(?:[A-ZÁÉÍÓÚÑÜÇÀÈÌÒÙÂÊÎÔÛÄÖ0-9][\w&'’.\-]*|@\w+)"
 _JOIN = r"(?:of|the|and|for|de|del|la|las|los|y|e|da|do|dos|das|du|des|di|della|der|die|für|und|&|to|in)"
-NAME = rf"{_CAP}(?:\s+(?:{_JOIN}\s+)?{_CAP}){{0,6}}"
-_NAME_RE = re.compile(NAME)
-_PERSON = r"[A-ZÁÉÍÓÚÑ][a-záéíóúñüçãõâêôàèìòù'’\-]+(?:\s+(?:de\s+la\s+|de\s+|van\s+|von\s+|da\s+|di\s+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñüçãõâêôàèìòù'’\-]+){1,2}"  # noqa: E501
+NAME = re.compile(rf"{_CAP}(?:\s+(?:{_JOIN}\s+)?{_CAP}){{0,6}}")
+_LOWER = "a-záéíóúñüçãõâêôàèìòùäöß'’\\-"
+PERSON = re.compile(
+    rf"[A-ZÁÉÍÓÚÑÄÖÜ][{_LOWER}]+(?:\s+(?:de\s+la\s+|de\s+|van\s+|von\s+|da\s+|di\s+)?[A-ZÁÉÍÓÚÑÄÖÜ][{_LOWER}]+){{1,2}}"
+)
 ROLE = re.compile(
     r"(?<!\w)(?:(?:interim|acting|new|nuevo|nueva|novo|nova|nouveau|nouvelle|neuer|neue|nuovo|nuova)\s+)?"
-    r"(?:chief\s+\w+(?:\s+\w+)?\s+officer|c[eftom]o|cmo|cro|cpo|ciso|coo|"
+    r"(?:chief\s+\w+(?:\s+\w+)?\s+officer|ceo|cfo|cto|coo|cmo|cro|cpo|ciso|"
     r"(?:senior\s+|executive\s+)?vice[- ]president(?:\s+of\s+[\w&]+(?:\s+[\w&]+)?)?|"
     r"s?vp(?:\s+of\s+[\w&]+(?:\s+[\w&]+)?)?|"
-    r"head\s+of\s+[\w&]+(?:\s+[\w&]+)?|president|chair(?:man|woman|person)?|executive\s+chair(?:man)?|"
+    r"head\s+of\s+[\w&]+(?:\s+[\w&]+)?|executive\s+chair(?:man)?|chair(?:man|woman|person)?|president[ea]?|"
     r"managing\s+director|general\s+manager|board\s+of\s+directors|co-?founder|founder|"
     r"director(?:a)?\s+(?:general|comercial|financier[oa]|ejecutiv[oa]|de\s+\w+)|consejer[oa]\s+delegad[oa]|"
-    r"presidente|presidenta|fundador(?:a)?|cofundador(?:a)?|socio\s+fundador|"
-    r"diretor(?:a)?[- ](?:geral|executiv[oa]|presidente|financeir[oa])|"
-    r"directeur(?:rice)?\s+g[ée]n[ée]ral(?:e)?|pr[ée]sident(?:e)?|"
-    r"gesch[äa]ftsf[üu]hrer(?:in)?|vorstandsvorsitzende(?:r)?|vorstand|"
-    r"amministratore\s+delegat[oa]|direttore\s+generale|presidente)(?!\w)",
-    re.IGNORECASE,
+    r"fundador(?:a)?|cofundador(?:a)?|diretor(?:a)?[- ](?:geral|executiv[oa]|presidente|financeir[oa])|"
+    r"directeur(?:rice)?\s+general(?:e)?|pdg|geschaftsfuhrer(?:in)?|vorstandsvorsitzende(?:r)?|vorstand|"
+    r"amministratore\s+delegat[oa]|direttore\s+generale)(?!\w)"
 )
 _AWARD_CUE = re.compile(
-    r"(?:named(?:\s+(?:one\s+of\s+)?(?:the\s+)?)?|won(?:\s+the)?|wins(?:\s+the)?|receive[sd]?(?:\s+the)?|"
-    r"awarded(?:\s+the)?|took(?:\s+home)?(?:\s+the)?|finalist\s+for|shortlisted\s+for|"
-    r"reconocid[oa]s?\s+como|recibido\s+(?:el|la)|gan[oó]\s+(?:el|la)|premio|medalla\s+de\s+\w+\s+en\s+el|"
-    r"premiad[oa]\s+(?:con|como)|re[çc]oit\s+(?:le|la)|obtenir\s+le|label|ganhou\s+o|recebe\s+o|pr[eê]mio|"
-    r"ausgezeichnet\s+(?:als|mit)|gewinnt\s+den|vince\s+il|premio|certified(?:\s+as)?\s+(?:an?\s+)?)\s+",
-    re.IGNORECASE,
+    r"(?:\bnamed(?:\s+one\s+of)?(?:\s+the)?|\bwon(?:\s+the)?|\bwins(?:\s+the)?|\breceived?(?:\s+the)?|\btook(?:\s+home)?"
+    r"(?:\s+the)?|\bfinalist\s+for(?:\s+the)?|\bshortlisted\s+for(?:\s+the)?|\breconocid[oa]s?\s+como|"
+    r"\brecibido\s+(?:el|la)|\bgano\s+(?:el|la)|\bmedalla\s+de\s+\w+\s+en\s+el|\bpremiad[oa]\s+(?:con|como)|"
+    r"\brecoit\s+(?:le|la)|\bobtenir\s+le|\bganhou\s+o|\brecebe\s+o|\bausgezeichnet\s+(?:als|mit)|\bgewinnt\s+den|"
+    r"\bvince\s+il|\bcertified(?:\s+as)?(?:\s+an?)?|\bachieves)\s+"
 )
-_BY = re.compile(
-    rf"\b(?:by|from|por|de\s+parte\s+de|pela|pelo|par|von|da|at\s+the|en\s+el|at)\s+(?:the\s+|la\s+|el\s+)?({NAME})"
-)
+_BY = re.compile(r"\b(?:by|from|por|de parte de|pela|pelo|par|von|dalla|dal|at|en|in)\s+(?:the\s+|la\s+|el\s+|le\s+)?")
 _PARTNER_CUE = re.compile(
-    r"(?:with|w/|x|\+|partner(?:s|ship)?\s+(?:with\s+)?|con|com|avec|mit|selected\s+by|chosen\s+by|"
-    r"picked\s+by|welcome|bienvenid[oa]s?(?:\s+a\s+bordo)?,?|conf[íi]a\s+en|contrato\s+con|contrato\s+com|"
-    r"adjudicado\s+por|el\s+ayuntamiento\s+de)\s+",
-    re.IGNORECASE,
+    r"(?:\bwith|\bw/|\bx|\+|\bpartner(?:s|ship)?\s+(?:with\s+)?|\bcon|\bcom|\bavec|\bmit|\bselected\s+by|\bchosen\s+by|"
+    r"\bpicked\s+by|\bwelcome|\bbienvenid[oa]s?(?:\s+a\s+bordo)?,?|\bconfia\s+en|\bcontrato\s+con|\bcontrato\s+com|"
+    r"\badjudicado\s+por|\bacquired|\bacquires|\badquiere|\bacquiert|\bubernimmt|\bacquisisce|\badquiriu|"
+    r"\bcustomer\s+in\s+\w+\s*[.,!]?|\bnuevo\s+cliente\W*)\s+"
 )
-_PLACE_CUE = re.compile(r"(?<!\w)(?:in|en|em|à|a|in|nach|to|at)\s+(?:the\s+)?(" + NAME + ")")
+_PLACE_CUE = re.compile(r"\b(?:in|en|em|a|nach|to|at|hello,?|hola,?|abrimos en|ship\w* to)\s+(?:the\s+)?")
 _EVENT_CUE = re.compile(
-    r"(?:at|en|au\s+salon|au|@|speaking\s+at|booth\s+\S+\s+at|stand\s+\S+\s+(?:at|en|del)|hosts?(?:\s+the)?|"
-    r"join\s+us\s+(?:at|for)|webinar:?|salon|sulla|alla|auf\s+der)\s+(?:the\s+)?",
-    re.IGNORECASE,
+    r"(?:\bspeaking\s+at|\bbooth\s+\S+\s+at|\bstand\s+\S+\s+(?:at|en|del)|\bhosts?(?:\s+the)?|\bjoin\s+us\s+(?:at|for)|"
+    r"\bsee\s+you\s+at|\bwe're\s+at(?:\s+\S+\s+\S+\s+at)?|\bnos\s+vemos\s+en|\bestaremos\s+en|\bau\s+salon|\bsalon|"
+    r"\bwebinar:?|\bmesse|\bfiera|\bat\s+the|\bat|\ben\s+el|\bran\s+the)\s+"
 )
 _YEARS = re.compile(
-    r"(?<!\w)(\d{1,3}|ten|twenty|fifteen|five|thirty|forty|fifty|hundred|diez|veinte|quince|cinco|treinta|cuarenta|"
-    r"cincuenta|cien|dez|vinte|trinta|cinquenta|dix|vingt|zehn|zwanzig|dieci|venti|cinquanta)"
-    r"(?:th|º|°|e|ème)?\s*(?:-|\s)?(?:years?|a[ñn]os|anos|ans|anniversaire|jahre|jahren|jubil[äa]um|anni|anniversario|anniversary)",
-    re.IGNORECASE,
+    r"(?<!\w)(\d{1,3}|ten|twenty|fifteen|five|thirty|forty|fifty|hundred|diez|veinte|veinticinco|quince|cinco|treinta|"
+    r"cuarenta|cincuenta|cien|dez|vinte|trinta|cinquenta|dix|vingt|zehn|zwanzig|dieci|venti|cinquanta)"
+    r"(?:th|º|e|eme)?(?:-|\s)?(?:years?|anos|ans|anniversaire|jahre|jahren|jubilaum|anni|anniversario|anniversary)"
 )
 _NUMBER_WORDS = {
     "five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
-    "cinco": 5, "diez": 10, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50,
-    "cien": 100, "dez": 10, "vinte": 20, "trinta": 30, "cinquenta": 50, "dix": 10, "vingt": 20, "zehn": 10,
-    "zwanzig": 20, "dieci": 10, "venti": 20, "cinquanta": 50,
+    "cinco": 5, "diez": 10, "quince": 15, "veinte": 20, "veinticinco": 25, "treinta": 30, "cuarenta": 40,
+    "cincuenta": 50, "cien": 100, "dez": 10, "vinte": 20, "trinta": 30, "cinquenta": 50, "dix": 10, "vingt": 20,
+    "zehn": 10, "zwanzig": 20, "dieci": 10, "venti": 20, "cinquanta": 50,
 }  # fmt: skip
 _TITLE_PREFIX = re.compile(
     r"^(?:new\s+on\s+the\s+blog|new\s+post|blog|opinion|case\s+study|guide|report|ep\.?\s*\d+|episode\s+\d+|"
-    r"nuevo\s+en\s+el\s+blog|caso\s+de\s+[ée]xito|informe(?:\s+\d{4})?|gu[íi]a|art[íi]culo)\s*[:\-–—|]\s*",
-    re.IGNORECASE,
+    r"nuevo\s+en\s+el\s+blog|caso\s+de\s+exito|informe(?:\s+\d{4})?|guia|articulo|webinar)\s*[:\-–—|]\s*"
 )
-_STOP_NAMES = {"we", "our", "the", "today", "this", "it", "hoy", "desde", "nuestro", "nuestra", "a", "el", "la"}
+_STOP_NAMES = {"we", "our", "the", "today", "this", "it", "hoy", "desde", "nuestro", "nuestra", "el", "la", "i"}
 
 
-def _name_after(pattern: re.Pattern[str], text: str, group: int = 0) -> str:
-    for m in pattern.finditer(text):
-        after = text[m.end() :] if group == 0 else None
-        found = _NAME_RE.match(after) if after is not None else None
-        if found is None and group:
-            return m.group(group).strip()
-        if found and found.group(0).lower() not in _STOP_NAMES:
-            return found.group(0).strip(" .,'’")
-    return ""
+def _name_at(original: str, offset: int) -> str:
+    found = NAME.match(original, offset)
+    if found is None:
+        return ""
+    name = found.group(0).strip(" .,'’")
+    return "" if name.lower() in _STOP_NAMES else name
 
 
-def _person_and_role(text: str) -> dict[str, Any]:
-    role = ROLE.search(text)
+def _name_after(cue: re.Pattern[str], prepared: Prepared) -> tuple[str, int]:
+    for m in cue.finditer(prepared.folded):
+        name = _name_at(prepared.original, m.end())
+        if name:
+            return name, m.end() + len(name)
+    return "", -1
+
+
+def _person_and_role(prepared: Prepared) -> dict[str, Any]:
+    role = ROLE.search(prepared.folded)
     if not role:
         return {}
-    facts: dict[str, Any] = {"role": role.group(0).strip()}
+    text = prepared.original
+    facts: dict[str, Any] = {"role": text[role.start() : role.end()]}
     # The person is the nearest personal name on either side of the role, within one clause.
     window_start = max(0, role.start() - 80)
-    before = list(re.finditer(_PERSON, text[window_start : role.start()]))
-    after = re.search(_PERSON, text[role.end() : role.end() + 60])
-    if after and (not before or len(text[role.end() : role.end() + after.start()]) < 15):
+    before = list(PERSON.finditer(text, window_start, role.start()))
+    after = PERSON.search(text, role.end(), role.end() + 60)
+    if after and (not before or after.start() - role.end() < 15):
         facts["person"] = after.group(0)
     elif before:
         facts["person"] = before[-1].group(0)
@@ -101,52 +105,62 @@ def _person_and_role(text: str) -> dict[str, Any]:
 
 def _topic(prepared: Prepared) -> str:
     headline = prepared.original[: prepared.headline_end].strip()
-    topic = _TITLE_PREFIX.sub("", headline).strip(" .!:;—-")
+    prefix = _TITLE_PREFIX.match(prepared.folded)
+    topic = headline[prefix.end() :] if prefix else headline
+    topic = topic.strip(" .!:;—-\n")
     if len(topic) > 100:
         topic = topic[:100].rsplit(" ", 1)[0] + "…"
     return topic
 
 
+def _category_facts(prepared: Prepared, category: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    if category in ("leadership", "departure"):
+        facts.update(_person_and_role(prepared))
+    elif category == "award":
+        award, end = _name_after(_AWARD_CUE, prepared)
+        if award:
+            facts["award"] = award
+            by = _BY.search(prepared.folded, end, end + 40)
+            giver = _name_at(prepared.original, by.end()) if by else ""
+            if giver and giver != award:
+                facts["award_by"] = giver
+    elif category in ("partnership", "customer_win", "acquisition"):
+        partner, _ = _name_after(_PARTNER_CUE, prepared)
+        if partner:
+            facts["partner"] = partner.lstrip("@")
+    elif category in ("expansion", "event"):
+        place, _ = _name_after(_PLACE_CUE, prepared)
+        if place:
+            facts["place"] = place
+        if category == "event":
+            event, _ = _name_after(_EVENT_CUE, prepared)
+            if event:
+                facts["event"] = event
+    elif category == "milestone":
+        years = _YEARS.search(prepared.folded)
+        if years:
+            raw = years.group(1)
+            value = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
+            if value:
+                facts["years"] = value
+    return facts
+
+
 def extract_facts(prepared: Prepared, category: str, lang: str) -> dict[str, Any]:
     """The facts worth quoting for this category; keys absent when not found."""
-    text = prepared.original
     facts: dict[str, Any] = {}
-    money = find_money(text)
+    money = find_money(prepared.original, prepared.folded)
     if money:
         first = money[0]
         facts.update(amount=first.text, amount_value=first.value, currency=first.currency)
-    if category == "funding" and (round_label := find_round(text)):
+    if category == "funding" and (round_label := find_round(prepared.folded)):
         facts["round"] = round_label
-    if (percent := find_percent(text)) and category not in ("funding",):
-        facts["percent"] = percent
-    if category in ("leadership", "departure"):
-        facts.update(_person_and_role(text))
-    elif category == "award":
-        award = _name_after(_AWARD_CUE, text)
-        if award:
-            facts["award"] = award
-            by = _BY.search(text, text.find(award) + len(award))
-            if by:
-                facts["award_by"] = by.group(1).strip(" .,")
-    elif category in ("partnership", "customer_win", "acquisition"):
-        partner = _name_after(_PARTNER_CUE, text)
-        if partner:
-            facts["partner"] = partner
-    elif category == "expansion":
-        place = _PLACE_CUE.search(text)
-        if place and place.group(1).lower() not in _STOP_NAMES:
-            facts["place"] = place.group(1).strip(" .,")
-    elif category == "milestone":
-        years = _YEARS.search(text)
-        if years:
-            raw = years.group(1).lower()
-            facts["years"] = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0) or None
-            if facts["years"] is None:
-                del facts["years"]
-    elif category == "event":
-        event = _name_after(_EVENT_CUE, text)
-        if event:
-            facts["event"] = event
+    if "%" in prepared.original or "cent" in prepared.folded:
+        percent = find_percent(prepared.folded)
+        if percent:
+            facts["percent"] = percent
+    facts.update(_category_facts(prepared, category))
     if category in ("content", "press", "launch", "update", "event", "plan"):
         topic = _topic(prepared)
         if topic:

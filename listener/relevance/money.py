@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from listener.relevance.text import fold
+
 _SYMBOLS = {
     "us$": "USD", "$": "USD", "r$": "BRL", "c$": "CAD", "ca$": "CAD", "a$": "AUD", "mx$": "MXN",
     "€": "EUR", "£": "GBP", "¥": "JPY", "chf": "CHF", "usd": "USD", "eur": "EUR", "gbp": "GBP", "brl": "BRL",
@@ -12,7 +14,7 @@ _SYMBOLS = {
 }  # fmt: skip
 _WORDS = {
     "dollars": "USD", "dollar": "USD", "dolares": "USD", "dolar": "USD", "dólares": "USD", "dólar": "USD",
-    "dollari": "USD", "dólares estadounidenses": "USD",
+    "dollari": "USD", "dolares estadounidenses": "USD",
     "euros": "EUR", "euro": "EUR", "reales": "BRL", "reais": "BRL", "real": "BRL", "pounds": "GBP",
     "libras": "GBP", "sterling": "GBP", "pesos": "MXN", "francs": "CHF", "franken": "CHF",
 }  # fmt: skip
@@ -23,35 +25,38 @@ _SCALES = {
     "millionen": 1e6, "milione": 1e6, "milioni": 1e6,
     "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mil millones": 1e9, "mrd": 1e9, "milliard": 1e9,
     "milliards": 1e9, "milliarde": 1e9, "milliarden": 1e9, "miliardo": 1e9, "miliardi": 1e9, "bilhão": 1e9,
-    "bilhões": 1e9, "bilhao": 1e9, "bilhoes": 1e9,
+    "bilhões": 1e9, "bilhao": 1e9, "bilhoes": 1e9, "mil milhoes": 1e9,
 }  # fmt: skip
 
-_SYM = r"(?:US\$|R\$|CA?\$|A\$|MX\$|[$€£¥])"
-_CODE = r"(?:USD|EUR|GBP|BRL|MXN|COP|CLP|ARS|CHF)"
+# Patterns run on the folded text (lower case, no accents; same offsets as the original), without IGNORECASE,
+# which would cost regex speed on every post.
+_SYM = r"(?:us\$|r\$|ca?\$|a\$|mx\$|[$€£¥])"
+_CODE = r"(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf)"
 _NUM = r"\d{1,3}(?:[.,\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _SCALE = (
-    r"(?:mil\s+millones|mil\s+milh(?:õ|o)es|thousand|million(?:s|en)?|millones|mill[óo]n|milh(?:ão|ao|õ|o)es|"
-    r"milh(?:ão|ao)|billions?|bilh(?:ão|ao|õ|o)es|milliard(?:s|e|en)?|miliard[oi]|milion[ei]|tausend|mila|"
-    r"mil|mrd\.?|mio\.?|mln|bn|mn|mm|[kmb])"
+    r"(?:mil\s+millones|mil\s+milhoes|thousand|million(?:s|en)?|millones|millon|milhoes|milhao|billions?|bilhoes|"
+    r"bilhao|milliard(?:s|e|en)?|miliard[oi]|milion[ei]|tausend|mila|mil|mrd\.?|mio\.?|mln|bn|mn|mm|[kmb])"
 )
-_WORD = r"(?:d[óo]lares(?:\s+estadounidenses)?|d[óo]lar|dollars?|dollari|euros?|reales|reais|real|pounds|libras|" + (
-    r"sterling|pesos|francs|franken)"
+_WORD = (
+    r"(?:dolares(?:\s+estadounidenses)?|dolar|dollars?|dollari|euros?|reales|reais|real|pounds|libras|sterling|pesos|"
+    + (r"francs|franken)")
 )
 MONEY = re.compile(
-    rf"(?<![\w$€£])(?:(?P<sym>{_SYM})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-zà-ÿ]))?"
-    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-zà-ÿ])\s?)?(?:(?:de|of)\s+)?"
-    rf"(?P<cur>{_SYM}|{_CODE}\b|{_WORD}\b|M€|k€|Mio\.?\s?€))",
-    re.IGNORECASE,
+    rf"(?<![\w$€£])(?:(?P<sym>{_SYM})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
+    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:(?:de|of)\s+)?"
+    rf"(?P<cur>{_SYM}|{_CODE}\b|{_WORD}\b|m€|k€|mio\.?\s?€))"
 )
-PERCENT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|por\s+ciento\b|por\s+cento\b)", re.I)
+PERCENT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|por\s+ciento\b|por\s+cento\b)")
 ROUND = re.compile(
-    r"(?<!\w)(?:(?P<series>s[ée]rie[s]?|serie)\s+(?P<letter>[a-h])(?!\w)(?:\s*(?:extension|ext\.?|\+))?"
-    r"|(?P<preseed>pre[- ]?seed|pre[- ]?semilla|presemilla|pr[ée][- ]?seed|pré[- ]?amorçage)"
-    r"|(?P<seed>seed|semilla|semente|amor[çc]age|seed[- ]finanzierungsrunde)"
+    r"(?<!\w)(?:(?P<series>series?|serie)\s+(?P<letter>[a-h])(?!\w)"
+    r"|(?P<preseed>pre[- ]?seed|pre[- ]?semilla|presemilla|pre[- ]?amorcage)"
+    r"|(?P<seed>seed|semilla|semente|amorcage)"
     r"|(?P<bridge>bridge round|ronda puente)"
-    r"|(?P<ipo>ipo|initial public offering|oferta p[úu]blica inicial|opv|b[öo]rsengang|introduction en bourse))"
-    r"(?!\w)",
-    re.IGNORECASE,
+    r"|(?P<ipo>ipo|initial public offering|oferta publica inicial|opv|borsengang|introduction en bourse))"
+    r"(?!\w)"
+)
+_HINT = re.compile(
+    r"[$€£¥]|\b(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|reales|real|pesos|libras|pounds|sterling|francs|franken)"
 )
 
 
@@ -90,10 +95,13 @@ def _currency(symbol: str) -> str:
     return _SYMBOLS.get(key) or _WORDS.get(key) or _WORDS.get(" ".join(key.split()), "")
 
 
-def find_money(text: str) -> list[Money]:
-    """Every amount of money in `text`, in order."""
-    found = []
-    for m in MONEY.finditer(text):
+def find_money(text: str, folded: str | None = None) -> list[Money]:
+    """Every amount of money in `text` (pass its fold() if you have it), in order."""
+    found: list[Money] = []
+    folded = fold(text) if folded is None else folded
+    if not _HINT.search(folded):  # most posts name no currency: skip the expensive pattern
+        return found
+    for m in MONEY.finditer(folded):
         num = m.group("num") or m.group("num2")
         scale_raw = (m.group("scale") or m.group("scale2") or "").lower().rstrip(".")
         cur_raw = m.group("sym") or m.group("cur") or ""
@@ -109,13 +117,13 @@ def find_money(text: str) -> list[Money]:
         currency = _currency(cur_raw)
         if not currency:
             continue
-        found.append(Money(text=m.group(0).strip(), value=value, currency=currency, start=m.start()))
+        found.append(Money(text=text[m.start() : m.end()].strip(), value=value, currency=currency, start=m.start()))
     return found
 
 
-def find_round(text: str) -> str:
-    """The funding round named in `text`, as an English label ("Series B", "Seed", "IPO"), or ""."""
-    m = ROUND.search(text)
+def find_round(folded: str) -> str:
+    """The funding round named in folded text, as an English label ("Series B", "Seed", "IPO"), or ""."""
+    m = ROUND.search(folded)
     if not m:
         return ""
     if m.group("series"):
@@ -129,7 +137,7 @@ def find_round(text: str) -> str:
     return "IPO"
 
 
-def find_percent(text: str) -> str:
-    """The first percentage, written compactly ("30%")."""
-    m = PERCENT.search(text)
+def find_percent(folded: str) -> str:
+    """The first percentage in folded text, written compactly ("30%")."""
+    m = PERCENT.search(folded)
     return f"{m.group(1)}%" if m else ""

@@ -16,6 +16,7 @@ from typing import Any
 
 from listener.errors import ConfigError
 from listener.models import KIND_OF_CATEGORY
+from listener.relevance.matcher import Entry, Matcher, anchor_keys
 from listener.relevance.text import fold
 
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it")
@@ -31,6 +32,7 @@ SIGNALS = {
     "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
     "ignore": "look-alikes that must not count (award-winning, launch week sale)",
 }
+CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
 TOP_KEYS = {"language", "categories", "signals", "customers"}
 CUSTOMER_KEYS = {"boost", "block"}
 
@@ -63,12 +65,11 @@ class CustomerRules:
 
 @dataclass(frozen=True)
 class CompiledLanguage:
-    """One combined regex for a language: group `p<N>` matched means phrases[N] matched."""
+    """The phrases of one language, indexed for fast matching, and its negation words."""
 
     lang: str
-    pattern: re.Pattern[str]
-    phrases: tuple[Phrase, ...]
-    negation: re.Pattern[str] | None  # searched in the few words before a match
+    matcher: Matcher
+    negation: frozenset[str]  # words that cancel a phrase when among the four words before it
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class RuleSet:
 
 _GAP = r"(?:\W+\w+){0,5}?\W+"  # a standalone `*`: up to five words in between
 _NUMBER = r"\d[\d.,]*"
+_WORD_RUN = re.compile(r"\w+")
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 
 
@@ -99,8 +101,6 @@ def _word(token: str) -> str:
 
 def phrase_to_regex(phrase: str) -> str:
     """Translate the sales-ops phrase syntax into a regex (see config/rules/README.md)."""
-    if phrase.startswith("re:"):
-        return phrase[3:]
     tokens = _TOKEN.findall(fold(phrase))
     parts: list[str] = []
     for index, token in enumerate(tokens):
@@ -131,6 +131,10 @@ def _check_phrase(path: Path, key: str, value: Any) -> str:
         compiled = re.compile(phrase_to_regex(value))
     except re.error as exc:
         raise _fail(path, key, f"phrase {value!r} is not a valid pattern ({exc})") from None
+    if value.split()[0] == "*":
+        raise _fail(path, key, f"phrase {value!r} cannot start with a `*` gap")
+    if value.startswith("(") and "|" in _TOKEN.findall(value)[0] and anchor_keys(_TOKEN.findall(fold(value))) is None:
+        raise _fail(path, key, f"phrase {value!r}: each choice of a leading (a|b) must start with a word")
     if compiled.match(""):
         raise _fail(path, key, f"phrase {value!r} matches empty text")
     return value
@@ -216,17 +220,22 @@ def _combine(phrases: list[str]) -> re.Pattern[str] | None:
 
 def _compile_language(lang: str, phrases: list[Phrase]) -> CompiledLanguage:
     negations = [p.text for p in phrases if p.label == "negation"]
-    matchable = [p for p in phrases if p.label != "negation"]
-    # Longest first: at one position the alternation takes the first branch that fits, so "acquired by"
-    # must be tried before "acquired", and "award-winning" before "award".
-    matchable.sort(key=lambda p: -len(p.text))
-    branches = [f"(?P<p{index}>{phrase_to_regex(p.text)})" for index, p in enumerate(matchable)]
-    pattern = re.compile("|".join(branches) or r"(?!x)x")
-    negation = None
-    if negations:
-        words = "|".join(phrase_to_regex(n) for n in negations)
-        negation = re.compile(rf"(?:{words})(?:\W+\w+){{0,3}}\W*$")
-    return CompiledLanguage(lang=lang, pattern=pattern, phrases=tuple(matchable), negation=negation)
+    indexed: dict[str, list[Entry]] = {}
+    scanned: list[Entry] = []
+    for phrase in phrases:
+        if phrase.label == "negation":
+            continue
+        consumes = phrase.label not in SIGNALS or phrase.label in CONSUMING_SIGNALS
+        entry = Entry(phrase.label, phrase.weight, re.compile(phrase_to_regex(phrase.text)), consumes, phrase.text)
+        keys = anchor_keys(_TOKEN.findall(fold(phrase.text)))
+        if keys is None:
+            scanned.append(entry)
+        else:
+            for key in keys:
+                indexed.setdefault(key, []).append(entry)
+    # A set lookup on the last words before a match is much cheaper than a regex search per match.
+    negation = frozenset(run.group(0) for n in negations if (run := _WORD_RUN.match(fold(n))))
+    return CompiledLanguage(lang=lang, matcher=Matcher(indexed, scanned), negation=negation)
 
 
 def rule_files(folders: Iterable[Path]) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 
 
@@ -27,7 +28,7 @@ FOLD_TABLE = _build_fold_table()
 _TAG = re.compile(r"<[^>]{0,400}>")
 _ENTITY = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " "}
 _ENTITY_RE = re.compile("|".join(map(re.escape, _ENTITY)))
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+|\s+[|•·]\s+")
+_SENTENCE_END = re.compile(r"[.!?…\n|•·](?=\s|$)")  # a sentence ends after this character
 _URL = re.compile(r"https?://\S+")
 
 
@@ -70,10 +71,7 @@ class Prepared:
 
     def sentence_of(self, offset: int) -> int:
         """Index of the sentence holding `offset`."""
-        for index, end in enumerate(self.sentence_ends):
-            if offset < end:
-                return index
-        return len(self.sentence_ends)
+        return bisect_right(self.sentence_ends, offset)
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
         """Start and end offsets of the sentence holding `offset`."""
@@ -93,7 +91,7 @@ def prepare(title: str, text: str, max_chars: int = 3000) -> Prepared:
     else:
         original = body
         first = _SENTENCE_END.search(body)
-        headline_end = first.start() if first else len(body)
+        headline_end = first.end() if first else len(body)
         headline_end = max(headline_end, min(len(body), 60))  # short openers ("Big news!") are not a headline
-    ends = tuple(m.start() for m in _SENTENCE_END.finditer(original))
+    ends = tuple(m.end() for m in _SENTENCE_END.finditer(original))
     return Prepared(original=original, folded=fold(original), headline_end=headline_end, sentence_ends=ends)
