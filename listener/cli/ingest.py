@@ -42,7 +42,7 @@ def ingest(app: App, all_sources: bool, as_json: bool) -> None:
             click.echo(f"… and {len(report.failures) - 20} more (listener source list --failing)", err=True)
         click.echo(report.summary())
     if report.failed:
-        raise SystemExit(int(ExitCode.ATTENTION))
+        click.get_current_context().exit(int(ExitCode.ATTENTION))
 
 
 def register(group: click.Group) -> None:

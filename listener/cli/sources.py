@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import click
 
 from connectors.registry import CONNECTORS
 from listener.cli.app import App
+from listener.importer import export_opml, import_file
 from listener.sourcing import add_source, list_sources, remove_source
 
 
@@ -100,6 +102,56 @@ def source_remove(app: App, source_id: int) -> None:
         click.echo(f"removed source {source_id} ({removed.kind} {removed.locator})")
 
 
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rep", "rep_email", help="Rep for customers whose row names none.")
+@click.pass_obj
+def import_(app: App, file: Path, rep_email: str | None) -> None:
+    """Import customers and their sources from a CSV (one customer a row) or an OPML file.
+
+    One transaction: if any row is bad, every bad row is listed with its line number and nothing is imported.
+    CSV columns: customer, rep, domains, aliases, language, since, sources (several separated by `;`).
+    OPML: top-level outlines are customers, their children are feeds.
+
+    \b
+    Example:
+      listener import crm-export.csv --rep ana@example.com
+      listener import feeds.opml --rep ana@example.com
+    """
+    with app.transaction() as session:
+        summary = import_file(session, app.settings, file, rep_email=rep_email)
+    click.echo(
+        f"imported {file.name}: {summary.customers_added} new customers, {summary.sources_added} new sources "
+        f"from {summary.lines} rows"
+    )
+
+
+@click.group("export")
+def export() -> None:
+    """Export what Listener watches."""
+
+
+@export.command("opml")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+@click.pass_obj
+def export_opml_cmd(app: App, output: Path | None) -> None:
+    """Every customer and its sources as OPML (customers are top-level outlines, feeds their children).
+
+    \b
+    Example:
+      listener export opml -o listener.opml
+    """
+    with app.transaction() as session:
+        text = export_opml(session)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
     group.add_command(source)
+    group.add_command(import_)
+    group.add_command(export)

@@ -1,0 +1,267 @@
+"""run_ingest over real HTTP and a real SQLite file: dedupe, edits, stories, first poll, errors, backoff, leases."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+from sqlalchemy import select
+
+from listener.cli.app import App
+from listener.db.schema import Insight, Post, Source
+from listener.directory import add_customer, add_rep, get_customer
+from listener.ingest import run_ingest
+from listener.sourcing import Resolved, insert_source
+from tests.conftest import Invoke
+from tests.feeds import rfc822, rss
+from tests.servers.http import Reply, Routes, serve
+
+NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def local(app: App) -> App:
+    app.settings = replace(
+        app.settings, fetch=replace(app.settings.fetch, allow_private_networks=True, total_timeout=5)
+    )
+    with app.transaction() as session:
+        add_rep(session, "ana@example.com", "Ana")
+        add_customer(session, "Acme Corp", rep_email="ana@example.com")
+        add_customer(session, "Globex", rep_email="ana@example.com")
+    return app
+
+
+def add(app: App, url: str, customer: str = "Acme Corp", kind: str = "rss") -> int:
+    with app.transaction() as session:
+        return insert_source(session, get_customer(session, customer), Resolved(kind, url)).id
+
+
+def ingest(app: App, now: datetime = NOW, all_sources: bool = True):  # type: ignore[no-untyped-def]
+    return run_ingest(app.sessions(), app.settings, all_sources=all_sources, now=now)
+
+
+def posts(app: App) -> list[Post]:
+    with app.transaction() as session:
+        return list(session.scalars(select(Post).order_by(Post.id)))
+
+
+def source(app: App, source_id: int) -> Source:
+    with app.transaction() as session:
+        row = session.get(Source, source_id)
+        assert row is not None
+        return row
+
+
+def test_same_entries_are_never_stored_twice_even_with_tracking_params(local: App) -> None:
+    def feed(tag: str) -> bytes:
+        return rss(
+            [
+                {"guid": "g-1", "title": "Launch day", "link": f"https://acme.example/launch?utm_source={tag}"},
+                {"title": "No guid here", "link": f"https://acme.example/noguid?fbclid={tag}&id=7"},
+            ],
+            title=f"Acme {tag}",
+        )
+
+    with serve() as (base, routes):
+        sid = add(local, f"{base}/feed")
+        routes["/feed"] = Reply(feed("a"))
+        assert ingest(local).new_posts == 2
+        routes["/feed"] = Reply(feed("b"))
+        report = ingest(local, NOW + timedelta(hours=2))
+    assert report.new_posts == 0 and report.failed == 0
+    stored = posts(local)
+    assert [p.canonical_url for p in stored] == ["https://acme.example/launch", "https://acme.example/noguid?id=7"]
+    assert source(local, sid).polls == 2
+
+
+def test_unchanged_body_without_validators_is_not_parsed_again(local: App) -> None:
+    with serve() as (base, routes):
+        add(local, f"{base}/feed")
+        routes["/feed"] = Reply(rss([{"guid": "1", "title": "Hello"}]), conditional=False)
+        ingest(local)
+        assert ingest(local, NOW + timedelta(hours=1)).not_modified == 1
+
+
+def test_edited_entry_updates_its_post_and_is_classified_again(local: App) -> None:
+    with serve() as (base, routes):
+        add(local, f"{base}/feed")
+        routes["/feed"] = Reply(rss([{"guid": "1", "title": "Acme Corp news", "description": "Draft"}]))
+        ingest(local)
+        routes["/feed"] = Reply(rss([{"guid": "1", "title": "Acme Corp raises $50M in Series C funding"}]))
+        later = NOW + timedelta(hours=1)
+        report = ingest(local, later)
+    assert report.new_posts == 0 and report.updated_posts == 1
+    [post] = posts(local)
+    assert post.title == "Acme Corp raises $50M in Series C funding"
+    with local.transaction() as session:
+        insight = session.scalars(select(Insight)).one()
+        assert insight.post_id == post.id and insight.classified_at == later
+
+
+def test_same_story_on_two_sources_becomes_one_item_with_two_links(local: App) -> None:
+    title = "Acme Corp opens its first office in Madrid"
+    with serve() as (base, routes):
+        add(local, f"{base}/blog")
+        add(local, f"{base}/news")
+        add(local, f"{base}/other", customer="Globex")
+        routes["/blog"] = Reply(rss([{"guid": "b1", "title": title, "link": "https://acme.example/madrid"}]))
+        routes["/news"] = Reply(rss([{"guid": "n1", "title": title + "!", "link": "https://news.example/acme"}]))
+        routes["/other"] = Reply(rss([{"guid": "o1", "title": title, "link": "https://globex.example/x"}]))
+        report = ingest(local)
+    assert report.new_posts == 3 - 1  # the repeat is stored but not counted as a new item
+    first, repeat, other = sorted(posts(local), key=lambda p: p.source_id)
+    assert repeat.duplicate_of_id == first.id and not repeat.digest_eligible
+    assert first.links == ["https://news.example/acme"] and first.duplicate_of_id is None
+    assert other.duplicate_of_id is None  # another customer's post is never merged
+
+
+def test_first_poll_only_offers_recent_posts_and_later_polls_offer_new_ones(local: App) -> None:
+    items = [
+        {"guid": "old", "title": "Old news", "date": rfc822(30, NOW)},
+        {"guid": "new", "title": "Fresh news", "date": rfc822(2, NOW)},
+        {"guid": "undated", "title": "No date"},
+        {"guid": "future", "title": "From the future", "date": rfc822(-400, NOW)},
+        {"guid": "garbled", "title": "Garbled date", "date": "yesterday-ish, 99:99"},
+    ]
+    with serve() as (base, routes):
+        add(local, f"{base}/feed")
+        routes["/feed"] = Reply(rss(items))
+        ingest(local)
+        routes["/feed"] = Reply(rss([*items, {"guid": "undated-2", "title": "Another undated"}]))
+        ingest(local, NOW + timedelta(hours=1))
+    # feedparser resolves a permalink guid against the feed's URL, so posts are looked up by title.
+    by_title = {p.title: p for p in posts(local)}
+    assert len(by_title) == 6
+    eligible = {k for k, p in by_title.items() if p.digest_eligible}
+    assert eligible == {"Fresh news", "From the future", "Another undated"}
+    assert by_title["From the future"].published_at == NOW  # clamped, not believed
+    assert by_title["Garbled date"].published_at is None
+
+
+def test_failures_back_off_exponentially_up_to_the_cap_and_recover(local: App) -> None:
+    local.settings = replace(local.settings, ingest=replace(local.settings.ingest, max_backoff_hours=3))
+    with serve() as (base, routes):
+        sid = add(local, f"{base}/feed")
+        routes["/feed"] = Reply(b"boom", 500)
+        waits = []
+        now = NOW
+        for _ in range(4):
+            report = ingest(local, now, all_sources=False)
+            assert report.failed == 1 and report.failures[0][2] == "HTTP 500 Internal Server Error"
+            row = source(local, sid)
+            assert row.next_poll_at is not None
+            waits.append(row.next_poll_at - now)
+            now = row.next_poll_at
+        assert waits == [timedelta(hours=1), timedelta(hours=2), timedelta(hours=3), timedelta(hours=3)]
+        assert row.error_count == 4 and row.failing_since == NOW and row.enabled
+        routes["/feed"] = Reply(rss([{"guid": "1", "title": "Back"}]))
+        assert ingest(local, now, all_sources=False).failed == 0
+    row = source(local, sid)
+    assert row.error_count == 0 and row.failing_since is None and row.last_error == ""
+
+
+def test_rate_limit_defers_without_counting_an_error(local: App) -> None:
+    with serve() as (base, routes):
+        sid = add(local, f"{base}/feed")
+        routes["/feed"] = Reply(b"", 429, {"Retry-After": "900"})
+        report = ingest(local)
+    assert report.deferred == 1 and report.failed == 0
+    row = source(local, sid)
+    assert row.error_count == 0 and row.next_poll_at == NOW + timedelta(seconds=900)
+
+
+def test_gone_disables_with_reason_and_moved_updates_locator(local: App, invoke: Invoke) -> None:
+    with serve() as (base, routes):
+        gone = add(local, f"{base}/gone")
+        moved = add(local, f"{base}/old")
+        routes["/gone"] = Reply(b"", 410)
+        routes["/old"] = Reply(b"", 301, {"Location": "/new"})
+        routes["/new"] = Reply(rss([{"guid": "1", "title": "Moved"}]))
+        ingest(local)
+        assert source(local, moved).locator == f"{base}/new"
+        assert not source(local, gone).enabled and "410" in source(local, gone).disabled_reason
+        ingest(local, NOW + timedelta(days=3))
+        assert routes.hits("/gone") == 1 and routes.hits("/old") == 1  # disabled is never polled; moved polls /new
+    listing = invoke("source", "list", "--failing")
+    assert f"{gone}\tAcme Corp\trss\t{base}/gone\tdisabled: HTTP 410" in listing.output
+    assert "next try never" in listing.output and str(moved) + "\t" not in listing.output
+
+
+def test_html_instead_of_a_feed_fails_that_source_only_and_exits_1(local: App, invoke: Invoke) -> None:
+    with serve() as (base, routes):
+        add(local, f"{base}/page")
+        add(local, f"{base}/feed")
+        routes["/page"] = Reply(b"<html><body><p>Welcome</p></body></html>", headers={"Content-Type": "text/html"})
+        routes["/feed"] = Reply(rss([{"guid": "1", "title": "Fine"}]))
+        result = invoke("ingest")
+    assert result.exit_code == 1
+    assert "HTML page" in result.output and "1 new posts, 1 failed" in result.output
+    failing = invoke("source", "list", "--failing")
+    assert "error: the document is an HTML page" in failing.output and "since 20" in failing.output
+
+
+def test_wrong_encoding_and_entity_bomb_are_survived(local: App) -> None:
+    latin1 = rss([{"guid": "1", "title": "Año nuevo en España"}]).decode().encode("latin-1")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "lollollollollollollollol">'
+        + b"".join(
+            b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">' % ((98 + i,) + (97 + i,) * 10) for i in range(9)
+        )
+        + b']><rss version="2.0"><channel><title>t</title><item><guid>b</guid><title>&j;</title>'
+        + b"<description>&j;</description></item></channel></rss>"
+    )
+    external = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        b'<rss version="2.0"><channel><title>t</title><item><guid>x</guid><title>leak &xxe; here</title>'
+        b"</item></channel></rss>"
+    )
+    with serve() as (base, routes):
+        add(local, f"{base}/latin1")
+        add(local, f"{base}/bomb")
+        add(local, f"{base}/xxe")
+        routes["/latin1"] = Reply(latin1, headers={"Content-Type": "application/rss+xml; charset=utf-8"})
+        routes["/bomb"] = Reply(bomb)
+        routes["/xxe"] = Reply(external)
+        started = time.monotonic()
+        report = ingest(local)
+    assert time.monotonic() - started < 10 and report.failed == 0
+    texts = " ".join(p.title + " " + p.text for p in posts(local))
+    assert "lollol" not in texts and "root:" not in texts
+    assert any(p.title.startswith("A") and "Espa" in p.title for p in posts(local))
+
+
+def test_overlapping_runs_never_poll_a_source_twice(local: App) -> None:
+    routes = Routes()
+
+    def slow_feed(h: BaseHTTPRequestHandler) -> None:
+        time.sleep(0.3)
+        body = rss([{"guid": h.path, "title": "Item " + h.path}])
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    with serve(routes) as (base, _):
+        for i in range(12):
+            routes[f"/f{i}"] = slow_feed
+            add(local, f"{base}/f{i}")
+        reports = []
+        threads = [threading.Thread(target=lambda: reports.append(ingest(local, all_sources=False))) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert sum(r.sources_polled for r in reports) == 12
+    assert all(routes.hits(f"/f{i}") == 1 for i in range(12))
+    assert len(posts(local)) == 12
+
+
+def test_kind_without_credentials_is_skipped_once_with_the_reason(local: App) -> None:
+    with local.transaction() as session:
+        insert_source(session, get_customer(session, "Acme Corp"), Resolved("twitter", "acmecorp"))
+    report = ingest(local)
+    assert report.sources_polled == 0 and "TWITTER_BEARER_TOKEN" in report.skipped_kinds["twitter"]
