@@ -115,6 +115,11 @@ def content_hash(*parts: str) -> str:
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def title_words(title: str) -> frozenset[str]:
+    """The distinct words of a headline, casefolded, without one- and two-letter words ("a", "de", "of")."""
+    return frozenset(w for w in re.findall(r"\w+", title.casefold()) if len(w) > 2 or w.isdigit())
+
+
 def story_key(title: str, url: str, text: str) -> str:
     """A key that is equal for the same story on several sources: its title when it says enough, else URL or text."""
     words = re.findall(r"\w+", title.casefold())

@@ -10,12 +10,16 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from connectors.feedtext import content_hash, story_key
+from connectors.feedtext import content_hash, story_key, title_words
 from listener.db.schema import Post as PostRow
 from listener.ingest.leases import Claim
 from listener.models import Post
 
 _CHUNK = 400  # stays under SQLite's bound-parameter limit
+STORY_WINDOW_DAYS = 14  # the same story turns up on a customer's other sources within days, not months
+HEADLINE_OVERLAP = 0.8  # share of the shorter headline's words that the longer one must repeat
+_MIN_TITLE_WORDS = 5  # shorter headlines ("Weekly update") repeat too often to mean the same story
+_RECENT_LIMIT = 2000
 
 
 @dataclass
@@ -79,6 +83,36 @@ def _story_originals(
     return by_key, by_url
 
 
+def _recent_titles(session: Session, claim: Claim, now: datetime) -> list[tuple[frozenset[str], Any]]:
+    """Title words of the customer's recent posts on its other sources, for near-duplicate headlines."""
+    cols = (PostRow.id, PostRow.duplicate_of_id, PostRow.title)
+    rows = session.execute(
+        select(*cols)
+        .where(
+            PostRow.customer_id == claim.customer_id,
+            PostRow.source_id != claim.ref.id,
+            PostRow.fetched_at >= now - timedelta(days=STORY_WINDOW_DAYS),
+        )
+        .order_by(PostRow.id)
+        .limit(_RECENT_LIMIT)
+    )
+    return [(words, row) for row in rows if len(words := title_words(row.title)) >= _MIN_TITLE_WORDS]
+
+
+def _same_headline(words: frozenset[str], recent: list[tuple[frozenset[str], Any]]) -> Any:
+    """The first recent post whose headline says nearly the same: most words of the shorter one are shared.
+
+    Newsrooms and blogs retitle the same story a little ("… de 12 millones" vs "… de 12 millones para abrir
+    nueve clínicas"); an exact title key misses that, a word-overlap test does not.
+    """
+    if len(words) < _MIN_TITLE_WORDS:
+        return None
+    for other, row in recent:
+        if len(words & other) >= HEADLINE_OVERLAP * min(len(words), len(other)):
+            return row
+    return None
+
+
 def eligible(post: Post, first_poll: bool, now: datetime, first_poll_days: int) -> bool:
     """Whether a new post may reach a digest: recent enough; undated posts only after a source's first poll."""
     if post.published_at is None:
@@ -107,10 +141,15 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
     if not fresh:
         return stored
     by_key, by_url = _story_originals(session, claim, fresh)
+    recent = _recent_titles(session, claim, now)
     values = []
     extra_links: dict[int, list[str]] = {}
     for post, key in fresh:
-        original = by_key.get(key) or next((by_url[u] for u in (post.url, *post.links) if u in by_url), None)
+        original = (
+            by_key.get(key)
+            or next((by_url[u] for u in (post.url, *post.links) if u in by_url), None)
+            or _same_headline(title_words(post.title), recent)
+        )
         duplicate_of = None
         if original is not None:
             duplicate_of = original.duplicate_of_id or original.id
