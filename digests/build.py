@@ -42,18 +42,25 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
     fresh_start = datetime.combine(on - timedelta(days=FRESH_DAYS), time(), tzinfo=UTC)
     fresh = [i for i in snap.insights if not i.shown and not i.acted and i.published_at >= fresh_start]
     by_section: dict[str, list[tuple[tuple[float, ...], Item]]] = defaultdict(list)
+    pending: dict[str, list[tuple[tuple[float, ...], InsightInfo, CustomerInfo]]] = defaultdict(list)
     for insight in fresh:
         customer = snap.customers.get(insight.customer_id)
-        if customer is None:
-            continue
-        section, item = insight_item(insight, customer, drafter, words, on)
-        by_section[section].append((_order_key(insight, customer, now), item))
+        if customer is not None:
+            section = _section_of(insight)
+            pending[section].append((_order_key(insight, customer, now), insight, customer))
+    for section, entries in pending.items():
+        entries.sort(key=lambda entry: entry[0])
+        for rank, (key, insight, customer) in enumerate(entries):
+            # Past the cap an item is only named in the summary line, so it is not worth drafting.
+            draft = rank < cfg.max_items_per_section
+            by_section[section].append((key, insight_item(insight, customer, drafter, words, on, draft=draft)[1]))
 
     attachments: list[Attachment] = []
     dates = occasions.business_dates(snap, fresh, cfg, on, now, drafter, words)
     for key, item, attachment in dates:
         by_section["date"].append((key, item))
-        attachments.append(attachment)
+        if attachment is not None:
+            attachments.append(attachment)
     for key, item in occasions.going_quiet(snap, cfg, on, now, drafter, words):
         by_section["quiet"].append((key, item))
     for key, item in occasions.coming_up(snap, cfg, on, drafter, words):
@@ -85,16 +92,32 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
     )
 
 
+def _mentions_cuts(insight: InsightInfo) -> bool:
+    return insight.kind == "win" and bool(_CUTS.search(f"{insight.title} {insight.text}"))
+
+
+def _section_of(insight: InsightInfo) -> str:
+    # Mixed news: a win that mentions job cuts stays visible, but never as something to congratulate.
+    return "conversation" if _mentions_cuts(insight) else SECTION_OF_KIND[insight.kind]
+
+
 def insight_item(
-    insight: InsightInfo, customer: CustomerInfo, drafter: Drafter, words: dict[str, str], on: date
+    insight: InsightInfo,
+    customer: CustomerInfo,
+    drafter: Drafter,
+    words: dict[str, str],
+    on: date,
+    *,
+    draft: bool = True,
 ) -> tuple[str, Item]:
     """The section an insight goes to and its item, with the suggestion drafted from the phrasebook."""
-    section = SECTION_OF_KIND[insight.kind]
+    section = _section_of(insight)
+    if not draft:
+        return section, Item(customer.name, "", "", "", kind=insight.kind, category=insight.category)
     entry = insight.category
     why_parts = []
-    if insight.kind == "win" and _CUTS.search(f"{insight.title} {insight.text}"):
-        # Mixed news: keep it visible but never congratulate; the neutral `update` wording fits.
-        section, entry = "conversation", "update"
+    if _mentions_cuts(insight):
+        entry = "update"  # the neutral wording
         why_parts.append(words["cuts.why"])
     language = choose_language(insight.language, customer.language)
     context = suggestion_context(customer, language, insight)

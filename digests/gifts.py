@@ -30,7 +30,12 @@ def _catalogue(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
 
 def catalogue() -> dict[str, dict[str, tuple[str, ...]]]:
     """Interest -> language -> ideas."""
-    return _catalogue(config_dir() / "gifts.toml")
+    return _catalogue(_gifts_path())
+
+
+@lru_cache(maxsize=1)
+def _gifts_path() -> Path:
+    return config_dir() / "gifts.toml"
 
 
 def gift_idea(interests: Sequence[str], language: str, key: str) -> str:

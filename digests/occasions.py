@@ -31,15 +31,18 @@ def business_dates(
     now: datetime,
     drafter: Drafter,
     words: dict[str, str],
-) -> list[tuple[tuple[float, ...], Item, Attachment]]:
-    """Customers with enough fresh topics and no recent meeting: an agenda, an offer to meet, an .ics draft."""
+) -> list[tuple[tuple[float, ...], Item, Attachment | None]]:
+    """Customers with enough fresh topics and no recent meeting: an agenda, an offer to meet, an .ics draft.
+
+    Only the first `max_items_per_section` are drafted; the rest are named in the section's summary line.
+    """
     by_customer: dict[int, list[InsightInfo]] = defaultdict(list)
     for insight in snap.insights:
         if not insight.acted:
             by_customer[insight.customer_id].append(insight)
     # Suggest a date when something new arrived, not every morning while the material sits there.
     new_today = {i.customer_id for i in fresh}
-    out: list[tuple[SortKey, Item, Attachment]] = []
+    qualified: list[tuple[SortKey, CustomerInfo, list[InsightInfo], list[InsightInfo], list[str]]] = []
     for customer_id, topics in by_customer.items():
         customer = snap.customers.get(customer_id)
         if customer is None or customer_id not in new_today or len(topics) < cfg.date_min_topics:
@@ -50,12 +53,19 @@ def business_dates(
         agenda = _dedupe(topic_label(i) for i in chosen)[:5]
         if len(agenda) < min(3, cfg.date_min_topics):
             continue
+        qualified.append(((-float(len(topics)), float(customer_id)), customer, topics, chosen, agenda))
+    qualified.sort(key=lambda entry: entry[0])
+    out: list[tuple[SortKey, Item, Attachment | None]] = []
+    for rank, (key, customer, topics, chosen, agenda) in enumerate(qualified):
+        if rank >= cfg.max_items_per_section:
+            out.append((key, Item(customer=customer.name, headline=customer.name, suggestion="", why=""), None))
+            continue
         language = choose_language(customer.language)
         # The message to the customer names their news and goals; their troubles stay on the rep's agenda only.
         friendly = _dedupe(topic_label(i) for i in chosen if i.kind != "challenge")[:4]
         context = {"customer": customer.name, "first_name": customer.first_name, "topics": friendly or agenda[:1]}
         context["hello"] = hello(customer.first_name, customer.name, language)
-        suggestion = drafter.draft("date", language, f"date:{customer_id}", context)
+        suggestion = drafter.draft("date", language, f"date:{customer.id}", context)
         filename = f"meet-{slug(customer.name)}-{on.isoformat()}.ics"
         ics = invitation(snap, customer, agenda, suggestion, on, now)
         why = (
@@ -72,7 +82,7 @@ def business_dates(
             attachment=filename,
             kind="date",
         )
-        out.append(((-float(len(topics)), float(customer_id)), item, Attachment(filename, ics)))
+        out.append((key, item, Attachment(filename, ics)))
     return out
 
 
@@ -88,11 +98,17 @@ def going_quiet(
         current = latest.get(insight.customer_id)
         if current is None or insight.published_at > current.published_at:
             latest[insight.customer_id] = insight
-    out: list[tuple[SortKey, Item]] = []
+    overdue: list[tuple[SortKey, CustomerInfo, int]] = []
     for customer in snap.customers.values():
         reference = customer.last_touch or customer.created_at
         days = (on - reference.date()).days
-        if days <= customer.cadence_days:
+        if days > customer.cadence_days:
+            overdue.append(((-days / max(1, customer.cadence_days), float(customer.id)), customer, days))
+    overdue.sort(key=lambda entry: entry[0])
+    out: list[tuple[SortKey, Item]] = []
+    for rank, (key, customer, days) in enumerate(overdue):
+        if rank >= cfg.max_items_per_section:  # named in the summary line only: not worth drafting
+            out.append((key, Item(customer=customer.name, headline=customer.name, suggestion="", why="")))
             continue
         post = latest.get(customer.id)
         language = choose_language(customer.language)
@@ -115,7 +131,7 @@ def going_quiet(
             links=safe_links([post.url, *post.links]) if post else (),
             kind="quiet",
         )
-        out.append(((-days / max(1, customer.cadence_days), float(customer.id)), item))
+        out.append((key, item))
     return out
 
 

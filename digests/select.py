@@ -176,7 +176,8 @@ def _insights(
             Insight.facts,
             Insight.acted_at,
             Post.title,
-            Post.text,
+            # The start of the text is all a headline or the job-cuts check needs; whole posts are heavy.
+            func.substr(Post.text, 1, 600).label("text"),
             Post.canonical_url,
             Post.links,
             Post.language.label("post_language"),

@@ -25,7 +25,9 @@ _MAX_FACT_CHARS = 120
 _ENV = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
 
 
+@lru_cache(maxsize=1)
 def phrasebook_dir() -> Path:
+    """config/phrasebook (found once per process: it does not move)."""
     return config_dir() / "phrasebook"
 
 
@@ -49,7 +51,12 @@ def _load(path: Path) -> dict[str, tuple[Template, ...]]:
 
 def languages() -> tuple[str, ...]:
     """The languages the phrasebook has files for."""
-    return tuple(sorted(p.stem for p in phrasebook_dir().glob("*.toml")))
+    return _languages(phrasebook_dir())
+
+
+@lru_cache(maxsize=4)
+def _languages(folder: Path) -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in folder.glob("*.toml")))
 
 
 def phrasebook(language: str) -> dict[str, tuple[Template, ...]]:

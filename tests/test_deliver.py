@@ -115,7 +115,8 @@ def test_sends_one_multipart_email_with_headers_text_html_and_ics(app: App, inbo
     assert sorted(p.get_filename() for p in invites) == [
         "meet-acme-robotics-2026-11-23.ics", "meet-nimbus-logistica-2026-11-23.ics",
     ]  # fmt: skip
-    calendar = Calendar.from_ical(invites[0].get_payload(decode=True))
+    acme = next(p for p in invites if p.get_filename() == "meet-acme-robotics-2026-11-23.ics")
+    calendar = Calendar.from_ical(acme.get_payload(decode=True))
     event = calendar.walk("VEVENT")[0]
     assert "Acme Robotics" in str(event["summary"]) and str(event["attendee"]) == "mailto:lena@acme.example"
     assert event.decoded("dtstart").weekday() < 5
