@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digests.preview import write_digest_files
 from sqlalchemy import select
 
+from digests.preview import write_digest_files
 from listener.db.schema import Insight, Rep
 from listener.db.session import init_database, make_engine, session_factory, transaction
 from listener.demo.dataset import DATA_DIR, load_dataset, seed
