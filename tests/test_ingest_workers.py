@@ -1,0 +1,103 @@
+"""Several ingest workers on one shared database: SQLite locks, PostgreSQL `FOR UPDATE SKIP LOCKED` leases."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from listener.cli.app import App
+from listener.db.schema import Post, Source
+from listener.directory import add_customer, add_rep, get_customer
+from listener.ingest import run_ingest
+from listener.ingest.leases import claim_due, new_owner
+from listener.settings import load_settings
+from listener.sourcing import Resolved, insert_source
+from tests.feeds import rss
+from tests.servers.http import Routes, serve
+
+NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+SOURCES = 16
+
+
+@pytest.fixture
+def shared_app(any_db_url: str, tmp_path: Path) -> Iterator[App]:
+    """An App on a fresh SQLite file or PostgreSQL database, allowed to fetch from loopback."""
+    settings = load_settings(None, environ={"LISTENER_DB": any_db_url, "XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+    settings = replace(settings, fetch=replace(settings.fetch, allow_private_networks=True, total_timeout=5))
+    application = App(settings=settings)
+    with application.transaction() as session:
+        add_rep(session, "ana@example.com", "Ana")
+        add_customer(session, "Acme Corp", rep_email="ana@example.com")
+    yield application
+    application.close()
+
+
+def _slow_feed(handler: BaseHTTPRequestHandler) -> None:
+    time.sleep(0.2)  # long enough for the runs to overlap
+    body = rss([{"guid": f"https://acme.example{handler.path}", "title": "Item " + handler.path}])
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def test_overlapping_workers_poll_each_source_exactly_once(shared_app: App) -> None:
+    routes = Routes()
+    with serve(routes) as (base, _):
+        with shared_app.transaction() as session:
+            customer = get_customer(session, "Acme Corp")
+            for i in range(SOURCES):
+                routes[f"/f{i}"] = _slow_feed
+                insert_source(session, customer, Resolved("rss", f"{base}/f{i}"))
+        reports = []
+
+        def worker() -> None:
+            reports.append(run_ingest(shared_app.sessions(), shared_app.settings, all_sources=False, now=NOW))
+
+        threads = [threading.Thread(target=worker) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert len(reports) == 3
+    assert sum(r.sources_polled for r in reports) == SOURCES
+    assert [routes.hits(f"/f{i}") for i in range(SOURCES)] == [1] * SOURCES
+    with shared_app.transaction() as session:
+        assert len(session.scalars(select(Post)).all()) == SOURCES
+        leftover = session.scalars(select(Source).where(Source.lease_owner != "")).all()
+        assert leftover == []  # every lease was settled and given back
+
+
+def test_claims_are_disjoint_and_an_expired_lease_is_claimable_again(shared_app: App) -> None:
+    with shared_app.transaction() as session:
+        customer = get_customer(session, "Acme Corp")
+        for i in range(SOURCES):
+            insert_source(session, customer, Resolved("rss", f"https://acme.example/f{i}"))
+    sessions = shared_app.sessions()
+    claimed: list[list[int]] = []
+
+    def claim() -> None:
+        claims = claim_due(sessions, new_owner(), NOW, lease_seconds=600)
+        claimed.append([c.ref.id for c in claims])
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    every = [source_id for ids in claimed for source_id in ids]
+    assert len(every) == SOURCES and len(set(every)) == SOURCES  # all claimed, none twice
+
+    # A worker that crashed never releases its leases: they are free again once they expire, not before.
+    assert claim_due(sessions, new_owner(), NOW + timedelta(seconds=599), lease_seconds=600) == []
+    later = claim_due(sessions, new_owner(), NOW + timedelta(seconds=601), lease_seconds=600)
+    assert len(later) == SOURCES
