@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
@@ -22,14 +23,19 @@ FEED_TYPES = {
     "application/xml",
     "text/xml",
 }
-# WordPress, Ghost, Substack, Medium, Hugo, Jekyll, Blogger... tried in this order when a page declares no feed.
+# WordPress (/feed/), Ghost (/rss/), Substack (/feed), Jekyll, Hugo (/index.xml), JSON Feed, Blogger...: tried when a
+# page declares no feed; the first that answers with a feed, in this order, wins.
 USUAL_PATHS = (
     "/feed",
+    "/feed/",
     "/rss",
+    "/rss/",
     "/feed.xml",
     "/rss.xml",
     "/atom.xml",
     "/index.xml",
+    "/feed.json",
+    "/atom",
     "/feeds/posts/default",
     "/?feed=rss2",
 )
@@ -51,30 +57,113 @@ class Discovery:
     notes: tuple[str, ...] = field(default=())
 
 
-def profile_feed(url: str) -> str | None:
-    """The feed URL of a known network's profile page, or None when the URL is not one we know."""
+_YOUTUBE_HOSTS = {"youtube.com", "m.youtube.com"}
+_YOUTUBE_CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
+_YOUTUBE_ID_PATTERNS = (
+    re.compile(rb'<meta[^>]+itemprop="(?:channelId|identifier)"[^>]+content="(UC[0-9A-Za-z_-]{22})"'),
+    re.compile(rb'<link[^>]+rel="canonical"[^>]+href="https://www\.youtube\.com/channel/(UC[0-9A-Za-z_-]{22})"'),
+    re.compile(rb'"(?:externalId|channelId|browseId)"\s*:\s*"(UC[0-9A-Za-z_-]{22})"'),
+    re.compile(rb"feeds/videos\.xml\?channel_id=(UC[0-9A-Za-z_-]{22})"),
+)
+# Hosts whose /@name pages are not Mastodon-style profiles with an /@name.rss feed.
+_NOT_FEDIVERSE = _YOUTUBE_HOSTS | {
+    "medium.com",
+    "substack.com",
+    "tiktok.com",
+    "threads.net",
+    "threads.com",
+    "instagram.com",
+    "x.com",
+    "twitter.com",
+    "facebook.com",
+    "linkedin.com",
+}
+# github.com/<these>/... are site pages, not owner/repo.
+_GITHUB_RESERVED = {
+    "about",
+    "apps",
+    "collections",
+    "enterprise",
+    "explore",
+    "features",
+    "login",
+    "marketplace",
+    "orgs",
+    "pricing",
+    "search",
+    "settings",
+    "sponsors",
+    "topics",
+    "trending",
+}
+_FEED_SUFFIXES = (".rss", ".atom", ".xml", ".json")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+def youtube_feed(channel_id: str) -> str:
+    """The uploads feed of a YouTube channel."""
+    return f"https://www.youtube.com/feeds/videos.xml?channel_id={quote(channel_id)}"
+
+
+def is_youtube_page(url: str) -> bool:
+    """Whether the URL is a YouTube page (a @handle, /c/ or custom URL) whose channel id must be read from its HTML."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
     path = [p for p in parts.path.split("/") if p]
-    if host == "youtube.com" and len(path) >= 2 and path[0] == "channel":
-        return f"https://www.youtube.com/feeds/videos.xml?channel_id={quote(path[1])}"
-    if host == "youtube.com" and parts.path.startswith("/feeds/"):
-        return None
-    if host == "github.com" and len(path) >= 2:
-        return f"https://github.com/{path[0]}/{path[1]}/releases.atom"
+    return _host(url) in _YOUTUBE_HOSTS and bool(path) and path[0] not in ("channel", "feeds", "user", "playlist")
+
+
+def youtube_channel_id(html: bytes) -> str | None:
+    """The channel id (UC + 22 characters) a YouTube channel page declares, or None."""
+    for pattern in _YOUTUBE_ID_PATTERNS:
+        match = pattern.search(html)
+        if match:
+            return match.group(1).decode("ascii")
+    return None
+
+
+def profile_feed(url: str) -> str | None:
+    """The feed URL of a known network's profile page, or None when the URL is not one we know (no network)."""
+    parts = urlsplit(url)
+    host = _host(url)
+    path = [p for p in parts.path.split("/") if p]
+    if path and path[-1].lower().endswith(_FEED_SUFFIXES):
+        return None  # already a feed (an @user.rss, a releases.atom...)
+    if host in _YOUTUBE_HOSTS:
+        query = dict(parse_qsl(parts.query))
+        if len(path) >= 2 and path[0] == "channel" and _YOUTUBE_CHANNEL_ID.fullmatch(path[1]):
+            return youtube_feed(path[1])
+        if len(path) >= 2 and path[0] == "user":
+            return f"https://www.youtube.com/feeds/videos.xml?user={quote(path[1])}"
+        if path[:1] == ["playlist"] and query.get("list"):
+            return f"https://www.youtube.com/feeds/videos.xml?playlist_id={quote(query['list'])}"
+        return None  # @handle and custom URLs: the channel id is in the page (see discover)
+    if host == "github.com" and len(path) >= 2 and path[0].lower() not in _GITHUB_RESERVED:
+        repo = path[1].removesuffix(".git")
+        return f"https://github.com/{path[0]}/{repo}/releases.atom"
     if host == "medium.com" and path:
-        if path[0] == "feed":
+        if path[0] in ("feed", "p", "m", "me", "search"):
             return None
+        if path[0] == "tag" and len(path) >= 2:
+            return f"https://medium.com/feed/tag/{path[1]}"
         return f"https://medium.com/feed/{path[0]}"
-    if host.endswith(".medium.com") and not path:
+    if host.endswith(".medium.com"):
         return f"https://{host}/feed"
-    if host.endswith(".substack.com") and (not path or path[0] in ("p", "archive")):
+    if host.endswith(".substack.com") and host != "www.substack.com":
         return f"https://{host}/feed"
     if host == "bsky.app" and len(path) >= 2 and path[0] == "profile":
         return f"https://bsky.app/profile/{path[1]}/rss"
-    if len(path) == 1 and path[0].startswith("@") and len(path[0]) > 1 and not path[0].endswith(".rss"):
-        # Mastodon (and other ActivityPub servers): https://instance/@user has https://instance/@user.rss
-        return urlunsplit((parts.scheme, parts.netloc, f"/{path[0]}.rss", "", ""))
+    if host not in _NOT_FEDIVERSE and len(path) == 1 and path[0].startswith("@") and len(path[0]) > 1:
+        # Mastodon (and other ActivityPub servers): https://instance/@user has https://instance/@user.rss;
+        # https://instance/@user@other.host is a remote account whose feed lives on its own server.
+        user, _, home = path[0][1:].partition("@")
+        if not user:
+            return None
+        netloc = home.lower() if home else parts.netloc
+        scheme = "https" if home else parts.scheme
+        return urlunsplit((scheme, netloc, f"/@{user}.rss", "", ""))
     return None
 
 
@@ -86,11 +175,6 @@ def google_news_feed(query: str, language: str = "en") -> str:
         f"https://news.google.com/rss/search?q={quote(chr(34) + query + chr(34))}"
         f"&hl={lang}-{region}&gl={region}&ceid={region}:{lang}"
     )
-
-
-def looks_like_feed(body: bytes, url: str, content_type: str) -> bool:
-    """Whether the bytes parse as a feed (RSS, Atom or JSON Feed)."""
-    return not parse_feed(body, url, content_type).error
 
 
 def alternate_links(html: bytes, page_url: str) -> tuple[list[Candidate], str]:
@@ -132,31 +216,60 @@ def _main_first(candidates: list[Candidate], page_url: str) -> list[Candidate]:
     return [cand for _, cand in sorted(enumerate(candidates), key=rank)]
 
 
+async def _feed_at(fetcher: SafeFetcher, url: str) -> Candidate | None:
+    """The URL as a candidate if it answers with a feed (where permanent redirects lead), else None."""
+    try:
+        response = await fetcher.get(url)
+    except FetchError:
+        return None
+    parsed = parse_feed(response.body, response.url, response.headers.get("content-type", ""))
+    return None if parsed.error else Candidate(response.permanent_url or url, parsed.title)
+
+
+def usual_feed_urls(page_url: str) -> list[str]:
+    """Where blogs usually keep their feed: under the page's own path first (a blog in /blog/), then the site root."""
+    parts = urlsplit(page_url)
+    prefixes = ["/"]
+    directory = parts.path.rstrip("/")
+    if directory and not directory.endswith((".html", ".htm", ".php")):
+        prefixes.insert(0, directory + "/")
+    urls: list[str] = []
+    for prefix in prefixes:
+        for path in USUAL_PATHS:
+            route, _, query = path.partition("?")
+            url = urlunsplit((parts.scheme, parts.netloc, prefix + route.lstrip("/"), query, ""))
+            if url not in urls:
+                urls.append(url)
+    return urls
+
+
 async def discover(url: str, fetcher: SafeFetcher) -> Discovery:
     """Find the feeds of a URL that is a feed, a known profile, or an HTML page; FetchError if it cannot be read."""
     known = profile_feed(url)
     if known:
-        try:
-            response = await fetcher.get(known)
-            if looks_like_feed(response.body, response.url, response.headers.get("content-type", "")):
-                return Discovery(feeds=(Candidate(known),), notes=(f"{url} is a profile; its feed is {known}",))
-        except FetchError:
-            pass  # fall back to reading the page itself
+        found = await _feed_at(fetcher, known)
+        if found:
+            return Discovery(
+                feeds=(found,), page_title=found.title, notes=(f"{url} is a profile; its feed is {known}",)
+            )
     response = await fetcher.get(url)
     content_type = response.headers.get("content-type", "")
     parsed = parse_feed(response.body, response.url, content_type)
     if not parsed.error:
         return Discovery(feeds=(Candidate(response.permanent_url or url, parsed.title),), page_title=parsed.title)
     candidates, title = alternate_links(response.body, response.url)
+    if is_youtube_page(url):
+        channel = youtube_channel_id(response.body)
+        if channel:
+            main = Candidate(youtube_feed(channel), title)
+            others = [c for c in candidates if c.url != main.url]
+            return Discovery(feeds=(main, *others), page_title=title, notes=(f"{url} is YouTube channel {channel}",))
     if candidates:
         return Discovery(feeds=tuple(candidates), page_title=title)
-    parts = urlsplit(response.url)
-    for path in USUAL_PATHS:
-        probe = urlunsplit((parts.scheme, parts.netloc, path.split("?")[0], path.partition("?")[2], ""))
-        try:
-            answer = await fetcher.get(probe)
-        except FetchError:
-            continue
-        if looks_like_feed(answer.body, answer.url, answer.headers.get("content-type", "")):
-            return Discovery(feeds=(Candidate(probe),), page_title=title)
+    # Probed together (the fetcher's per-host limit keeps this polite); the first usual path in order wins.
+    probes = usual_feed_urls(response.url)
+    answers = await asyncio.gather(*(_feed_at(fetcher, probe) for probe in probes))
+    for answer in answers:
+        if answer is not None:
+            return Discovery(feeds=(answer,), page_title=title, notes=(f"{url} declares no feed; found {answer.url}",))
     return Discovery(page_title=title)

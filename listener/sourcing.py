@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.discovery import Discovery, discover, google_news_feed
-from connectors.http import SafeFetcher, check_url
+from connectors.http import SafeFetcher, address_allowed, check_url
 from connectors.registry import CONNECTORS
 from listener.db.schema import Customer, Source
 from listener.directory import get_customer
@@ -41,17 +43,54 @@ def _is_url(locator: str) -> bool:
     return locator.lower().startswith(("http://", "https://"))
 
 
-def _check_url(locator: str) -> str:
+def normalize_url(url: str) -> str:
+    """The URL with a lower-case scheme and host, no default port and no fragment; the path and query as given."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    scheme = parts.scheme.lower()
+    if port and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def refuse_private(settings: Settings, url: str) -> None:
+    """BadInput for a loopback or private address (or localhost) unless fetch.allow_private_networks is on."""
+    if settings.fetch.allow_private_networks:
+        return
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
     try:
-        return check_url(locator)
-    except FetchError:
+        ipaddress.ip_address(host)
+        private = not address_allowed(host, allow_private=False)
+    except ValueError:
+        private = host == "localhost" or host.endswith(".localhost")
+    if private:
+        raise BadInput(
+            f"refused {url}: {host} is a loopback or private network address, which Listener does not fetch",
+            hint="for an intranet feed set fetch.allow_private_networks = true "
+            "(or LISTENER_FETCH_ALLOW_PRIVATE_NETWORKS=true)",
+        )
+
+
+def check_source_url(settings: Settings, locator: str) -> str:
+    """The URL normalized, if it is an http(s) URL that Listener may fetch; BadInput otherwise."""
+    try:
+        check_url(locator)
+        url = normalize_url(locator)
+    except (FetchError, ValueError):
         raise BadInput(f"{locator!r} is not an http(s) URL", hint="use e.g. https://example.com/feed") from None
+    refuse_private(settings, url)
+    return url
 
 
 def resolve_locator(
     settings: Settings, locator: str, kind: str | None = None, *, discovery: Discovery | None = None
 ) -> Resolved:
-    """Decide kind and canonical locator; for a URL without --kind, discover its feed over the network."""
+    """Decide kind and canonical locator; for a URL without a kind, discover its feed over the network."""
     locator = locator.strip()
     if not locator:
         raise BadInput("a source needs a locator", hint="a feed or homepage URL, @handle, r/sub or u/name")
@@ -59,7 +98,8 @@ def resolve_locator(
         if kind not in CONNECTORS:
             raise BadInput(f"unknown source kind {kind!r}", hint=f"use one of {', '.join(CONNECTORS)}")
         if kind in URL_KINDS:
-            return Resolved(kind, _check_url(locator), message=f"added {locator} as {kind}")
+            url = check_source_url(settings, locator)
+            return Resolved(kind, url, message=f"added {url} as {kind}")
         normalized = CONNECTORS[kind].normalize_locator(locator)
         if normalized is None:
             raise BadInput(f"{locator!r} is not a {kind} locator")
@@ -74,10 +114,13 @@ def resolve_locator(
         raise BadInput(
             f"cannot tell what {locator!r} is", hint="give a feed or homepage URL, @handle, r/sub, u/name or --kind"
         )
-    url = _check_url(locator)
+    url = check_source_url(settings, locator)
     found = discovery if discovery is not None else discover_url(settings, url)
     if not found.feeds:
-        raise BadInput(f"no feed found at {url}", hint=f"to watch the page for new articles: --kind page {url}")
+        raise BadInput(
+            f"no feed found at {url} (no <link rel=alternate>, no feed at the usual paths)",
+            hint=f"to watch the page for new article links instead, add it with --kind page: {url}",
+        )
     main, *others = found.feeds
     how = "is a feed" if main.url == url else f"has a feed at {main.url}"
     return Resolved(
@@ -89,22 +132,38 @@ def resolve_locator(
     )
 
 
-def discover_url(settings: Settings, url: str) -> Discovery:
-    """Run feed discovery for one URL on a fresh event loop; network trouble becomes BadInput."""
+def _unreadable(url: str, exc: FetchError) -> BadInput:
+    if "allow_private_networks" in exc.message:  # the fetcher refused the address: --kind rss would not help
+        return BadInput(f"cannot read {url}: {exc.message}")
+    return BadInput(f"cannot read {url}: {exc.message}", hint="check the URL, or add it anyway with --kind rss")
 
-    async def run() -> Discovery:
-        fetcher = SafeFetcher(settings.fetch)
+
+def discover_urls(settings: Settings, urls: Sequence[str]) -> dict[str, Discovery | BadInput]:
+    """Feed discovery for several URLs at once on one event loop; each answer is a Discovery or why it failed."""
+
+    async def one(fetcher: SafeFetcher, url: str) -> Discovery | BadInput:
         try:
             return await discover(url, fetcher)
+        except FetchError as exc:
+            return _unreadable(url, exc)
+
+    async def run() -> list[Discovery | BadInput]:
+        fetcher = SafeFetcher(settings.fetch)
+        try:
+            return await asyncio.gather(*(one(fetcher, url) for url in urls))
         finally:
             await fetcher.aclose()
 
-    try:
-        return asyncio.run(run())
-    except FetchError as exc:
-        raise BadInput(
-            f"cannot read {url}: {exc.message}", hint="check the URL, or pass --kind rss to add it anyway"
-        ) from None
+    unique = list(dict.fromkeys(urls))
+    return dict(zip(unique, asyncio.run(run()) if unique else [], strict=True))
+
+
+def discover_url(settings: Settings, url: str) -> Discovery:
+    """Feed discovery for one URL; network trouble becomes BadInput."""
+    found = discover_urls(settings, [url])[url]
+    if isinstance(found, BadInput):
+        raise found
+    return found
 
 
 def add_source(
@@ -118,16 +177,29 @@ def add_source(
     """Attach a source to a customer; raises BadInput/NotFound/AlreadyExists and then changes nothing."""
     customer = get_customer(session, customer_name)
     if google_news:
+        if kind not in (None, "rss"):
+            raise BadInput(f"--google-news adds an rss source, not {kind}", hint="drop --kind")
+        query = " ".join(locator.split()) or customer.name
         resolved = Resolved(
-            "rss", google_news_feed(customer.name, customer.language), title=f"Google News: {customer.name}"
-        )
-        resolved = Resolved(
-            resolved.kind, resolved.locator, resolved.title, f"added a Google News search for {customer.name!r}"
+            "rss",
+            google_news_feed(query, customer.language),
+            title=f"Google News: {query}",
+            message=f"added a Google News search for {query!r}",
         )
     else:
+        if _is_url(locator.strip()) and kind in (None, *URL_KINDS):
+            _refuse_duplicate(session, customer, check_source_url(settings, locator.strip()))  # before any fetch
         resolved = resolve_locator(settings, locator, kind)
     source = insert_source(session, customer, resolved)
     return AddedSource(source=source, message=resolved.message, alternatives=resolved.alternatives)
+
+
+def _refuse_duplicate(session: Session, customer: Customer, url: str) -> None:
+    existing = session.execute(
+        select(Source.id, Source.kind).where(Source.customer_id == customer.id, Source.locator == url)
+    ).first()
+    if existing is not None:
+        raise AlreadyExists(f"{customer.name} already has {existing.kind} source {url} (id {existing.id})")
 
 
 def insert_source(session: Session, customer: Customer, resolved: Resolved) -> Source:
