@@ -38,7 +38,7 @@ class PageConnector:
         content_type = response.headers.get("content-type", "").lower()
         if content_type and "html" not in content_type and "xml" not in content_type:
             raise FetchError(f"expected an HTML page, got {content_type[:60]}")
-        links = article_links(response.body, response.url)
+        links = article_links(response.body, response.url, content_type)
         posts = tuple(
             Post(external_id=url, url=url, title=title, text="", published_at=None, source_kind="page")
             for url, title in links
