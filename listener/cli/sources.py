@@ -10,7 +10,7 @@ import click
 
 from connectors.registry import CONNECTORS
 from listener.cli.app import App
-from listener.importer import export_opml, import_file
+from listener.importer import ImportRejected, export_opml, import_file
 from listener.sourcing import add_source, list_sources, remove_source
 
 
@@ -27,15 +27,24 @@ def source() -> None:
 @click.argument("customer")
 @click.argument("locator", required=False, default="")
 @click.option("--kind", type=click.Choice(sorted(CONNECTORS)), help="Skip detection: the locator is of this kind.")
-@click.option("--google-news", is_flag=True, help="Add a Google News search for the customer's name instead.")
+@click.option(
+    "--google-news",
+    is_flag=True,
+    help="Add a Google News search for the customer's name (or for LOCATOR's words, when given) instead.",
+)
 @click.pass_obj
 def source_add(app: App, customer: str, locator: str, kind: str | None, google_news: bool) -> None:
     """Attach a source: a feed URL, a homepage or profile URL (its feed is found), @handle, r/sub or u/name.
+
+    A homepage's feed is found from its <link rel="alternate"> or the usual paths (/feed/, /rss/, /atom.xml...);
+    profile URLs of Mastodon, Bluesky, YouTube, Medium, Substack and GitHub repositories map to their feeds.
+    A page with no feed can be watched for new article links with --kind page.
 
     \b
     Examples:
       listener source add "Acme Corp" https://acme.example/blog
       listener source add "Acme Corp" https://acme.example/news --kind page
+      listener source add "Acme Corp" https://mastodon.social/@acme
       listener source add "Acme Corp" @acmecorp
       listener source add "Acme Corp" --google-news
     """
@@ -60,19 +69,26 @@ def source_list(app: App, customer: str | None, failing: bool, as_json: bool) ->
       listener source list --failing
     """
     with app.transaction() as session:
-        for row, name in list_sources(session, customer, failing=failing):
+        rows = list_sources(session, customer, failing=failing)
+        if not rows and not as_json:
+            click.echo(
+                "no failing sources" if failing else "no sources yet (add one with `listener source add`)", err=True
+            )
+        for row, name in rows:
             if as_json:
                 record = {
                     "id": row.id,
                     "customer": name,
                     "kind": row.kind,
                     "locator": row.locator,
+                    "title": row.title,
                     "enabled": row.enabled,
                     "disabled_reason": row.disabled_reason,
                     "error_count": row.error_count,
                     "last_error": row.last_error,
                     "failing_since": row.failing_since.isoformat() if row.failing_since else None,
                     "next_poll_at": row.next_poll_at.isoformat() if row.next_poll_at else None,
+                    "last_polled_at": row.last_polled_at.isoformat() if row.last_polled_at else None,
                     "last_success_at": row.last_success_at.isoformat() if row.last_success_at else None,
                 }
                 click.echo(json.dumps(record, ensure_ascii=False))
@@ -110,19 +126,27 @@ def import_(app: App, file: Path, rep_email: str | None) -> None:
     """Import customers and their sources from a CSV (one customer a row) or an OPML file.
 
     One transaction: if any row is bad, every bad row is listed with its line number and nothing is imported.
-    CSV columns: customer, rep, domains, aliases, language, since, sources (several separated by `;`).
-    OPML: top-level outlines are customers, their children are feeds.
+    CSV: a header row, then one customer a row; columns customer, rep, domains, aliases, language, since,
+    interests, cadence, sources (several separated by `;`; a homepage's feed is found; `page:URL` watches a page).
+    OPML: top-level outlines are customers, their children are feeds (what `listener export opml` writes).
+    Customers already there get the new sources only; sources already there are skipped.
 
     \b
     Example:
       listener import crm-export.csv --rep ana@example.com
       listener import feeds.opml --rep ana@example.com
     """
-    with app.transaction() as session:
-        summary = import_file(session, app.settings, file, rep_email=rep_email)
+    try:
+        with app.transaction() as session:
+            summary = import_file(session, app.settings, file, rep_email=rep_email)
+    except ImportRejected as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise
+    already = f" ({summary.sources_present} already there)" if summary.sources_present else ""
     click.echo(
-        f"imported {file.name}: {summary.customers_added} new customers, {summary.sources_added} new sources "
-        f"from {summary.lines} rows"
+        f"imported {file.name}: {summary.customers_added} new customers, {summary.sources_added} new sources"
+        f"{already} from {summary.lines} rows"
     )
 
 
