@@ -153,6 +153,23 @@ def test_corrupt_gzip_is_a_fetch_error() -> None:
             fetch(f"{base}/c")
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_compressed_stream_cut_short_is_a_fetch_error_not_a_partial_feed(encoding: str) -> None:
+    feed = b"<rss><channel>" + b"<item><title>t</title></item>" * 500 + b"</channel></rss>"
+    body = gzip.compress(feed) if encoding == "gzip" else zlib.compress(feed)
+    with serve() as (base, routes):
+        routes["/cut"] = Reply(body[: len(body) // 2], headers={"Content-Encoding": encoding})
+        with pytest.raises(FetchError, match=f"truncated {encoding} body"):
+            fetch(f"{base}/cut")
+
+
+def test_redirect_without_location_says_so() -> None:
+    with serve() as (base, routes):
+        routes["/r"] = Reply(b"<rss/>", 302)
+        with pytest.raises(HTTPStatusError, match="HTTP 302 Found without a Location header"):
+            fetch(f"{base}/r")
+
+
 def test_redirect_loops_stop_at_the_limit() -> None:
     def redirect(to: str) -> Callable[[BaseHTTPRequestHandler], None]:
         def handler(h: BaseHTTPRequestHandler) -> None:
