@@ -1,6 +1,6 @@
 """Benchmark: build and render the morning digests of 1,000 reps with 50 customers each, on SQLite.
 
-    .venv/bin/python bench/digest.py [--reps 1000] [--customers 50] [--workers 2] [--db PATH]
+    .venv/bin/python bench/digest.py [--reps 1000] [--customers 50] [--workers 2] [--db PATH [--reuse]]
 
 Creates a fresh SQLite database with a realistic mix (posts over the last 60 days, about a third of them
 relevant, some backlog and duplicates, interactions, contacts with birthdays, failing sources, a week of sent
@@ -161,13 +161,15 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="processes building digests (default 2: two cores)")
     parser.add_argument("--db", help="SQLite file to create (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="keep an existing --db file instead of filling a new one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.db) if args.db else Path(tmp) / "bench.db"
-        path.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
         started = time.perf_counter()
-        populate(url, args.reps, args.customers)
+        if not (args.reuse and path.is_file()):
+            path.unlink(missing_ok=True)
+            populate(url, args.reps, args.customers)
         setup = time.perf_counter() - started
         engine = make_engine(url)
         with session_factory(engine)() as session:
