@@ -10,18 +10,31 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from digests import occasions
-from digests.labels import labels, subject_line
-from digests.model import SECTION_OF_KIND, SECTION_ORDER, Attachment, Digest, FailingSource, Item, Section
+from digests.labels import labels, more_label, subject_line
+from digests.model import (
+    ACTION_SECTIONS,
+    SECTION_OF_KIND,
+    SECTION_ORDER,
+    Attachment,
+    Digest,
+    FailingSource,
+    Item,
+    Section,
+)
 from digests.select import FRESH_DAYS, CustomerInfo, InsightInfo, RepSnapshot, load_snapshot
-from digests.suggest import Drafter, choose_language, clean_facts, hello
+from digests.suggest import Drafter, choose_language
 from digests.text import headline, safe_links
+from digests.wording import suggestion_context
 from listener.db.schema import Rep
 from listener.settings import Settings
 
 # A win whose post also talks about job cuts must never read as a congratulation on those cuts (taxonomy.md).
 _CUTS = re.compile(
-    r"\b(lay-?offs?|laid off|job cuts|cutting jobs|redundanc\w*|restructur\w*|roles? eliminated|"
-    r"despidos?|ERE|recortes? de (?:plantilla|empleo)|reestructuraci\w*)\b",
+    r"\b(lay-?offs?|laid off|let go|job cuts|cutting jobs|redundanc\w*|restructur\w*|severance|"
+    r"(?:roles|positions|jobs|posts)\b[\w\s,]{0,30}\beliminat\w*|eliminat\w+\b[\w\s,]{0,20}\b(?:roles|positions|jobs)|"
+    r"(?:reduc\w+|cut\w*)\s+(?:our\s+|the\s+)?(?:workforce|headcount|staff)|"
+    r"despid\w*|despedir\b|despedid[oa]s?|ERE|ERTE|recortes? de (?:plantilla|empleo|personal)|reestructuraci\w*|"
+    r"(?:reducci\w+|ajuste) de (?:la )?plantilla|puestos? (?:de trabajo )?(?:eliminad|suprimid)\w*|indemnizaci\w*)\b",
     re.IGNORECASE,
 )
 _KIND_RANK = {"win": 0, "challenge": 1, "news": 2, "goal": 3}
@@ -61,11 +74,14 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
         by_section["date"].append((key, item))
         if attachment is not None:
             attachments.append(attachment)
-    for key, item in occasions.going_quiet(snap, cfg, on, now, drafter, words):
+    # A customer going quiet who has a post to answer today is reached through that item (its "why" says so).
+    answering = frozenset(i.customer_id for k in ACTION_SECTIONS for _, i in by_section[k] if i.suggestion)
+    for key, item in occasions.going_quiet(snap, cfg, on, now, drafter, words, skip=answering):
         by_section["quiet"].append((key, item))
     for key, item in occasions.coming_up(snap, cfg, on, drafter, words):
         by_section["upcoming"].append((key, item))
-    gesture = occasions.weekly_gesture(snap, cfg, on, drafter, words)
+    busy = frozenset(i.customer_id for items in by_section.values() for _, i in items if i.suggestion)
+    gesture = occasions.weekly_gesture(snap, cfg, on, drafter, words, busy=busy)
     if gesture is not None:
         by_section["gesture"].append(((0.0,), gesture))
 
@@ -113,7 +129,9 @@ def insight_item(
     """The section an insight goes to and its item, with the suggestion drafted from the phrasebook."""
     section = _section_of(insight)
     if not draft:
-        return section, Item(customer.name, "", "", "", kind=insight.kind, category=insight.category)
+        return section, Item(
+            customer.name, "", "", "", kind=insight.kind, category=insight.category, customer_id=customer.id
+        )
     entry = insight.category
     why_parts = []
     if _mentions_cuts(insight):
@@ -132,22 +150,8 @@ def insight_item(
         kind=insight.kind,
         category=insight.category,
         insight_ids=(insight.id,),
+        customer_id=customer.id,
     )
-
-
-def suggestion_context(customer: CustomerInfo, language: str, insight: InsightInfo | None = None) -> dict[str, object]:
-    """What a phrasebook template may use: the greeting, the customer, the post's facts, what it is about."""
-    context: dict[str, object] = {
-        "first_name": customer.first_name,
-        "customer": customer.name,
-        "hello": hello(customer.first_name, customer.name, language),
-    }
-    if insight is not None:
-        context.update(clean_facts(insight.facts))
-        title = " ".join(insight.title.split())
-        context["title"] = title[:100]
-        context.setdefault("topic", "")
-    return context
 
 
 def _why(insight: InsightInfo, customer: CustomerInfo, words: dict[str, str], on: date) -> str:
@@ -157,9 +161,13 @@ def _why(insight: InsightInfo, customer: CustomerInfo, words: dict[str, str], on
         parts.append(f"{words['evidence']}: " + ", ".join(f"“{e}”" for e in evidence))
     parts.append(f"{words['score']} {insight.score:.2f}")
     if customer.last_touch is not None:
-        parts.append(words["last_touch"].format(days=(on - customer.last_touch.date()).days))
+        days = (on - customer.last_touch.date()).days
+        parts.append(words["last_touch"].format(days=days))
     else:
+        days = (on - customer.created_at.date()).days
         parts.append(words["never_touched"])
+    if days > customer.cadence_days:
+        parts.append(words["way_back_in"].format(cadence=customer.cadence_days))
     return " · ".join(parts)
 
 
@@ -178,7 +186,7 @@ def _order_key(insight: InsightInfo, customer: CustomerInfo, now: datetime) -> t
 def _section(key: str, words: dict[str, str], items: list[Item], cfg: object) -> Section:
     cap = max(1, int(getattr(cfg, "max_items_per_section", 5)))
     shown, rest = items[:cap], items[cap:]
-    more = tuple(f"{i.customer} ({i.category})" if i.category else i.customer for i in rest)
+    more = tuple(more_label(i.customer, i.category, words) for i in rest)
     return Section(key=key, title=words[f"title.{key}"], intro=words[f"intro.{key}"], items=tuple(shown), more=more)
 
 

@@ -41,6 +41,7 @@ LABELS: dict[str, dict[str, str]] = {
         "score": "score",
         "last_touch": "last touch {days} days ago",
         "never_touched": "no touch logged yet",
+        "way_back_in": "past the {cadence}-day touch cadence: a good way back in",
         "overdue": "{days} days since the last touch (cadence: {cadence})",
         "topics": "{count} fresh topics, no meeting in {gap} days",
         "no_meeting": "{count} fresh topics, no meeting logged",
@@ -64,6 +65,26 @@ LABELS: dict[str, dict[str, str]] = {
         "s.quiet": "{n} going quiet",
         "s.upcoming": "{n} coming up",
         "s.gesture": "a gesture",
+        "cat.funding": "funding",
+        "cat.acquisition": "acquisition",
+        "cat.launch": "launch",
+        "cat.award": "award",
+        "cat.milestone": "milestone",
+        "cat.expansion": "expansion",
+        "cat.partnership": "partnership",
+        "cat.customer_win": "new customer",
+        "cat.leadership": "appointment",
+        "cat.press": "press",
+        "cat.content": "post",
+        "cat.event": "event",
+        "cat.hiring": "hiring",
+        "cat.update": "update",
+        "cat.plan": "plan",
+        "cat.layoffs": "layoffs",
+        "cat.incident": "incident",
+        "cat.legal": "legal",
+        "cat.departure": "departure",
+        "cat.downturn": "downturn",
     },
     "es": {
         "title.congratulate": "Felicitar",
@@ -100,6 +121,7 @@ LABELS: dict[str, dict[str, str]] = {
         "score": "puntuación",
         "last_touch": "último contacto hace {days} días",
         "never_touched": "sin contactos registrados",
+        "way_back_in": "pasada su frecuencia de {cadence} días: buena ocasión para retomar",
         "overdue": "{days} días desde el último contacto (frecuencia: {cadence})",
         "topics": "{count} temas recientes, sin reunión en {gap} días",
         "no_meeting": "{count} temas recientes, ninguna reunión registrada",
@@ -123,6 +145,26 @@ LABELS: dict[str, dict[str, str]] = {
         "s.quiet": "{n} enfriándose",
         "s.upcoming": "{n} próximas fechas",
         "s.gesture": "un detalle",
+        "cat.funding": "financiación",
+        "cat.acquisition": "adquisición",
+        "cat.launch": "lanzamiento",
+        "cat.award": "premio",
+        "cat.milestone": "hito",
+        "cat.expansion": "expansión",
+        "cat.partnership": "alianza",
+        "cat.customer_win": "nuevo cliente",
+        "cat.leadership": "nombramiento",
+        "cat.press": "prensa",
+        "cat.content": "artículo",
+        "cat.event": "evento",
+        "cat.hiring": "contratación",
+        "cat.update": "novedad",
+        "cat.plan": "plan",
+        "cat.layoffs": "despidos",
+        "cat.incident": "incidencia",
+        "cat.legal": "asunto legal",
+        "cat.departure": "salida",
+        "cat.downturn": "dificultades",
     },
 }
 
@@ -158,3 +200,10 @@ def subject_line(counts: Sequence[tuple[str, int]], on: date, language: str) -> 
         parts.append(template.format(n=n))
     head = ", ".join(parts) if parts else words["subject.empty"]
     return f"{head} · {short_date(on, language)}"
+
+
+def more_label(customer: str, category: str, words: dict[str, str]) -> str:
+    """How an item past a section's cap is named in the summary line: `Acme (funding)`."""
+    if not category:
+        return customer
+    return f"{customer} ({words.get(f'cat.{category}', category.replace('_', ' '))})"

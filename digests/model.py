@@ -18,6 +18,7 @@ SECTION_ORDER: tuple[str, ...] = (
 )
 
 SECTION_OF_KIND: dict[str, str] = {"win": "congratulate", "challenge": "help", "news": "conversation", "goal": "ask"}
+ACTION_SECTIONS = frozenset(SECTION_OF_KIND.values())  # sections with a post to answer
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Item:
     when: date | None = None  # the occasion's date (coming up)
     attachment: str = ""  # file name of an .ics draft that goes with this item
     insight_ids: tuple[int, ...] = ()
+    customer_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,12 @@ class Section:
         """The one-line summary of what did not fit (empty when everything fit)."""
         if not self.more:
             return ""
-        shown = ", ".join(self.more[:6])
-        rest = len(self.more) - 6
+        counts: dict[str, int] = {}
+        for label in self.more:  # "Acme (post) ×2" rather than the same label twice
+            counts[label] = counts.get(label, 0) + 1
+        labels = [label if n == 1 else f"{label} ×{n}" for label, n in counts.items()]
+        shown = ", ".join(labels[:6])
+        rest = len(labels) - 6
         return f"+{len(self.more)}: {shown}" + (f" (+{rest})" if rest > 0 else "")
 
 

@@ -16,11 +16,14 @@ from digests.model import Attachment, Item
 from digests.select import CustomerInfo, InsightInfo, RepSnapshot
 from digests.suggest import Drafter, choose_language, hello
 from digests.text import headline, safe_links, shorten
+from digests.wording import clip_title, join_phrases, mention
 from listener.settings import DigestSettings
 
-_TOPIC_CHARS = 70
+_TOPIC_CHARS = 90
+MAX_MENTIONS = 3  # a message to the customer names a few topics; the rep's agenda has them all
 SortKey = tuple[float, ...]
 _KIND_RANK = {"win": 0, "challenge": 1, "goal": 2, "news": 3}
+_CATCH_UP = {"en": "how things are going", "es": "cómo os va"}
 
 
 def business_dates(
@@ -58,13 +61,19 @@ def business_dates(
     out: list[tuple[SortKey, Item, Attachment | None]] = []
     for rank, (key, customer, topics, chosen, agenda) in enumerate(qualified):
         if rank >= cfg.max_items_per_section:
-            out.append((key, Item(customer=customer.name, headline=customer.name, suggestion="", why=""), None))
+            out.append((key, _placeholder(customer), None))
             continue
         language = choose_language(customer.language)
         # The message to the customer names their news and goals; their troubles stay on the rep's agenda only.
-        friendly = _dedupe(topic_label(i) for i in chosen if i.kind != "challenge")[:4]
-        context = {"customer": customer.name, "first_name": customer.first_name, "topics": friendly or agenda[:1]}
-        context["hello"] = hello(customer.first_name, customer.name, language)
+        friendly = [i for i in chosen if i.kind != "challenge"]
+        mentions = _first_distinct((mention(i, customer, language, drafter) for i in friendly), MAX_MENTIONS)
+        context = {
+            "customer": customer.name,
+            "first_name": customer.first_name,
+            "hello": hello(customer.first_name, customer.name, language),
+            "topics": _dedupe(topic_label(i) for i in friendly)[:MAX_MENTIONS] or agenda[:1],
+            "mentions": join_phrases(mentions, language) or _CATCH_UP.get(language, _CATCH_UP["en"]),
+        }
         suggestion = drafter.draft("date", language, f"date:{customer.id}", context)
         filename = f"meet-{slug(customer.name)}-{on.isoformat()}.ics"
         ics = invitation(snap, customer, agenda, suggestion, on, now)
@@ -75,6 +84,7 @@ def business_dates(
         )
         item = Item(
             customer=customer.name,
+            customer_id=customer.id,
             headline=customer.name,
             suggestion=suggestion,
             why=why,
@@ -86,10 +96,30 @@ def business_dates(
     return out
 
 
+def overdue(snap: RepSnapshot, on: date) -> dict[int, int]:
+    """Customer id -> days since the last logged touch (or since they were added), for those past their cadence."""
+    out: dict[int, int] = {}
+    for customer in snap.customers.values():
+        reference = customer.last_touch or customer.created_at
+        days = (on - reference.date()).days
+        if days > customer.cadence_days:
+            out[customer.id] = days
+    return out
+
+
 def going_quiet(
-    snap: RepSnapshot, cfg: DigestSettings, on: date, now: datetime, drafter: Drafter, words: dict[str, str]
+    snap: RepSnapshot,
+    cfg: DigestSettings,
+    on: date,
+    now: datetime,
+    drafter: Drafter,
+    words: dict[str, str],
+    skip: frozenset[int] = frozenset(),
 ) -> list[tuple[tuple[float, ...], Item]]:
-    """Customers past their touch cadence with no logged interaction, with an easy reason to write."""
+    """Customers past their touch cadence with no logged interaction, with an easy reason to write.
+
+    Customers in `skip` already have something to answer in today's digest: that item is the way back in.
+    """
     latest: dict[int, InsightInfo] = {}
     for insight in snap.insights:
         # Never "I enjoyed your post" about a layoff: challenges are not an easy way back in.
@@ -98,17 +128,16 @@ def going_quiet(
         current = latest.get(insight.customer_id)
         if current is None or insight.published_at > current.published_at:
             latest[insight.customer_id] = insight
-    overdue: list[tuple[SortKey, CustomerInfo, int]] = []
-    for customer in snap.customers.values():
-        reference = customer.last_touch or customer.created_at
-        days = (on - reference.date()).days
-        if days > customer.cadence_days:
-            overdue.append(((-days / max(1, customer.cadence_days), float(customer.id)), customer, days))
-    overdue.sort(key=lambda entry: entry[0])
+    late: list[tuple[SortKey, CustomerInfo, int]] = []
+    for customer_id, days in overdue(snap, on).items():
+        customer = snap.customers[customer_id]
+        if customer_id not in skip:
+            late.append(((-days / max(1, customer.cadence_days), float(customer.id)), customer, days))
+    late.sort(key=lambda entry: entry[0])
     out: list[tuple[SortKey, Item]] = []
-    for rank, (key, customer, days) in enumerate(overdue):
+    for rank, (key, customer, days) in enumerate(late):
         if rank >= cfg.max_items_per_section:  # named in the summary line only: not worth drafting
-            out.append((key, Item(customer=customer.name, headline=customer.name, suggestion="", why="")))
+            out.append((key, _placeholder(customer)))
             continue
         post = latest.get(customer.id)
         language = choose_language(customer.language)
@@ -117,7 +146,7 @@ def going_quiet(
             "first_name": customer.first_name,
             "hello": hello(customer.first_name, customer.name, language),
             "days": days,
-            "latest": _short(post.title) if post else "",
+            "latest": clip_title(post.title) if post else "",
         }
         suggestion = drafter.draft("quiet", language, f"quiet:{customer.id}", context)
         why = words["overdue"].format(days=days, cadence=customer.cadence_days)
@@ -125,6 +154,7 @@ def going_quiet(
             why += " · " + words["quiet.nopost"]
         item = Item(
             customer=customer.name,
+            customer_id=customer.id,
             headline=headline(post.title, post.text) if post else customer.name,
             suggestion=suggestion,
             why=why,
@@ -155,10 +185,12 @@ def coming_up(
                 context["hello"] = hello(first, customer.name, language)
             item = Item(
                 customer=customer.name,
+                customer_id=customer.id,
                 headline=f"{label} · {short_date(when, snap.language)}",
                 suggestion=drafter.draft(entry, language, key, context),
                 why=_countdown((when - on).days, words),
-                gift=gift_idea(customer.interests, language, f"{snap.email}|{key}"),
+                # The gift idea is for the rep to act on, so it is in the rep's language.
+                gift=gift_idea(customer.interests, choose_language(snap.language), f"{snap.email}|{key}"),
                 when=when,
                 kind=entry,
             )
@@ -204,18 +236,29 @@ def next_anniversary(month: int, day: int, on: date) -> date:
 
 
 def weekly_gesture(
-    snap: RepSnapshot, cfg: DigestSettings, on: date, drafter: Drafter, words: dict[str, str]
+    snap: RepSnapshot,
+    cfg: DigestSettings,
+    on: date,
+    drafter: Drafter,
+    words: dict[str, str],
+    busy: frozenset[int] = frozenset(),
 ) -> Item | None:
-    """On the gesture weekday, one customer picked deterministically (per rep and ISO week) for a thank-you."""
+    """On the gesture weekday, one customer picked deterministically (per rep and ISO week) for a thank-you.
+
+    Customers in `busy` already have a reason to hear from the rep today; the gesture goes to someone else
+    when anyone else is left, so it stays a surprise for no reason.
+    """
     if on.weekday() != cfg.gesture_weekday or not snap.customers:
         return None
     iso_year, iso_week, _ = on.isocalendar()
     # A thank-you for no reason lands badly in the middle of a layoff or an outage.
     troubled = {i.customer_id for i in snap.insights if i.kind == "challenge"}
-    ids = sorted(set(snap.customers) - troubled) or sorted(snap.customers)
+    calm = set(snap.customers) - troubled
+    ids = sorted(calm - busy) or sorted(calm) or sorted(snap.customers)
     seed = int.from_bytes(hashlib.sha256(f"{snap.email}|{iso_year}-W{iso_week}".encode()).digest()[:8], "big")
     customer = snap.customers[ids[seed % len(ids)]]
     language = choose_language(customer.language)
+    rep_language = choose_language(snap.language)  # the gift idea is for the rep
     context = {
         "customer": customer.name,
         "first_name": customer.first_name,
@@ -223,12 +266,18 @@ def weekly_gesture(
     }
     return Item(
         customer=customer.name,
+        customer_id=customer.id,
         headline=customer.name,
         suggestion=drafter.draft("gesture", language, f"gesture:{customer.id}", context),
         why=words["gesture.why"],
-        gift=gift_idea(customer.interests, language, f"{snap.email}|gesture|{iso_year}-{iso_week}"),
+        gift=gift_idea(customer.interests, rep_language, f"{snap.email}|gesture|{iso_year}-{iso_week}"),
         kind="gesture",
     )
+
+
+def _placeholder(customer: CustomerInfo) -> Item:
+    """An item past the section's cap: only named in the summary line, so not worth drafting."""
+    return Item(customer=customer.name, headline=customer.name, suggestion="", why="", customer_id=customer.id)
 
 
 def topic_label(insight: InsightInfo) -> str:
@@ -239,6 +288,17 @@ def topic_label(insight: InsightInfo) -> str:
 
 def _short(text: str) -> str:
     return shorten(text, _TOPIC_CHARS)
+
+
+def _first_distinct(labels: Iterable[str], limit: int) -> list[str]:
+    """The first `limit` distinct non-empty labels, drafting no more than needed (the iterable is lazy)."""
+    out: dict[str, str] = {}
+    for label in labels:
+        if label and label.lower() not in out:
+            out[label.lower()] = label
+            if len(out) == limit:
+                break
+    return list(out.values())
 
 
 def _dedupe(labels: Iterable[str]) -> list[str]:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from digests.labels import more_label
 from digests.model import Digest
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -85,6 +86,6 @@ def _shrink(digest: Digest) -> Digest:
     if longest is None or len(longest.items) <= 1:
         return digest
     last = longest.items[-1]
-    label = f"{last.customer} ({last.category})" if last.category else last.customer
+    label = more_label(last.customer, last.category, digest.labels)
     shorter = replace(longest, items=longest.items[:-1], more=(label, *longest.more))
     return replace(digest, sections=tuple(shorter if s is longest else s for s in digest.sections))

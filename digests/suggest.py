@@ -107,11 +107,14 @@ def clean_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def tidy(text: str) -> str:
-    """Collapse whitespace and the stray spaces a missing fact leaves before punctuation."""
+def tidy(text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """Collapse whitespace and the stray spaces a missing fact leaves before punctuation; Spanish contractions."""
     text = " ".join(text.split())
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"([,;])\1+", r"\1", text)
+    if language == "es":
+        # "saber más de el premio" -> "del premio"; a name that starts with "El" (El Economista) keeps its article.
+        text = re.sub(r"\b([dD]e|[aA]) el\b", lambda m: m.group(1)[0] + ("el" if m.group(1) in "deDe" else "l"), text)
     return text.strip()
 
 
@@ -133,7 +136,7 @@ class Drafter:
         used = self._used.setdefault((lang, entry), [])
         index = variant_index(len(variants), self.rep_email, item_key, self.on, used)
         used.append(index)
-        return tidy(variants[index].render(**context))
+        return tidy(variants[index].render(**context), lang)
 
 
 def hello(first_name: str, customer: str, language: str) -> str:

@@ -9,6 +9,8 @@ _HEADLINE_CHARS = 160
 _MAX_LINKS = 3
 _HTTP = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 _UNSAFE = re.compile(r"[\s\"'<>\\]")
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+_MIN_SENTENCE = 20  # "Big news!" is not a headline on its own
 
 
 def shorten(text: str, limit: int) -> str:
@@ -21,8 +23,14 @@ def shorten(text: str, limit: int) -> str:
 
 
 def headline(title: str, text: str) -> str:
-    """What happened, in one line: the title, else the start of the text."""
-    return shorten(title or text, _HEADLINE_CHARS)
+    """What happened, in one line: the title, else the text's first sentence (a tweet), else the start of the text."""
+    if title.strip():
+        return shorten(title, _HEADLINE_CHARS)
+    line = " ".join((text or "").split())
+    first = _SENTENCE_END.search(line, _MIN_SENTENCE)
+    if first is not None and first.end() <= _HEADLINE_CHARS:
+        return line[: first.end()].strip()
+    return shorten(line, _HEADLINE_CHARS)
 
 
 def safe_links(urls: Iterable[str]) -> tuple[str, ...]:

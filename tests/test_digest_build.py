@@ -56,8 +56,11 @@ def test_sections_by_what_the_rep_should_do(app: App) -> None:
     assert "last touch 12 days ago" in congratulate[0].why
     help_item = section(digest, "help")[0]
     assert help_item.customer == "Nimbus Logística" and help_item.suggestion.startswith("Hola Lucía,")
+    # Nimbus is past its cadence but has posts to answer today: those are the way back in, not a "going quiet".
+    assert "past the 21-day touch cadence: a good way back in" in help_item.why
+    assert [i.customer for i in section(digest, "quiet")] == ["Globex"]
     assert digest.subject == (
-        "3 to congratulate, 1 to help, 2 to comment on, 2 business dates, 2 going quiet, 4 coming up, a gesture"
+        "3 to congratulate, 1 to help, 2 to comment on, 2 business dates, 1 going quiet, 4 coming up, a gesture"
         " · Mon 23 Nov"
     )
 
@@ -104,8 +107,8 @@ def test_ordering_by_score_then_recency_and_cap_with_a_summary_line(app: App) ->
     conversation = next(s for s in digest.sections if s.key == "conversation")
     # Scores 0.8 (n=3, 7), 0.7 (n=2, 6): highest first, the more recent first among equals.
     assert [i.headline for i in conversation.items] == ["Post 3", "Post 7", "Post 2"]
-    assert conversation.more == ("C6 (content)", "C1 (content)", "C5 (content)", "C0 (content)", "C4 (content)")
-    assert conversation.more_line == "+5: C6 (content), C1 (content), C5 (content), C0 (content), C4 (content)"
+    assert conversation.more == ("C6 (post)", "C1 (post)", "C5 (post)", "C0 (post)", "C4 (post)")
+    assert conversation.more_line == "+5: C6 (post), C1 (post), C5 (post), C0 (post), C4 (post)"
     assert digest.item_count == 8 + len(section(digest, "gesture"))
     # Only what was shown counts as shown: the rest gets its chance tomorrow.
     assert len(digest.insight_ids) == 3
