@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from connectors.discovery import (
@@ -24,6 +26,7 @@ from listener.cli.app import App
 from listener.db.schema import Source
 from listener.directory import add_customer, add_rep
 from listener.settings import FetchSettings
+from listener.sourcing import normalize_url
 from tests.conftest import Invoke
 from tests.feeds import rss
 from tests.servers.http import Reply, serve
@@ -271,6 +274,7 @@ def test_source_add_names_the_other_feeds_it_found(local: App, invoke: Invoke) -
     lines = result.output.splitlines()
     assert lines[0].startswith(f"added {base}/feed/ as rss")
     assert lines[1] == f"other feeds found: {base}/feed.json, {base}/comments/feed/"
+    assert lines[2] == "to watch one of them too: listener source add 'Acme Corp' URL --kind rss"
     assert [s[1] for s in sources(local)] == [f"{base}/feed/"]
 
 
@@ -443,3 +447,43 @@ def test_google_news_is_one_flag_away(local: App, invoke: Invoke) -> None:
     assert again.exit_code == 2 and "already has" in again.output
     words = invoke("source", "add", "Acme Corp", "Acme  Widget", "--google-news")
     assert words.exit_code == 0 and sources(local)[-1][1] == google_news_feed("Acme Widget", "es")
+
+
+# Wild input never breaks the pure parts.
+
+URLISH = st.builds(
+    lambda scheme, host, path: f"{scheme}://{host}/{path}",
+    st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
+    st.sampled_from(
+        ["mastodon.social", "bsky.app", "www.youtube.com", "github.com", "medium.com", "a.substack.com", ""]
+    ),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(URLISH, st.text(max_size=80)))
+def test_profile_feed_never_raises_and_answers_http_urls(url: str) -> None:
+    feed = profile_feed(url)
+    assert feed is None or feed.startswith(("http://", "https://"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000), st.text(max_size=300))
+def test_alternate_links_and_channel_ids_survive_any_bytes(noise: bytes, text: str) -> None:
+    html = page(f'<link rel="alternate" type="application/rss+xml" href="{text}">'.encode("utf-8", "replace").decode())
+    for body in (noise, html, noise + html):
+        feeds, _ = alternate_links(body, "https://acme.example/")
+        assert all(c.url.startswith(("http://", "https://")) for c in feeds)
+        youtube_channel_id(body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_normalize_url_is_stable(text: str) -> None:
+    url = f"https://Acme.Example:443/{text}"
+    try:
+        once = normalize_url(url)
+    except ValueError:
+        return
+    assert normalize_url(once) == once and once.startswith("https://acme.example/")

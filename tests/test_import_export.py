@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +23,7 @@ RSS = {"Content-Type": "application/rss+xml"}
 HTML = {"Content-Type": "text/html"}
 
 
-def snapshot(app: App) -> tuple[list[tuple[object, ...]], list[tuple[str, str, str, str]]]:
+def snapshot(app: App) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str, str]]]:
     """Customers (with their details) and sources, in a form two databases can be compared by."""
     with app.transaction() as session:
         customers = [

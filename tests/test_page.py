@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from connectors.pagelinks import article_links, decode_html
@@ -153,3 +155,14 @@ def test_page_that_is_not_html_fails_with_a_clear_error(local: App, invoke: Invo
     with local.transaction() as session:
         source = session.scalars(select(Source)).one()
         assert source.last_error == "expected an HTML page, got image/png"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000), st.text(max_size=200))
+def test_article_links_survive_any_page(noise: bytes, text: str) -> None:
+    made = f'<main><a href="{text}">{text}</a><nav><a href="/x/{text}">{text}</a></nav></main>'.encode(
+        "utf-8", "replace"
+    )
+    for body in (noise, made, noise + made):
+        found = article_links(body, "https://acme.example/blog/", "text/html; charset=bogus")
+        assert all(url.startswith("https://acme.example/") and len(title) >= 4 for url, title in found)

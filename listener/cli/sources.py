@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def source_add(app: App, customer: str, locator: str, kind: str | None, google_n
         click.echo(f"{added.message} (source {added.source.id})")
         if added.alternatives:
             click.echo("other feeds found: " + ", ".join(added.alternatives))
-            click.echo("add one with: listener source add CUSTOMER URL --kind rss")
+            click.echo(f"to watch one of them too: listener source add {shlex.quote(customer)} URL --kind rss")
 
 
 @source.command("list")
