@@ -1,16 +1,20 @@
 """`listener digest send`: which digests are due, and the record-before-and-after protocol that never sends twice.
 
 For each due rep: claim the (rep, local date) Digest row as `sending` in its own committed transaction (the
-unique constraint makes the claim atomic across overlapping runs), build and render, send, then record `sent`.
-A failure records `failed`, which the next run claims again. A crash after the claim leaves `sending`: that day's
-digest is never retried, because it may have gone out (never twice beats at least once for a morning email).
+unique constraint makes the claim atomic across overlapping runs), build and render, record the Message-ID, send,
+then record `sent`. A failure records `failed`, which the next run claims again.
+
+A crash leaves `sending`. Before the Message-ID is recorded nothing was handed to the SMTP server, so once the
+claim is older than any run could take (STALE_CLAIM) the next run takes it over. After it, the mail may have gone
+out: that day's digest is not retried (never twice beats at least once for a morning email). `created_at` is the
+time of the latest claim.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +32,8 @@ from listener.errors import DeliveryError
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
+# A claim with no Message-ID this old belongs to a run that died before sending (a run takes seconds a rep).
+STALE_CLAIM = timedelta(minutes=30)
 
 
 @dataclass
@@ -91,7 +97,8 @@ def _due_date(rep: _RepRef, now: datetime, force_now: bool) -> date | None:
 
 
 def claim(sessions: sessionmaker[Session], rep_id: int, on: date, now: datetime) -> int | None:
-    """Atomically take the (rep, date) row as `sending`: a new row, or a `failed` one; None if another run has it."""
+    """Atomically take the (rep, date) row as `sending`: a new row, a `failed` one, or one a crashed run left
+    before sending anything; None if another run has it or the digest went (or may have gone) out."""
     try:
         with sessions.begin() as session:
             # INSERT first (no read before it): on SQLite a read-then-write can fail on a stale snapshot.
@@ -105,10 +112,13 @@ def claim(sessions: sessionmaker[Session], rep_id: int, on: date, now: datetime)
         digest_id = session.scalar(select(Digest.id).where(Digest.rep_id == rep_id, Digest.digest_date == on))
         if digest_id is None:
             return None
+        retryable = (Digest.status == "failed") | (
+            (Digest.status == "sending") & (Digest.message_id == "") & (Digest.created_at < now - STALE_CLAIM)
+        )
         result = session.execute(
             update(Digest)
-            .where(Digest.id == digest_id, Digest.status == "failed")
-            .values(status="sending", attempts=Digest.attempts + 1, last_error="")
+            .where(Digest.id == digest_id, retryable)
+            .values(status="sending", attempts=Digest.attempts + 1, last_error="", created_at=now)
         )
         return digest_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
 

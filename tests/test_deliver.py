@@ -404,3 +404,32 @@ def test_implicit_ssl(app: App, certificate: tuple[Path, Path]) -> None:
         assert len(handler.messages) == 1 and time.monotonic() - started < 10
     finally:
         controller.stop()
+
+
+# --- A run that died: what the next run may take over ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message_id", "claimed_ago", "resent"),
+    [
+        ("", timedelta(hours=2), True),  # died while building: nothing reached the server, so send it now
+        ("", timedelta(minutes=5), False),  # another run may still be building it
+        ("<digest.1.2026-11-23.x@acme-sales.example>", timedelta(hours=2), False),  # may have gone out: never twice
+    ],
+)
+def test_a_crashed_runs_claim_is_taken_over_only_if_nothing_was_sent(
+    app: App, inbox: tuple[Inbox, int], message_id: str, claimed_ago: timedelta, resent: bool
+) -> None:
+    handler, port = inbox
+    with app.transaction() as session:
+        rep = seed_scenario(session)
+        session.add(Digest(rep_id=rep.id, digest_date=TODAY, status="sending", attempts=1, message_id=message_id,
+                           created_at=NOW - claimed_ago))  # fmt: skip
+    report = send_due(app.sessions(), smtp_settings(app, port), now=NOW)
+    assert (report.sent, report.skipped) == ((1, 0) if resent else (0, 1))
+    assert len(handler.messages) == int(resent)
+    with app.transaction() as session:
+        row = session.scalars(select(Digest)).one()
+        assert (row.status, row.attempts) == (("sent", 2) if resent else ("sending", 1))
+    again = send_due(app.sessions(), smtp_settings(app, port), now=NOW + timedelta(minutes=10))
+    assert again.sent == 0 and len(handler.messages) == int(resent)
