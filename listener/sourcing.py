@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import re
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +24,7 @@ from listener.errors import AlreadyExists, BadInput, FetchError, NotFound
 from listener.settings import Settings
 
 URL_KINDS = ("rss", "page")
+_BARE_SITE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,63}(:\d+)?(/\S*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,13 @@ def refuse_private(settings: Settings, url: str) -> None:
     if settings.fetch.allow_private_networks:
         return
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    address = host
+    if re.fullmatch(r"[0-9a-fx.]+", host) and any(c.isdigit() for c in host):
+        with contextlib.suppress(OSError):  # legacy spellings the resolver accepts too: 2130706433, 0x7f000001
+            address = socket.inet_ntoa(socket.inet_aton(host))
     try:
-        ipaddress.ip_address(host)
-        private = not address_allowed(host, allow_private=False)
+        ipaddress.ip_address(address)
+        private = not address_allowed(address, allow_private=False)
     except ValueError:
         private = host == "localhost" or host.endswith(".localhost")
     if private:
@@ -110,6 +118,8 @@ def resolve_locator(
         normalized = connector.normalize_locator(locator)
         if normalized is not None:
             return Resolved(name, normalized, message=f"added {normalized} as {name}")
+    if not _is_url(locator) and _BARE_SITE.match(locator):
+        locator = "https://" + locator  # acme.example/blog: what a person copies from the address bar
     if not _is_url(locator):
         raise BadInput(
             f"cannot tell what {locator!r} is", hint="give a feed or homepage URL, @handle, r/sub, u/name or --kind"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from connectors.discovery import (
+    Candidate,
     Discovery,
     alternate_links,
     discover,
@@ -25,8 +26,9 @@ from connectors.http import FetchResponse, SafeFetcher
 from listener.cli.app import App
 from listener.db.schema import Source
 from listener.directory import add_customer, add_rep
+from listener.errors import BadInput
 from listener.settings import FetchSettings
-from listener.sourcing import normalize_url
+from listener.sourcing import normalize_url, resolve_locator
 from tests.conftest import Invoke
 from tests.feeds import rss
 from tests.servers.http import Reply, serve
@@ -487,3 +489,30 @@ def test_normalize_url_is_stable(text: str) -> None:
     except ValueError:
         return
     assert normalize_url(once) == once and once.startswith("https://acme.example/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://2130706433/feed",
+        "http://0x7f000001/feed",
+        "http://127.1/feed",
+        "http://[::1]/feed",
+        "http://localhost./f",
+    ],
+)
+def test_loopback_spellings_are_refused_without_fetching(local: App, url: str) -> None:
+    strict = replace(local.settings, fetch=FetchSettings())
+    with pytest.raises(BadInput, match="loopback or private network address"):
+        resolve_locator(strict, url, "rss")
+    assert resolve_locator(local.settings, url, "rss").kind == "rss"  # allowed when private networks are
+
+
+def test_a_site_without_scheme_is_taken_as_https(local: App) -> None:
+    found = Discovery(feeds=(Candidate("https://acme.example/blog/feed/", "Acme"),))
+    resolved = resolve_locator(local.settings, "acme.example/blog", discovery=found)
+    assert (resolved.kind, resolved.locator, resolved.title) == ("rss", "https://acme.example/blog/feed/", "Acme")
+    assert (
+        resolved.message
+        == "added https://acme.example/blog/feed/ as rss (https://acme.example/blog has a feed at https://acme.example/blog/feed/)"
+    )
