@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from datetime import timedelta
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from digests.build import build_digest
 from digests.model import Digest as DigestModel
 from digests.render import render, render_html, render_text
 from listener.cli.app import App
-from listener.db.schema import Rep
+from listener.db.schema import Customer, Rep
 from tests.test_digest_helpers import (
     NOW,
     TODAY,
@@ -33,6 +34,9 @@ GOLDEN = Path(__file__).parent / "golden"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 REGENERATE = os.environ.get("LISTENER_REGEN_GOLDEN") == "1"
 GMAIL_CLIP_BYTES = 102 * 1024
+# Headless, as root in CI, and never reaching for the network (this machine has none: Chromium would retry).
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync")  # fmt: skip
 
 
 def mask(text: str) -> str:
@@ -182,8 +186,7 @@ def test_headless_chromium_renders_the_digest(app: App, tmp_path: Path) -> None:
         shot = ARTIFACTS / f"digest-{name}.png"
         shot.unlink(missing_ok=True)
         result = subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--no-first-run", f"--user-data-dir={tmp_path / f'profile-{name}'}", "--hide-scrollbars",
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / f'profile-{name}'}", "--hide-scrollbars",
              f"--window-size={size}", f"--screenshot={shot}", page.as_uri()],
             capture_output=True, timeout=120, text=True,
         )  # fmt: skip
@@ -191,11 +194,40 @@ def test_headless_chromium_renders_the_digest(app: App, tmp_path: Path) -> None:
         data = shot.read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 20_000  # a blank page compresses to far less
     dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile-dom'}", "--dump-dom", page.as_uri()],
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile-dom'}", "--dump-dom", page.as_uri()],
         capture_output=True, timeout=120, text=True,
     )  # fmt: skip
     assert "Acme Robotics raises $20M Series B" in dom.stdout and "<script>alert" not in dom.stdout
+
+
+def test_headless_chromium_the_digest_fits_a_phone_without_sideways_scrolling(app: App, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    unbroken = "https://feeds.example/" + "x" * 150
+    with app.transaction() as session:
+        rep = seed_scenario(session)
+        acme = session.query(Customer).filter_by(name="Acme Robotics").one()
+        source_for(session, acme, locator=unbroken, last_error="E" * 120, failing_since=NOW)
+        add_insight(session, acme, "win", "launch", "Acme ships " + "Z" * 90, facts={"product": "Z" * 90})
+        html = render_html(build_digest(session, app.settings, rep, TODAY, NOW))
+    # Headless windows are at least 500px wide, so the digest is laid out in a 360px frame and measured there.
+    page = tmp_path / "phone.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><title>-</title></head><body style="margin:0">'
+        f'<iframe id="f" style="width:360px;height:640px;border:0" srcdoc="{escape(html, quote=True)}"></iframe>'
+        '<script>addEventListener("load", () => { const e = document.getElementById("f").contentDocument'
+        ".documentElement; document.title = `W${e.scrollWidth}/${e.clientWidth}`; });</script></body></html>",
+        encoding="utf-8",
+    )
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, timeout=120, text=True,
+    )  # fmt: skip
+    found = re.search(r"<title>W(\d+)/(\d+)</title>", dom.stdout)
+    assert found, dom.stdout[-500:] + dom.stderr[-2000:]
+    scroll_width, client_width = int(found.group(1)), int(found.group(2))
+    assert client_width <= 360 and scroll_width <= client_width, "the digest scrolls sideways on a phone"
 
 
 def test_rep_language_labels(app: App) -> None:
