@@ -100,7 +100,10 @@ _FEED_SUFFIXES = (".rss", ".atom", ".xml", ".json")
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    try:
+        return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return ""
 
 
 def youtube_feed(channel_id: str) -> str:
@@ -126,9 +129,14 @@ def youtube_channel_id(html: bytes) -> str | None:
 
 def profile_feed(url: str) -> str | None:
     """The feed URL of a known network's profile page, or None when the URL is not one we know (no network)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     host = _host(url)
     path = [p for p in parts.path.split("/") if p]
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
     if path and path[-1].lower().endswith(_FEED_SUFFIXES):
         return None  # already a feed (an @user.rss, a releases.atom...)
     if host in _YOUTUBE_HOSTS:
@@ -162,7 +170,7 @@ def profile_feed(url: str) -> str | None:
         if not user:
             return None
         netloc = home.lower() if home else parts.netloc
-        scheme = "https" if home else parts.scheme
+        scheme = "https" if home else parts.scheme.lower()
         return urlunsplit((scheme, netloc, f"/@{user}.rss", "", ""))
     return None
 
