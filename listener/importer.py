@@ -231,7 +231,7 @@ def import_file(session: Session, settings: Settings, path: Path, *, rep_email: 
         sources += added_sources
         present += already
     if problems:
-        lines = [f"{path.name} line {line}: {text}" for line, text in sorted(problems)]
+        lines = [f"{path.name} line {line}: {text}" for line, text in sorted(problems, key=lambda p: p[0])]
         if len(lines) > MAX_ERRORS_SHOWN:
             lines = [*lines[:MAX_ERRORS_SHOWN], f"... and {len(lines) - MAX_ERRORS_SHOWN} more"]
         raise ImportRejected(path.name, lines)
@@ -315,12 +315,20 @@ def _apply(
 
 def _resolve(settings: Settings, locator: str, kind: str | None, found: dict[str, Discovery | BadInput]) -> Resolved:
     discovery = None
-    if _needs_discovery(locator, kind):
-        answer = found.get(check_source_url(settings, locator))
-        if isinstance(answer, BadInput):
-            raise answer
-        discovery = answer
-    return resolve_locator(settings, locator, kind, discovery=discovery)
+    try:
+        if _needs_discovery(locator, kind):
+            answer = found.get(check_source_url(settings, locator))
+            if isinstance(answer, BadInput):
+                raise answer
+            discovery = answer
+        return resolve_locator(settings, locator, kind, discovery=discovery)
+    except BadInput as exc:
+        # The CLI's hints name --kind; in a file the kind is a prefix of the cell.
+        if exc.hint and "--kind page" in exc.hint:
+            raise BadInput(exc.message, hint=f"to watch the page for new article links, write page:{locator}") from None
+        if exc.hint and "--kind rss" in exc.hint:
+            raise BadInput(exc.message, hint=f"check the URL, or write rss:{locator} to add it anyway") from None
+        raise
 
 
 def export_opml(session: Session, customers: Sequence[Customer] | None = None) -> str:

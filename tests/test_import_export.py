@@ -285,3 +285,19 @@ def test_export_then_import_into_a_fresh_database_gives_the_same(local: App, inv
         assert Invoke(fresh)("export", "opml").output == exported.output
     finally:
         fresh.close()
+
+
+def test_csv_source_without_feed_suggests_the_page_prefix(local: App, invoke: Invoke, tmp_path: Path) -> None:
+    before = snapshot(local)
+    with serve() as (base, routes):
+        routes["/news"] = Reply(b"<html><body><a href='/news/1'>One story</a></body></html>", headers=HTML)
+        csv_file = write(
+            tmp_path, "crm.csv", f"customer,rep,sources\nAcme Corp,ana@example.com,{base}/news;{base}/missing\n"
+        )
+        result = invoke("import", str(csv_file))
+    assert result.exit_code == 2
+    problems = [line for line in result.stderr.splitlines() if line.startswith("error: crm.csv line")]
+    assert len(problems) == 2
+    assert f"no feed found at {base}/news" in problems[0] and f"write page:{base}/news)" in problems[0]
+    assert "HTTP 404" in problems[1] and f"write rss:{base}/missing to add it anyway" in problems[1]
+    assert snapshot(local) == before
