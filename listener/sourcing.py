@@ -79,8 +79,8 @@ def refuse_private(settings: Settings, url: str) -> None:
     if private:
         raise BadInput(
             f"refused {url}: {host} is a loopback or private network address, which Listener does not fetch",
-            hint="for an intranet feed set fetch.allow_private_networks = true "
-            "(or LISTENER_FETCH_ALLOW_PRIVATE_NETWORKS=true)",
+            hint="for an intranet feed, set fetch.allow_private_networks = true "
+            "or LISTENER_FETCH_ALLOW_PRIVATE_NETWORKS=true",
         )
 
 
