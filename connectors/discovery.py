@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from connectors.feedparse import parse_feed
 from connectors.feedtext import canonical_url, one_line
 from connectors.http import SafeFetcher
+from connectors.pagelinks import decode_html
 from listener.errors import FetchError
 
 FEED_TYPES = {
@@ -185,9 +186,9 @@ def google_news_feed(query: str, language: str = "en") -> str:
     )
 
 
-def alternate_links(html: bytes, page_url: str) -> tuple[list[Candidate], str]:
+def alternate_links(html: bytes, page_url: str, content_type: str = "") -> tuple[list[Candidate], str]:
     """Feeds a page declares with <link rel="alternate">, resolved against <base href> if present, and its title."""
-    tree = HTMLParser(html.decode("utf-8", "replace"))
+    tree = HTMLParser(decode_html(html, content_type))
     base_node = tree.css_first("base[href]")
     base = canonical_url(base_node.attributes.get("href") or "", page_url) if base_node else ""
     base = base or page_url
@@ -265,7 +266,7 @@ async def discover(url: str, fetcher: SafeFetcher) -> Discovery:
     parsed = parse_feed(response.body, response.url, content_type)
     if not parsed.error:
         return Discovery(feeds=(Candidate(response.permanent_url or url, parsed.title),), page_title=parsed.title)
-    candidates, title = alternate_links(response.body, response.url)
+    candidates, title = alternate_links(response.body, response.url, content_type)
     if is_youtube_page(url):
         channel = youtube_channel_id(response.body)
         if channel:
@@ -274,10 +275,23 @@ async def discover(url: str, fetcher: SafeFetcher) -> Discovery:
             return Discovery(feeds=(main, *others), page_title=title, notes=(f"{url} is YouTube channel {channel}",))
     if candidates:
         return Discovery(feeds=tuple(candidates), page_title=title)
-    # Probed together (the fetcher's per-host limit keeps this polite); the first usual path in order wins.
-    probes = usual_feed_urls(response.url)
-    answers = await asyncio.gather(*(_feed_at(fetcher, probe) for probe in probes))
-    for answer in answers:
-        if answer is not None:
-            return Discovery(feeds=(answer,), page_title=title, notes=(f"{url} declares no feed; found {answer.url}",))
+    answer = await _probe_usual_paths(fetcher, response.url)
+    if answer is not None:
+        return Discovery(feeds=(answer,), page_title=title, notes=(f"{url} declares no feed; found {answer.url}",))
     return Discovery(page_title=title)
+
+
+async def _probe_usual_paths(fetcher: SafeFetcher, page_url: str) -> Candidate | None:
+    """The first usual path, in order, that answers with a feed within one fetch's time limit."""
+    # Probed together (the fetcher's per-host limit keeps this polite), so a slow site costs one time limit, not 24.
+    tasks = [asyncio.create_task(_feed_at(fetcher, probe)) for probe in usual_feed_urls(page_url)]
+    try:
+        await asyncio.wait(tasks, timeout=fetcher.settings.total_timeout)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is None and task.result() is not None:
+            return task.result()
+    return None

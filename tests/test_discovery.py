@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -31,7 +32,7 @@ from listener.settings import FetchSettings
 from listener.sourcing import normalize_url, resolve_locator
 from tests.conftest import Invoke
 from tests.feeds import rss
-from tests.servers.http import Reply, serve
+from tests.servers.http import Reply, hang, serve
 
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -517,3 +518,39 @@ def test_a_site_without_scheme_is_taken_as_https(local: App) -> None:
         resolved.message
         == "added https://acme.example/blog/feed/ as rss (https://acme.example/blog has a feed at https://acme.example/blog/feed/)"
     )
+
+
+def test_a_slow_site_costs_one_time_limit_not_one_per_usual_path() -> None:
+    quick = FetchSettings(allow_private_networks=True, connect_timeout=1.0, total_timeout=1.5)
+
+    async def run(url: str) -> Discovery:
+        fetcher = SafeFetcher(quick)
+        try:
+            return await discover(url, fetcher)
+        finally:
+            await fetcher.aclose()
+
+    with serve() as (base, routes):
+        routes["/"] = Reply(page(""), headers=HTML)
+        for path in ("/feed", "/feed/", "/rss"):  # three of the four slots per host hang...
+            routes[path] = hang(10)
+        routes["/atom.xml"] = Reply(rss([], title="Atom here"), headers=RSS)  # ...the fourth gets here
+        started = time.monotonic()
+        found = asyncio.run(run(f"{base}/"))
+        assert [c.url for c in found.feeds] == [f"{base}/atom.xml"]
+        assert time.monotonic() - started < 3
+
+        for url in usual_feed_urls(f"{base}/"):
+            routes[url.removeprefix(base)] = hang(10)  # /?feed=rss2 too; the page itself still answers
+        started = time.monotonic()
+        assert asyncio.run(run(f"{base}/")).feeds == ()
+        assert time.monotonic() - started < 3  # not 24 probes x 1.5 s
+
+
+def test_alternate_link_titles_in_the_page_charset() -> None:
+    html = (
+        '<html><head><meta charset="iso-8859-1"><title>Logística</title>'
+        '<link rel="alternate" type="application/rss+xml" title="Noticias de España" href="/rss"></head></html>'
+    )
+    feeds, title = alternate_links(html.encode("latin-1"), "https://acme.example/")
+    assert (feeds[0].title, title) == ("Noticias de España", "Logística")
