@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import given, settings
@@ -341,13 +342,34 @@ def test_profile_whose_feed_fails_falls_back_to_the_page(local: App) -> None:
     assert [c.url for c in found.feeds] == [f"{base}/users/acme.atom"]
 
 
-class YouTubeHere(SafeFetcher):
-    """Sends requests for www.youtube.com to the local server (the code under test still sees YouTube URLs)."""
+class HostsHere(SafeFetcher):
+    """Sends requests for https://<any host> to the local server (the code under test still sees the real URLs)."""
 
     local_base = ""
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None) -> FetchResponse:
-        return await super().get(url.replace("https://www.youtube.com", self.local_base), headers)
+        parts = urlsplit(url)
+        local = urlunsplit(("", "", parts.path, parts.query, "")) if parts.scheme == "https" else url
+        return await super().get(self.local_base + local if local != url else url, headers)
+
+
+@pytest.mark.parametrize(
+    ("profile", "feed_path"),
+    [
+        ("https://bsky.app/profile/acme.bsky.social", "/profile/acme.bsky.social/rss"),
+        ("https://github.com/acme/widget", "/acme/widget/releases.atom"),
+        ("https://medium.com/@acme", "/feed/@acme"),
+        ("https://acme.substack.com/p/series-a", "/feed"),
+        ("https://mastodon.social/@acme", "/@acme.rss"),
+    ],
+)
+def test_profiles_are_fetched_at_their_feed(local: App, profile: str, feed_path: str) -> None:
+    with serve() as (base, routes):
+        routes[feed_path] = Reply(rss([], title="The profile's feed"), headers=RSS)
+        HostsHere.local_base = base
+        found = run_discover(profile, HostsHere)
+        assert [(c.url, c.title) for c in found.feeds] == [(profile_feed(profile), "The profile's feed")]
+        assert [path for path, _ in routes.requests] == [feed_path]  # the profile page itself was not needed
 
 
 def test_youtube_handle_page_gives_the_channel_feed(local: App) -> None:
@@ -358,8 +380,8 @@ def test_youtube_handle_page_gives_the_channel_feed(local: App) -> None:
     )
     with serve() as (base, routes):
         routes["/@acme"] = Reply(youtube_page, headers=HTML)
-        YouTubeHere.local_base = base
-        found = run_discover("https://www.youtube.com/@acme", YouTubeHere)
+        HostsHere.local_base = base
+        found = run_discover("https://www.youtube.com/@acme", HostsHere)
     assert [c.url for c in found.feeds] == [f"https://www.youtube.com/feeds/videos.xml?channel_id={CHANNEL}"]
     assert routes.hits("/@acme.rss") == 0  # a YouTube handle is not a Mastodon profile
 
@@ -368,8 +390,8 @@ def test_youtube_handle_page_with_the_id_only_in_its_script(local: App) -> None:
     script = f'<script>var ytInitialData = {{"header":{{"channelId":"{CHANNEL}"}}}};</script>'
     with serve() as (base, routes):
         routes["/c/AcmeCorp"] = Reply(page("", script), headers=HTML)
-        YouTubeHere.local_base = base
-        found = run_discover("https://www.youtube.com/c/AcmeCorp", YouTubeHere)
+        HostsHere.local_base = base
+        found = run_discover("https://www.youtube.com/c/AcmeCorp", HostsHere)
     assert [c.url for c in found.feeds] == [f"https://www.youtube.com/feeds/videos.xml?channel_id={CHANNEL}"]
 
 
