@@ -4,31 +4,34 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from listener.models import CATEGORIES, KIND_OF_CATEGORY, Insight, Kind, Post
 from listener.relevance.facts import extract_facts
 from listener.relevance.hints import CustomerHints
 from listener.relevance.language import detect_language
 from listener.relevance.rules import ANY_LANGUAGE, CompiledLanguage, RuleSet
-from listener.relevance.text import Prepared, fold, prepare
+from listener.relevance.text import Prepared, fold, mask_names, prepare
 
-_WORD = re.compile(r"\w+")
+# Words with their contraction: "don't" is a negation, "don" (Don Rogelio) and "won" (we won) are not.
+_WORD = re.compile(r"\w+(?:'\w+)?")
 HEADLINE_FACTOR = 2.0  # the headline says what the post is about; the body often mentions other things
 SCORE_SCALE = 4.0  # raw weight 4 (one normal phrase in the headline) maps to a score of about 0.63
-WIN_CATEGORIES = frozenset(CATEGORIES[Kind.WIN])
-CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
-NONE_CATEGORIES = frozenset(CATEGORIES[Kind.NONE])
+# Tuples in taxonomy order, not sets: iteration order breaks ties, and must not change between processes.
+WIN_CATEGORIES = tuple(CATEGORIES[Kind.WIN])
+CHALLENGE_CATEGORIES = tuple(CATEGORIES[Kind.CHALLENGE])
+NONE_CATEGORIES = tuple(CATEGORIES[Kind.NONE])
 # Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
-OTHER_WIN_KEEPS = frozenset({"partnership", "leadership"})
+OTHER_WIN_KEEPS = ("partnership", "leadership")
 # Ties go to the kind whose mistake costs least: missing a challenge is worse than missing a promo.
 KIND_RANK = {Kind.CHALLENGE: 5, Kind.WIN: 4, Kind.GOAL: 3, Kind.NEWS: 2, Kind.NONE: 1}
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One phrase matched in a post."""
+class Hit(NamedTuple):
+    """One phrase matched in a post (a tuple: a post makes dozens, and a frozen dataclass is slow to build)."""
 
     label: str
     weight: float
@@ -50,8 +53,9 @@ class RuleClassifier:
         """Kind, category, score, evidence, language and facts of one post."""
         prepared = prepare(post.title, post.text)
         hint_lang = post.lang or (hints.language if hints else "")
-        lang = detect_language(prepared.original, hint_lang)
-        hits = self._match(prepared, lang)
+        lang = detect_language(prepared.original, hint_lang, prepared.folded)
+        # The customer's own name is not evidence: "Estudio Arco" is a name, not a study.
+        hits = self._match(mask_names(prepared, hints) if hints is not None else prepared, lang)
         decision = decide(hits, prepared, post.source_kind)
         if hints is not None:
             decision = self._apply_customer(decision, prepared, hints)
@@ -69,14 +73,11 @@ class RuleClassifier:
                        facts=facts)  # fmt: skip
 
     def _match(self, prepared: Prepared, lang: str) -> list[Hit]:
-        hits: list[Hit] = []
-        seen: set[CompiledLanguage] = set()
-        for code in (lang, "en", ANY_LANGUAGE):
-            compiled = self.rules.languages.get(code)
-            if compiled is None or compiled in seen:
-                continue
-            seen.add(compiled)
-            hits.extend(_hits(compiled, prepared))
+        languages = self.rules.languages
+        hits = _hits(languages.get(lang) or languages["en"], prepared)  # each language's matcher has English too
+        shared = languages.get(ANY_LANGUAGE)
+        if shared is not None:
+            hits.extend(_hits(shared, prepared))
         return hits
 
     def _apply_customer(self, decision: Decision, prepared: Prepared, hints: CustomerHints) -> Decision:
@@ -100,16 +101,18 @@ class RuleClassifier:
 def _hits(compiled: CompiledLanguage, prepared: Prepared) -> list[Hit]:
     out: list[Hit] = []
     folded = prepared.folded
+    ends = prepared.sentence_ends
+    headline_end = prepared.headline_end
+    negation = compiled.negation
+    maybe_negated = compiled.negation_present is not None and compiled.negation_present.search(folded) is not None
     for start, end, entry in compiled.matcher.find(folded):
+        sentence = bisect_right(ends, start)
         negated = False
-        if compiled.negation and entry.weight > 0:
-            sentence_start, _ = prepared.sentence_span(start)
+        if maybe_negated and entry.weight > 0:
+            sentence_start = ends[sentence - 1] if sentence > 0 else 0
             window = _WORD.findall(folded, max(sentence_start, start - 40), start)[-4:]
-            negated = not compiled.negation.isdisjoint(window)
-        out.append(
-            Hit(entry.label, entry.weight, start, end, start < prepared.headline_end, prepared.sentence_of(start),
-                negated)
-        )  # fmt: skip
+            negated = not negation.isdisjoint(window)
+        out.append(Hit(entry.label, entry.weight, start, end, start < headline_end, sentence, negated))
     return out
 
 
@@ -156,7 +159,7 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
 
     _being_acquired(scores, support, signals)
     if signals["other_win"]:
-        for category in WIN_CATEGORIES - OTHER_WIN_KEEPS:
+        for category in (c for c in WIN_CATEGORIES if c not in OTHER_WIN_KEEPS):
             if scores.get(category):
                 scores["content"] += scores.pop(category) / 2
                 support["content"].extend(support.pop(category, []))
@@ -197,7 +200,8 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
         best = max(challenge_headline, key=rank)
     elif scores.get("layoffs"):
         wins = [c for c in scores if c in WIN_CATEGORIES]
-        if best in WIN_CATEGORIES and scores["layoffs"] >= 0.5 * scores[best]:
+        # Cuts only in the body: they decide only when they weigh at least as much as the win (taxonomy.md).
+        if best in WIN_CATEGORIES and scores["layoffs"] >= scores[best]:
             best = "layoffs"
         elif wins:
             caution = "mentions job cuts"  # never congratulate the cuts: the win's evidence excludes them

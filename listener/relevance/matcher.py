@@ -8,14 +8,17 @@ candidate is checked with its own small anchored regex: a few dozen checks a pos
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from listener.relevance.numbers import SINGLE_WORDS
 
 KEY_CHARS = 4  # phrases are filed under the first four letters of their first word
 NUMBER_KEY = "#"
 _WORD = re.compile(r"\w+")
 _CACHE_LIMIT = 200_000
+_NUMBER_WORD_SET = frozenset(SINGLE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,14 @@ def _bundles(entries: Sequence[Entry]) -> tuple[Bundle, ...]:
     if consumers:
         pattern = "|".join(f"(?P<e{i}>{e.regex.pattern})" for i, e in enumerate(consumers))
         out.append(Bundle(re.compile(pattern), tuple(consumers)))
-    # Observers (signals such as intent or rumour) may overlap anything, so each is tried on its own.
-    out.extend(Bundle(e.regex, (e,)) for e in entries if not e.consumes)
+    # Observers (signals such as intent or rumour) may overlap consumers, so they get their own bundle; one
+    # observer a position is enough (two signals starting at the same word are rare and say the same thing).
+    observers = sorted((e for e in entries if not e.consumes), key=lambda e: -len(e.text))
+    if len(observers) == 1:
+        out.append(Bundle(observers[0].regex, (observers[0],)))
+    elif observers:
+        pattern = "|".join(f"(?P<e{i}>{e.regex.pattern})" for i, e in enumerate(observers))
+        out.append(Bundle(re.compile(pattern), tuple(observers)))
     return tuple(out)
 
 
@@ -97,18 +106,33 @@ def _trie_pattern(keys: Sequence[str]) -> str:
     return walk(root) if root else r"(?!x)x"
 
 
+_ONE_WORD = re.compile(r"[\w*()|]+")  # no space, gap, number or symbol: the phrase is one word of the text
+# One-word phrases that match a word, and the bundles to try there (their bound `match` and their entries).
+Plan = tuple[tuple[Entry, ...], tuple[tuple[Callable[..., "re.Match[str] | None"], tuple[Entry, ...]], ...]]
+
+
+def _split(entries: Sequence[Entry]) -> tuple[tuple[Entry, ...], tuple[Bundle, ...]]:
+    single = tuple(e for e in entries if _ONE_WORD.fullmatch(e.text) and "#" not in e.text and "_" not in e.text)
+    return single, _bundles([e for e in entries if e not in single])
+
+
 class Matcher:
     """Finds the phrases of one language in a folded text: leftmost-longest for consumers, all for observers."""
 
     def __init__(self, indexed: dict[str, list[Entry]], scanned: list[Entry]) -> None:
-        self.index = {key: _bundles(entries) for key, entries in indexed.items()}
+        # One-word phrases ("outage", "restructur*") are decided by the word alone, once per distinct word;
+        # only phrases of several words need a regex run at each occurrence.
+        self.index = {key: _split(entries) for key, entries in indexed.items()}
         # Keys shorter than KEY_CHARS that came from a prefix wildcard ("ere*") must also be looked up by the
         # same number of a word's first letters.
         self.short_lengths = sorted({len(k) - 1 for k in self.index if k.endswith("*")})
-        self._cache: dict[str, tuple[Bundle, ...]] = {}  # word -> its bundles; words repeat across posts
+        self._cache: dict[str, Plan] = {}  # word -> what to try there; words repeat across posts
         # Only words that start like some phrase are looked at: the trie skips the rest at C speed.
         words = [key for key in self.index if key != NUMBER_KEY]
-        digits = r"\d|" if NUMBER_KEY in self.index else ""
+        digits = ""
+        if NUMBER_KEY in self.index:  # phrases starting with `#` start at digits or at a number word ("ten years")
+            digits = r"\d|"
+            words += [w[:KEY_CHARS] for w in SINGLE_WORDS]
         self.words = re.compile(rf"(?<!\w)(?:{digits}{_trie_pattern(words)})\w*")
         # Phrases that start with a symbol ("% off", "$#", "[hiring]", "#empleo") are filed under that symbol.
         by_symbol: dict[str, list[Entry]] = {}
@@ -118,29 +142,38 @@ class Matcher:
         symbols = "".join(re.escape(ch) for ch in self.by_symbol)
         self.symbols = re.compile(f"[{symbols}]") if symbols else None
 
-    def _bundles_for(self, token: str) -> tuple[Bundle, ...]:
+    def _plan_for(self, token: str) -> Plan:
         keys = {token[:KEY_CHARS], *(token[:n] + "*" for n in self.short_lengths if len(token) >= n)}
-        if token[0].isdigit():
+        if token[0].isdigit() or token in _NUMBER_WORD_SET:
             keys.add(NUMBER_KEY)
-        bundles = tuple(bundle for key in keys for bundle in self.index.get(key, ()))
+        words: list[Entry] = []
+        tries: list[tuple[Callable[..., re.Match[str] | None], tuple[Entry, ...]]] = []
+        for key in sorted(keys):  # a fixed order: ties between phrases resolve the same way in every process
+            single, multi = self.index.get(key, ((), ()))
+            words.extend(entry for entry in single if entry.regex.fullmatch(token))
+            tries.extend((bundle.regex.match, bundle.entries) for bundle in multi)
+        plan = (tuple(words), tuple(tries))
         if len(self._cache) > _CACHE_LIMIT:  # a long-running ingest sees an open vocabulary: stay bounded
             self._cache.clear()
-        self._cache[token] = bundles
-        return bundles
+        self._cache[token] = plan
+        return plan
 
     def _candidates(self, folded: str) -> list[tuple[int, int, Entry]]:
-        found = []
-        cache = self._cache
+        found: list[tuple[int, int, Entry]] = []
+        append = found.append
+        cache_get = self._cache.get
         for word in self.words.finditer(folded):
-            token = word.group()
-            bundles = cache.get(token)
-            if bundles is None:
-                bundles = self._bundles_for(token)
-            for bundle in bundles:
-                m = bundle.regex.match(folded, word.start())
+            plan = cache_get(word[0]) or self._plan_for(word[0])
+            words, tries = plan
+            start = word.start()
+            if words:
+                end = word.end()
+                for entry in words:
+                    append((start, end, entry))
+            for match, entries in tries:
+                m = match(folded, start)
                 if m:
-                    entry = bundle.entries[int(m.lastgroup[1:])] if m.lastgroup else bundle.entries[0]
-                    found.append((m.start(), m.end(), entry))
+                    append((start, m.end(), entries[int(m.lastgroup[1:])] if m.lastgroup else entries[0]))
         if self.symbols is not None:
             for sym in self.symbols.finditer(folded):
                 for bundle in self.by_symbol[sym.group()]:

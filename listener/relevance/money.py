@@ -56,7 +56,7 @@ ROUND = re.compile(
     r"(?!\w)"
 )
 _HINT = re.compile(
-    r"[$€£¥]|\b(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|reales|real|pesos|libras|pounds|sterling|francs|franken)"
+    r"[$€£¥]|(?<!\w)(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|reales|real|pesos|libras|pounds|sterling|francs|franken)"
 )
 
 

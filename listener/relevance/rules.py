@@ -17,6 +17,7 @@ from typing import Any
 from listener.errors import ConfigError
 from listener.models import KIND_OF_CATEGORY
 from listener.relevance.matcher import Entry, Matcher, anchor_keys
+from listener.relevance.numbers import SINGLE_WORDS
 from listener.relevance.text import fold
 
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it")
@@ -65,11 +66,12 @@ class CustomerRules:
 
 @dataclass(frozen=True)
 class CompiledLanguage:
-    """The phrases of one language, indexed for fast matching, and its negation words."""
+    """The phrases of one language (plus the English ones), indexed for fast matching, and its negation words."""
 
     lang: str
     matcher: Matcher
     negation: frozenset[str]  # words that cancel a phrase when among the four words before it
+    negation_present: re.Pattern[str] | None  # one cheap scan: most posts have no negation word at all
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ class RuleSet:
 
 _GAP = r"(?:\W+\w+){0,5}?\W+"  # a standalone `*`: up to five words in between
 _NUMBER = r"\d[\d.,]*"
-_WORD_RUN = re.compile(r"\w+")
+# A leading `#` also stands for a number word: "ten years", "diez años", "zehn Jahre", "quarant'anni".
+_NUMBER_OR_WORD = "(?:" + _NUMBER + "|(?:" + "|".join(SINGLE_WORDS) + ")(?![a-z]))"
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 
 
@@ -93,7 +96,7 @@ def _word(token: str) -> str:
         if char == "*":
             piece += r"\w*"
         elif char == "#" and not token[index + 1 : index + 2].isalpha():  # "#mondaymotivation" is a hashtag
-            piece += _NUMBER
+            piece += _NUMBER_OR_WORD if index == 0 else _NUMBER
         else:
             piece += re.escape(char)
     return piece
@@ -234,8 +237,10 @@ def _compile_language(lang: str, phrases: list[Phrase]) -> CompiledLanguage:
             for key in keys:
                 indexed.setdefault(key, []).append(entry)
     # A set lookup on the last words before a match is much cheaper than a regex search per match.
-    negation = frozenset(run.group(0) for n in negations if (run := _WORD_RUN.match(fold(n))))
-    return CompiledLanguage(lang=lang, matcher=Matcher(indexed, scanned), negation=negation)
+    # Whole words, contractions included ("don't"); a bare elision ("n'") is written with the word it joins.
+    negation = frozenset(word for n in negations if (word := fold(n).strip()) and not word.endswith("'"))
+    present = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(negation))) + r")(?!\w)") if negation else None
+    return CompiledLanguage(lang=lang, matcher=Matcher(indexed, scanned), negation=negation, negation_present=present)
 
 
 def rule_files(folders: Iterable[Path]) -> list[Path]:
@@ -262,5 +267,11 @@ def load_rules(folders: Iterable[Path]) -> RuleSet:
     missing = [lang for lang in ("en", "es") if lang not in per_lang]
     if missing:
         raise ConfigError(f"rules: no rules for language {missing[0]!r} in {', '.join(map(str, folders))}")
-    compiled = {lang: _compile_language(lang, phrases) for lang, phrases in per_lang.items()}
+    # English phrases also run on posts in other languages (tweets mix in "Series A", "launch", "webinar"):
+    # compiled into each language's matcher, so a post is scanned once, not once per language.
+    english = per_lang["en"]
+    compiled = {
+        lang: _compile_language(lang, phrases if lang in ("en", ANY_LANGUAGE) else phrases + english)
+        for lang, phrases in per_lang.items()
+    }
     return RuleSet(languages=compiled, customers=customers, sources=tuple(str(p) for p in files))

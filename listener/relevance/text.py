@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from listener.relevance.hints import CustomerHints
 
 
 def _build_fold_table() -> dict[int, int]:
@@ -24,6 +29,14 @@ def _build_fold_table() -> dict[int, int]:
 
 
 FOLD_TABLE = _build_fold_table()
+_FOLD_CHARS = {chr(src): chr(dst) for src, dst in FOLD_TABLE.items()}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_char(match: re.Match[str]) -> str:
+    char = match[0]
+    return _FOLD_CHARS.get(char, char)
+
 
 _TAG = re.compile(r"<[^>]{0,400}>")
 _ENTITY = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " "}
@@ -36,7 +49,8 @@ def fold(text: str) -> str:
     """Lower-case and strip accents, one character for one, so match offsets stay valid in the original."""
     if text.isascii():
         return text.lower()
-    folded = text.translate(FOLD_TABLE).lower()
+    # Posts are mostly ASCII: replacing only the other characters is ~2x faster than str.translate.
+    folded = _NON_ASCII.sub(_fold_char, text).lower()
     if len(folded) != len(text):  # a rare letter whose lower case is two characters: fold one by one
         folded = "".join(c if len(c) == 1 else ch for c, ch in zip(folded_chars(text), text, strict=True))
     return folded
@@ -95,3 +109,27 @@ def prepare(title: str, text: str, max_chars: int = 3000) -> Prepared:
         headline_end = max(headline_end, min(len(body), 60))  # short openers ("Big news!") are not a headline
     ends = tuple(m.end() for m in _SENTENCE_END.finditer(original))
     return Prepared(original=original, folded=fold(original), headline_end=headline_end, sentence_ends=ends)
+
+
+_NAME_CHAR = re.compile(r"\w")
+
+
+@lru_cache(maxsize=4096)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    words = sorted({" ".join(fold(n).split()) for n in names if len(n.strip()) >= 2}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = (r"\W+".join(map(re.escape, name.split())) for name in words)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
+def mask_names(prepared: Prepared, hints: CustomerHints) -> Prepared:
+    """The same post with the customer's name and aliases blanked out of the folded text (offsets unchanged).
+
+    Masked letters become "_": still word characters, so neighbouring words stay apart, but no rule matches.
+    """
+    pattern = _names_pattern((hints.name, *hints.aliases))
+    if pattern is None or pattern.search(prepared.folded) is None:
+        return prepared
+    folded = pattern.sub(lambda m: _NAME_CHAR.sub("_", m.group(0)), prepared.folded)
+    return replace(prepared, folded=folded)
