@@ -15,6 +15,7 @@ NAME_FACTS = ("person", "partner", "place", "country", "award", "award_by", "eve
 # Facts about another company, person or place must not be the customer itself ("congratulations to Acme").
 NOT_THE_CUSTOMER = ("person", "partner", "award_by", "place")
 TITLE_CHARS = 90
+MENTION_CHARS = 50
 _BOUNDARY = re.compile(r"(?::\s|\s[–—|-]\s|,\s|\.\s|\?\s|!\s)")
 _ROUNDS_ES = {
     "Seed": "ronda semilla",
@@ -31,7 +32,7 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w&$€£%]+", " ", plain.lower()).split())
 
 
-def clip_title(title: str, limit: int = TITLE_CHARS) -> str:
+def clip_title(title: str, limit: int = TITLE_CHARS, shortest: int = 25) -> str:
     """A title short enough to quote in a message, cut where the title itself pauses (a colon, a dash, a comma).
 
     A clean cut beats an ellipsis inside a quotation the rep sends; a word cut with "…" is the last resort.
@@ -39,7 +40,7 @@ def clip_title(title: str, limit: int = TITLE_CHARS) -> str:
     line = " ".join((title or "").split()).strip(" .;:")
     if len(line) <= limit:
         return line
-    cuts = [m.start() for m in _BOUNDARY.finditer(line) if 25 <= m.start() <= limit]
+    cuts = [m.start() for m in _BOUNDARY.finditer(line) if shortest <= m.start() <= limit]
     if cuts:
         return line[: cuts[-1]].rstrip(" ,;:")
     return line[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
@@ -167,6 +168,10 @@ def mention(insight: InsightInfo, customer: CustomerInfo, language: str, drafter
     """How a message to the customer names one topic: a short phrase from `mention_<category>`, else its title."""
     entry = f"mention_{insight.category}"
     context = suggestion_context(customer, language, insight)
+    # Several topics share one sentence: a title is named by its head ("Tallyo 4.0") when it has a clean one.
+    full = str(context.get("title") or "")
+    head = clip_title(full, MENTION_CHARS, shortest=8)
+    context["title"] = head if not head.endswith("…") else full
     if entry in phrasebook(language):
         return drafter.draft(entry, language, f"mention:{insight.id}", context)
     title = str(context.get("title") or "")

@@ -135,9 +135,12 @@ def test_business_date_message_names_topics_briefly(app: App) -> None:
         add_insight(session, ledgerly, "news", "content", "Five lessons from closing the books in three days",
                     facts={"topic": "Five lessons from closing the books in three days"}, age_hours=50)  # fmt: skip
         add_insight(session, ledgerly, "challenge", "incident", "Sync outage on Tuesday", age_hours=70)
+        add_insight(session, ledgerly, "win", "launch", "Ledgerly Cards: virtual cards with per-vendor limits",
+                    score=0.5, age_hours=80)  # fmt: skip
     item = items(build(app), "date")[0]
-    assert len(item.topics) == 4 and "Sync outage on Tuesday" in item.topics  # the rep's agenda has it all
-    assert "the Series A, the partnership with Tidewater Credit Union and your post " in item.suggestion
+    assert len(item.topics) == 5 and "Sync outage on Tuesday" in item.topics  # the rep's agenda has it all
+    # Wins first, each named briefly: a round, a partner, a title's head.
+    assert "the Series A, the partnership with Tidewater Credit Union and “Ledgerly Cards”." in item.suggestion
     assert "outage" not in item.suggestion and "…" not in item.suggestion
 
 
