@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -82,11 +83,19 @@ def _make_handler(routes: Routes) -> type[BaseHTTPRequestHandler]:
     return _Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up early (a fetcher past its size or time limit) are expected here, not errors."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
 def serve(routes: Routes | None = None, host: str = "127.0.0.1") -> Iterator[tuple[str, Routes]]:
     """Serve `routes` on host:0 in a thread; yields (base URL, routes)."""
     routes = routes or Routes()
-    server = ThreadingHTTPServer((host, 0), _make_handler(routes))
+    server = _QuietServer((host, 0), _make_handler(routes))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
