@@ -26,6 +26,7 @@ CHALLENGE_CATEGORIES = tuple(CATEGORIES[Kind.CHALLENGE])
 NONE_CATEGORIES = tuple(CATEGORIES[Kind.NONE])
 # Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
 OTHER_WIN_KEEPS = ("partnership", "leadership")
+CHALLENGE_MARGIN = 2.0  # a strong challenge cue beats a win unless the win weighs more than twice as much
 # Ties go to the kind whose mistake costs least: missing a challenge is worse than missing a promo.
 KIND_RANK = {Kind.CHALLENGE: 5, Kind.WIN: 4, Kind.GOAL: 3, Kind.NEWS: 2, Kind.NONE: 1}
 
@@ -139,6 +140,9 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
             signals[hit.label].append(hit)
     denied_sentences = {h.sentence for h in signals["denial"]}
     intent_sentences = {h.sentence for h in signals["intent"]}
+    # The congratulation itself ("¡Felicidades a...", "Congrats to...") is not small talk about us.
+    congratulation = [(h.start, h.end) for h in signals["other_win"]]
+    deny_all = bool(signals["denial"]) and _headline_negated(hits)
 
     scores: dict[str, float] = defaultdict(float)
     support: dict[str, list[Hit]] = defaultdict(list)
@@ -147,8 +151,10 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         if hit.weight == 0:
             continue
         category = hit.label
+        if category in NONE_CATEGORIES and any(start <= hit.start < end for start, end in congratulation):
+            continue
         relevant = category not in NONE_CATEGORIES
-        if relevant and (hit.negated or hit.sentence in denied_sentences):
+        if relevant and (deny_all or hit.negated or hit.sentence in denied_sentences):
             denied = True
             continue
         if category in WIN_CATEGORIES and hit.sentence in intent_sentences:
@@ -173,6 +179,12 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         label = "other"
         return Decision(label, 0.0, tuple(signals["denial"]) if denied else ())
     return _pick(scores, support)
+
+
+def _headline_negated(hits: list[Hit]) -> bool:
+    """The headline denies what it names ("No, we are not closing"): with a denial, the post is not news."""
+    headline = [h for h in hits if h.headline and h.weight > 0 and h.label not in NONE_CATEGORIES]
+    return bool(headline) and all(h.negated for h in headline)
 
 
 def _being_acquired(scores: dict[str, float], support: dict[str, list[Hit]], signals: dict[str, list[Hit]]) -> None:
@@ -205,9 +217,22 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
             best = "layoffs"
         elif wins:
             caution = "mentions job cuts"  # never congratulate the cuts: the win's evidence excludes them
-    elif best in WIN_CATEGORIES and any(scores.get(c, 0) >= scores[best] for c in CHALLENGE_CATEGORIES):
+    elif best in WIN_CATEGORIES and any(_outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES):
         best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
     return Decision(best, scores[best], tuple(support[best]), caution)
+
+
+def _outweighs(challenge: str, win: str, scores: dict[str, float], support: dict[str, list[Hit]]) -> bool:
+    """A challenge in the body beats the win when it weighs as much, or half as much with a strong phrase.
+
+    Congratulating a problem costs far more than offering help for a win, so a win must clearly outweigh a
+    strong challenge cue ("is retiring", "recall") to stand.
+    """
+    weight = scores.get(challenge, 0.0)
+    if not weight:
+        return False
+    strong = any(h.weight >= 3 for h in support.get(challenge, ()))
+    return weight * (CHALLENGE_MARGIN if strong else 1.0) >= scores[win]
 
 
 def _evidence(prepared: Prepared, hits: tuple[Hit, ...]) -> tuple[str, ...]:

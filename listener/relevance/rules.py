@@ -92,8 +92,12 @@ _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 
 def _word(token: str) -> str:
     piece = ""
+    # German: fold() keeps "ß" (one character for one), so "schliessen" and "schließen" both match "ss|ß".
+    token = token.replace("ß", "ss").replace("ss", "ß")
     for index, char in enumerate(token):
-        if char == "*":
+        if char == "ß":
+            piece += "(?:ss|ß)"
+        elif char == "*":
             piece += r"\w*"
         elif char == "#" and not token[index + 1 : index + 2].isalpha():  # "#mondaymotivation" is a hashtag
             piece += _NUMBER_OR_WORD if index == 0 else _NUMBER
