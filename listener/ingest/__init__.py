@@ -15,8 +15,9 @@ from connectors.base import Connector
 from connectors.registry import CONNECTORS
 from listener.db.session import transaction
 from listener.ingest.batch import BatchStore
+from listener.ingest.classify import Classification
 from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release
-from listener.ingest.poll import poll_all
+from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
 from listener.settings import Settings
 
@@ -64,12 +65,17 @@ def run_ingest(
     )
     if claims:
         connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
-        store = BatchStore(sessions, settings, owner, run_now, report)
+        # Parser processes, when the run is big enough: they parse feeds and classify posts, using every core.
+        pool, workers = make_pool(settings, len(claims))
+        classification = Classification(settings, pool, workers)
+        store = BatchStore(sessions, settings, owner, run_now, report, classification)
         clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
         try:
             with _progress_bar(progress, len(claims)) as advance:
-                asyncio.run(poll_all(claims, connectors, settings, store, now=clock, advance=advance))
+                asyncio.run(poll_all(claims, connectors, settings, store, now=clock, advance=advance, pool=pool))
         finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
             release(sessions, owner, [c.ref.id for c in claims])
     report.seconds = time.monotonic() - started
     return report

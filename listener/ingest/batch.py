@@ -17,6 +17,7 @@ from listener.ingest.poll import Outcome
 from listener.ingest.report import IngestReport
 from listener.ingest.schedule import settle_error, settle_success
 from listener.ingest.store import store_posts
+from listener.models import Post
 from listener.relevance import CustomerHints
 from listener.settings import Settings
 
@@ -27,14 +28,20 @@ class BatchStore:
     """Called from the storing thread with each batch of outcomes; keeps the run's report."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], settings: Settings, owner: str, now: datetime, report: IngestReport
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        owner: str,
+        now: datetime,
+        report: IngestReport,
+        classification: Classification | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.owner = owner
         self.now = now
         self.report = report
-        self.classification = Classification(settings)
+        self.classification = classification or Classification(settings)
 
     def __call__(self, outcomes: Sequence[Outcome]) -> None:
         ids = [o.claim.ref.id for o in outcomes]
@@ -42,20 +49,25 @@ class BatchStore:
             # Only rows this run still holds: if our lease expired and another run took the source, it owns it now.
             rows = session.scalars(select(Source).where(Source.id.in_(ids), Source.lease_owner == self.owner)).all()
             held = {row.id: row for row in rows}
+            to_classify: list[tuple[int, Post, CustomerHints]] = []
             for outcome in outcomes:
                 source = held.get(outcome.claim.ref.id)
                 if source is None:
                     log.warning("source %s: lease lost before its result was stored", outcome.claim.ref.id)
                     continue
-                self._settle(session, source, outcome)
+                self._settle(session, source, outcome, to_classify)
+            # The whole batch at once: the classifier works on large chunks, in the parser processes when there are.
+            self.classification.write(session, to_classify, self.now)
 
-    def _settle(self, session: Session, source: Source, outcome: Outcome) -> None:
+    def _settle(
+        self, session: Session, source: Source, outcome: Outcome, to_classify: list[tuple[int, Post, CustomerHints]]
+    ) -> None:
         ref = outcome.claim.ref
         self.report.sources_polled += 1
         if outcome.error is None and outcome.result is not None:
             try:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
-                    self._store(session, source, outcome)
+                    to_classify.extend(self._store(session, source, outcome))
                 return
             except Exception as exc:
                 log.exception("source %s (%s): storing failed", ref.id, ref.locator)
@@ -70,7 +82,8 @@ class BatchStore:
             self.report.failures.append((ref.id, ref.locator, error.message))
             log.warning("source %s (%s): %s", ref.id, ref.locator, error.message)
 
-    def _store(self, session: Session, source: Source, outcome: Outcome) -> None:
+    def _store(self, session: Session, source: Source, outcome: Outcome) -> list[tuple[int, Post, CustomerHints]]:
+        """Store the posts and settle the source; the (post id, post, hints) that need classifying."""
         result = outcome.result
         assert result is not None
         claim = outcome.claim
@@ -80,11 +93,10 @@ class BatchStore:
         self.report.new_posts += stored.new
         self.report.updated_posts += stored.updated
         hints = CustomerHints(name=claim.ref.customer_name, aliases=claim.aliases, language=claim.language)
-        items = [(post_id, post, hints) for post_id, post in stored.classify]
-        self.classification.write(session, items, self.now)
         if result.new_locator and result.new_locator != source.locator:
             self._move(session, source, result.new_locator)
         settle_success(source, result, self.now, self.settings.ingest)
+        return [(post_id, post, hints) for post_id, post in stored.classify]
 
     def _move(self, session: Session, source: Source, new_locator: str) -> None:
         """A permanent redirect: the source now lives at the new URL (unless the customer already has that one)."""

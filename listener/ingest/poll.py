@@ -34,13 +34,13 @@ class Outcome:
     error: FetchError | None = None
 
 
-def make_pool(settings: Settings, sources: int) -> Executor | None:
-    """Worker processes for parsing, when the run is big enough to gain from them."""
+def make_pool(settings: Settings, sources: int) -> tuple[Executor | None, int]:
+    """Worker processes for parsing and classifying, when the run is big enough to gain from them; and how many."""
     if sources < POOL_THRESHOLD:
-        return None
+        return None, 0
     workers = settings.ingest.workers or os.cpu_count() or 1
     # forkserver: children never inherit the event loop, its sockets or the database connections.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")), workers
 
 
 async def _poll_one(connector: Connector, claim: Claim, ctx: ConnectorContext, limit: float) -> Outcome:
@@ -64,10 +64,10 @@ async def poll_all(
     *,
     now: Callable[[], datetime],
     advance: Callable[[int], None] = lambda n: None,
+    pool: Executor | None = None,
 ) -> None:
     """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches."""
     fetcher = SafeFetcher(settings.fetch)
-    pool = make_pool(settings, len(claims))
     ctx = ConnectorContext(settings=settings, http=fetcher, parse_pool=pool, now=now)
     queue: asyncio.Queue[Outcome | None] = asyncio.Queue(maxsize=BATCH * 4)  # backpressure bounds memory
     limit = settings.fetch.total_timeout + SLACK_SECONDS
@@ -107,5 +107,3 @@ async def poll_all(
         polling.cancel()
         writing.cancel()
         await fetcher.aclose()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
