@@ -142,6 +142,17 @@ def test_first_poll_only_offers_recent_posts_and_later_polls_offer_new_ones(loca
     assert by_title["Garbled date"].published_at is None
 
 
+def test_backlog_after_a_failed_first_attempt_is_still_a_backlog(local: App) -> None:
+    with serve() as (base, routes):
+        add(local, f"{base}/feed")
+        routes["/feed"] = Reply(b"busy", 500)
+        assert ingest(local).failed == 1
+        routes["/feed"] = Reply(rss([{"guid": "old-undated", "title": "From the archive"}]))
+        assert ingest(local, NOW + timedelta(hours=2)).new_posts == 1
+    [post] = posts(local)
+    assert not post.digest_eligible  # the source's first successful poll: undated posts are backlog
+
+
 def test_failures_back_off_exponentially_up_to_the_cap_and_recover(local: App) -> None:
     local.settings = replace(local.settings, ingest=replace(local.settings.ingest, max_backoff_hours=3))
     with serve() as (base, routes):

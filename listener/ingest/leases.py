@@ -97,7 +97,8 @@ def _claim(source: Source, customer: Customer) -> Claim:
     return Claim(
         ref=ref,
         customer_id=customer.id,
-        first_poll=source.polls == 0,
+        # Never polled successfully: a first attempt that failed stored nothing, so its backlog is still a backlog.
+        first_poll=source.last_success_at is None,
         aliases=tuple(customer.aliases or ()),
         language=customer.language or "",
     )
