@@ -6,7 +6,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from listener.models import CATEGORIES, KIND_OF_CATEGORY, Insight, Kind, Post
@@ -60,6 +60,8 @@ class RuleClassifier:
         decision = decide(hits, prepared, post.source_kind)
         if hints is not None:
             decision = self._apply_customer(decision, prepared, hints)
+        if KIND_OF_CATEGORY[decision.category] is Kind.WIN:
+            decision = self._veto(decision, prepared, hits)
         kind = KIND_OF_CATEGORY[decision.category]
         score = squash(decision.raw)
         if kind is not Kind.NONE and score < self.min_score:
@@ -80,6 +82,29 @@ class RuleClassifier:
         if shared is not None:
             hits.extend(_hits(shared, prepared))
         return hits
+
+    def _veto(self, decision: Decision, prepared: Prepared, hits: list[Hit]) -> Decision:
+        """SAFETY RULE, last line: a strong challenge phrase of any language in the headline vetoes a win."""
+        veto = self.rules.veto
+        if veto is None:
+            return decision
+        headline = replace(prepared, original=prepared.original[: prepared.headline_end],
+                           folded=prepared.folded[: prepared.headline_end])  # fmt: skip
+        # A word the language's own rules read as the start of a longer phrase ("Cerramos nuestra ronda") is
+        # not a veto; a longer challenge phrase ("plan social" over "plan") or a word in a gap still is.
+        taken = [(h.start, h.end) for h in hits if h.weight > 0]
+        found = [
+            h
+            for h in _hits(veto, headline)
+            if h.weight > 0 and not h.negated and not any(s == h.start and h.end <= e for s, e in taken)
+        ]
+        if not found:
+            return decision
+        weights: dict[str, float] = defaultdict(float)
+        for hit in found:
+            weights[hit.label] += hit.weight * HEADLINE_FACTOR
+        category = max(CHALLENGE_CATEGORIES, key=lambda c: weights.get(c, 0.0))
+        return Decision(category, weights[category], tuple(h for h in found if h.label == category))
 
     def _apply_customer(self, decision: Decision, prepared: Prepared, hints: CustomerHints) -> Decision:
         rules = self.rules.customers.get(fold(hints.name.strip()))
@@ -211,12 +236,14 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
     if challenge_headline:
         best = max(challenge_headline, key=rank)
     elif scores.get("layoffs"):
-        wins = [c for c in scores if c in WIN_CATEGORIES]
-        # Cuts only in the body: they decide only when they weigh at least as much as the win (taxonomy.md).
-        if best in WIN_CATEGORIES and scores["layoffs"] >= scores[best]:
-            best = "layoffs"
-        elif wins:
-            caution = "mentions job cuts"  # never congratulate the cuts: the win's evidence excludes them
+        win = max((c for c in scores if c in WIN_CATEGORIES), key=rank, default=None)
+        if win is not None and any(h.headline for h in support[win]):
+            # Cuts only in the body never overturn a win in the headline (taxonomy.md: the headline decides)...
+            best, caution = win, "mentions job cuts"  # ...but the wording must never congratulate the cuts
+        elif win is not None and best == win and scores["layoffs"] >= scores[win]:
+            best = "layoffs"  # no headline win: the cuts decide when they weigh at least as much
+        elif win is not None:
+            caution = "mentions job cuts"
     elif best in WIN_CATEGORIES and any(_outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES):
         best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
     return Decision(best, scores[best], tuple(support[best]), caution)

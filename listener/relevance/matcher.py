@@ -111,9 +111,9 @@ _ONE_WORD = re.compile(r"[\w*()|]+")  # no space, gap, number or symbol: the phr
 Plan = tuple[tuple[Entry, ...], tuple[tuple[Callable[..., "re.Match[str] | None"], tuple[Entry, ...]], ...]]
 
 
-def _split(entries: Sequence[Entry]) -> tuple[tuple[Entry, ...], tuple[Bundle, ...]]:
+def _split(entries: Sequence[Entry]) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
     single = tuple(e for e in entries if _ONE_WORD.fullmatch(e.text) and "#" not in e.text and "_" not in e.text)
-    return single, _bundles([e for e in entries if e not in single])
+    return single, tuple(e for e in entries if e not in single)
 
 
 class Matcher:
@@ -127,6 +127,8 @@ class Matcher:
         # same number of a word's first letters.
         self.short_lengths = sorted({len(k) - 1 for k in self.index if k.endswith("*")})
         self._cache: dict[str, Plan] = {}  # word -> what to try there; words repeat across posts
+        # Bundles are compiled on first use: compiling them all up front took seconds, most keys are rare.
+        self._bundles: dict[str, tuple[Bundle, ...]] = {}
         # Only words that start like some phrase are looked at: the trie skips the rest at C speed.
         words = [key for key in self.index if key != NUMBER_KEY]
         digits = ""
@@ -151,7 +153,11 @@ class Matcher:
         for key in sorted(keys):  # a fixed order: ties between phrases resolve the same way in every process
             single, multi = self.index.get(key, ((), ()))
             words.extend(entry for entry in single if entry.regex.fullmatch(token))
-            tries.extend((bundle.regex.match, bundle.entries) for bundle in multi)
+            if multi:
+                bundles = self._bundles.get(key)
+                if bundles is None:
+                    bundles = self._bundles[key] = _bundles(multi)
+                tries.extend((bundle.regex.match, bundle.entries) for bundle in bundles)
         plan = (tuple(words), tuple(tries))
         if len(self._cache) > _CACHE_LIMIT:  # a long-running ingest sees an open vocabulary: stay bounded
             self._cache.clear()

@@ -11,11 +11,12 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from listener.errors import ConfigError
-from listener.models import KIND_OF_CATEGORY
+from listener.models import CATEGORIES, KIND_OF_CATEGORY, Kind
 from listener.relevance.matcher import Entry, Matcher, anchor_keys
 from listener.relevance.numbers import SINGLE_WORDS
 from listener.relevance.text import fold
@@ -33,6 +34,7 @@ SIGNALS = {
     "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
     "ignore": "look-alikes that must not count (award-winning, launch week sale)",
 }
+CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
 CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
 TOP_KEYS = {"language", "categories", "signals", "customers"}
 CUSTOMER_KEYS = {"boost", "block"}
@@ -81,9 +83,15 @@ class RuleSet:
     languages: dict[str, CompiledLanguage]
     customers: dict[str, CustomerRules]
     sources: tuple[str, ...]  # files read, in order
+    # The strong challenge phrases of every language, for the safety rule: a headline in another language
+    # than the body ("Acme anuncia un ERE" over an English text) still vetoes a win.
+    veto: CompiledLanguage | None = None
 
 
-_GAP = r"(?:\W+\w+){0,5}?\W+"  # a standalone `*`: up to five words in between
+# Words of a phrase never reach across a sentence end or from the headline into the body: the separator is
+# any non-word run without a line break or a sentence-ending ". ", "! ", "? " ("$2.5M" stays one place).
+_SEP = r"(?:[^\w.!?\n]|[.!?](?!\s))+"
+_GAP = rf"(?:{_SEP}\w+){{0,5}}?{_SEP}"  # a standalone `*`: up to five words in between
 _NUMBER = r"\d[\d.,]*"
 # A leading `#` also stands for a number word: "ten years", "diez años", "zehn Jahre", "quarant'anni".
 _NUMBER_OR_WORD = "(?:" + _NUMBER + "|(?:" + "|".join(SINGLE_WORDS) + ")(?![a-z]))"
@@ -115,9 +123,9 @@ def phrase_to_regex(phrase: str) -> str:
             parts.append(_GAP)
             continue
         if index > 0 and tokens[index - 1] != "*":
-            parts.append(r"\W+" if token[0].isalnum() or token[0] in "#*(" else r"\W*")
+            parts.append(_SEP if token[0].isalnum() or token[0] in "#*(" else r"\W*")
         if token.startswith("(") and token.endswith(")") and "|" in token:
-            alternatives = (r"\W+".join(_word(w) for w in alt.split()) for alt in token[1:-1].split("|"))
+            alternatives = (_SEP.join(_word(w) for w in alt.split()) for alt in token[1:-1].split("|"))
             parts.append("(?:" + "|".join(alternatives) + ")")
         else:
             parts.append(_word(token))
@@ -125,6 +133,12 @@ def phrase_to_regex(phrase: str) -> str:
     end = r"(?!\w)" if tokens and (tokens[-1][-1].isalnum() or tokens[-1][-1] == ")") else ""
     start = r"(?<!\w)" if tokens and (tokens[0][0].isalnum() or tokens[0][0] in "#(") else ""
     return f"{start}{body}{end}"
+
+
+@cache
+def compile_phrase(phrase: str) -> re.Pattern[str]:
+    """The compiled regex of a phrase; cached, since English phrases also serve every other language."""
+    return re.compile(phrase_to_regex(phrase))
 
 
 def _fail(path: Path, key: str, message: str) -> ConfigError:
@@ -135,7 +149,7 @@ def _check_phrase(path: Path, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _fail(path, key, f"a phrase must be a non-empty string, got {value!r}")
     try:
-        compiled = re.compile(phrase_to_regex(value))
+        compiled = compile_phrase(value)
     except re.error as exc:
         raise _fail(path, key, f"phrase {value!r} is not a valid pattern ({exc})") from None
     if value.split()[0] == "*":
@@ -233,7 +247,7 @@ def _compile_language(lang: str, phrases: list[Phrase]) -> CompiledLanguage:
         if phrase.label == "negation":
             continue
         consumes = phrase.label not in SIGNALS or phrase.label in CONSUMING_SIGNALS
-        entry = Entry(phrase.label, phrase.weight, re.compile(phrase_to_regex(phrase.text)), consumes, phrase.text)
+        entry = Entry(phrase.label, phrase.weight, compile_phrase(phrase.text), consumes, phrase.text)
         keys = anchor_keys(_TOKEN.findall(fold(phrase.text)))
         if keys is None:
             scanned.append(entry)
@@ -278,4 +292,21 @@ def load_rules(folders: Iterable[Path]) -> RuleSet:
         lang: _compile_language(lang, phrases if lang in ("en", ANY_LANGUAGE) else phrases + english)
         for lang, phrases in per_lang.items()
     }
-    return RuleSet(languages=compiled, customers=customers, sources=tuple(str(p) for p in files))
+    return RuleSet(
+        languages=compiled, customers=customers, sources=tuple(str(p) for p in files), veto=_compile_veto(per_lang)
+    )
+
+
+# Strong challenge words of one language that are ordinary words in another: never a veto on their own.
+VETO_FALSE_FRIENDS = frozenset({"brand", "strafe", "retard*", "stand", "fire", "bug", "worst", "terrible"})
+
+
+def _compile_veto(per_lang: dict[str, list[Phrase]]) -> CompiledLanguage:
+    """Strong challenge phrases, look-alikes to ignore and negation words of all languages, in one matcher."""
+    chosen: dict[tuple[str, str], Phrase] = {}
+    for phrases in per_lang.values():
+        for phrase in phrases:
+            challenge = phrase.label in CHALLENGE_CATEGORIES and phrase.weight >= WEIGHTS["strong"]
+            if (challenge and phrase.text not in VETO_FALSE_FRIENDS) or phrase.label in ("ignore", "negation"):
+                chosen.setdefault((phrase.label, phrase.text), phrase)
+    return _compile_language(ANY_LANGUAGE, list(chosen.values()))
