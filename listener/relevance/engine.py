@@ -26,6 +26,7 @@ CHALLENGE_CATEGORIES = tuple(CATEGORIES[Kind.CHALLENGE])
 NONE_CATEGORIES = tuple(CATEGORIES[Kind.NONE])
 # Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
 OTHER_WIN_KEEPS = ("partnership", "leadership")
+OVERRIDABLE = (Kind.WIN, Kind.NEWS, Kind.GOAL)  # "An update on our team" that announces cuts is about the cuts
 CHALLENGE_MARGIN = 2.0  # a strong challenge cue beats a win unless the win weighs more than twice as much
 # Ties go to the kind whose mistake costs least: missing a challenge is worse than missing a promo.
 KIND_RANK = {Kind.CHALLENGE: 5, Kind.WIN: 4, Kind.GOAL: 3, Kind.NEWS: 2, Kind.NONE: 1}
@@ -235,16 +236,17 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
     # SAFETY RULE (taxonomy.md): a challenge in the headline decides the kind, whatever else the post says.
     if challenge_headline:
         best = max(challenge_headline, key=rank)
-    elif scores.get("layoffs"):
-        win = max((c for c in scores if c in WIN_CATEGORIES), key=rank, default=None)
-        if win is not None and any(h.headline for h in support[win]):
-            # Cuts only in the body never overturn a win in the headline (taxonomy.md: the headline decides)...
-            best, caution = win, "mentions job cuts"  # ...but the wording must never congratulate the cuts
-        elif win is not None and best == win and scores["layoffs"] >= scores[win]:
+    elif scores.get("layoffs") and any(c in WIN_CATEGORIES for c in scores):
+        # Mixed news (taxonomy.md): body-only cuts never overturn a headline win, and never get congratulated.
+        win = max((c for c in scores if c in WIN_CATEGORIES), key=rank)
+        caution = "mentions job cuts"
+        if any(h.headline for h in support[win]):
+            best = win
+        elif best == win and scores["layoffs"] >= scores[win]:
             best = "layoffs"  # no headline win: the cuts decide when they weigh at least as much
-        elif win is not None:
-            caution = "mentions job cuts"
-    elif best in WIN_CATEGORIES and any(_outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES):
+    elif KIND_OF_CATEGORY[best] in OVERRIDABLE and any(
+        _outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES
+    ):
         best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
     return Decision(best, scores[best], tuple(support[best]), caution)
 
@@ -258,7 +260,8 @@ def _outweighs(challenge: str, win: str, scores: dict[str, float], support: dict
     weight = scores.get(challenge, 0.0)
     if not weight:
         return False
-    strong = any(h.weight >= 3 for h in support.get(challenge, ()))
+    # A predecessor leaving is part of an appointment ("succeeds X, who retires"): no margin for departures.
+    strong = challenge != "departure" and any(h.weight >= 3 for h in support.get(challenge, ()))
     return weight * (CHALLENGE_MARGIN if strong else 1.0) >= scores[win]
 
 
