@@ -178,20 +178,23 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
         self._backend = _GuardedBackend(settings.allow_private_networks)
         self._ssl_context = ssl_context
         self._connections = max(1, settings.per_host)
-        self._max_origins = max(16, settings.concurrency)
+        self._max_origins = max(16, 2 * settings.concurrency)
         self._origins: OrderedDict[tuple[bytes, bytes, int | None], _Origin] = OrderedDict()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
         origin = self._origins.get(key)
+        idle: list[_Origin] = []
         if origin is None:
-            await self._close_idle(room_for=1)
+            idle = self._take_idle(room_for=1)
             origin = self._origins[key] = _Origin(
                 _GuardedTransport(self._backend, self._ssl_context, self._connections)
             )
         self._origins.move_to_end(key)
         origin.active += 1
         try:
+            for old in idle:  # out of the table before any await: no other request can pick a closing pool
+                await old.transport.aclose()
             response = await origin.transport.handle_async_request(request)
         except BaseException:
             origin.active -= 1
@@ -203,14 +206,13 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
             extensions=response.extensions,
         )
 
-    async def _close_idle(self, room_for: int) -> None:
-        for key in list(self._origins):  # least recently used first
-            if len(self._origins) + room_for <= self._max_origins:
-                return
-            origin = self._origins[key]
-            if origin.active == 0:
-                del self._origins[key]
-                await origin.transport.aclose()
+    def _take_idle(self, room_for: int) -> list[_Origin]:
+        """Remove least recently used idle pools until `room_for` more fit; closing them is the caller's job."""
+        excess = len(self._origins) + room_for - self._max_origins
+        if excess <= 0:
+            return []
+        keys = [key for key, origin in self._origins.items() if origin.active == 0][:excess]
+        return [self._origins.pop(key) for key in keys]
 
     async def aclose(self) -> None:
         origins, self._origins = list(self._origins.values()), OrderedDict()

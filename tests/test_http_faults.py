@@ -7,6 +7,7 @@ import gzip
 import time
 import zlib
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler
 from typing import TypeVar
 
@@ -255,3 +256,24 @@ def test_per_host_limit_holds(monkeypatch: pytest.MonkeyPatch) -> None:
 
         results = asyncio.run(run())
     assert len(results) == 8 and active["max"] == 2
+
+
+def test_many_origins_share_a_bounded_set_of_pools() -> None:
+    """More hosts than the pool table holds, fetched concurrently: idle pools close, no request trips over one."""
+    settings = FetchSettings(allow_private_networks=True, concurrency=4, per_host=2, total_timeout=10)
+    with ExitStack() as stack:
+        bases = []
+        for n in range(1, 21):
+            base, routes = stack.enter_context(serve(host=f"127.0.0.{n}"))
+            routes["/f"] = Reply(b"<rss/>")
+            bases.append(base)
+
+        async def run() -> list[FetchResponse]:
+            fetcher = SafeFetcher(settings)
+            try:
+                return list(await asyncio.gather(*(fetcher.get(f"{base}/f") for base in bases * 3)))
+            finally:
+                await fetcher.aclose()
+
+        results = asyncio.run(run())
+    assert [r.body for r in results] == [b"<rss/>"] * 60
