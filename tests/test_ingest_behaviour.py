@@ -276,3 +276,30 @@ def test_kind_without_credentials_is_skipped_once_with_the_reason(local: App) ->
         insert_source(session, get_customer(session, "Acme Corp"), Resolved("twitter", "acmecorp"))
     report = ingest(local)
     assert report.sources_polled == 0 and "TWITTER_BEARER_TOKEN" in report.skipped_kinds["twitter"]
+
+
+def test_a_long_queue_of_sources_is_not_cut_short_by_the_per_poll_time_limit(
+    local: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import listener.ingest.poll as poll
+
+    monkeypatch.setattr(poll, "SLACK_SECONDS", 0.0)
+    local.settings = replace(
+        local.settings, fetch=replace(local.settings.fetch, concurrency=2, per_host=2, total_timeout=1.0)
+    )
+    routes = Routes()
+
+    def slow_feed(h: BaseHTTPRequestHandler) -> None:
+        time.sleep(0.4)
+        body = rss([{"guid": h.path, "title": "Item " + h.path}])
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    with serve(routes) as (base, _):
+        for i in range(10):  # 10 polls of 0.4 s, 2 at a time: 2 s in all, twice the 1 s each poll may take
+            routes[f"/f{i}"] = slow_feed
+            add(local, f"{base}/f{i}")
+        report = ingest(local)
+    assert report.failed == 0 and report.new_posts == 10

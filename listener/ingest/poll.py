@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import zip_longest
+from urllib.parse import urlsplit
 
 from connectors.base import Connector, ConnectorContext
 from connectors.http import SafeFetcher
@@ -43,6 +45,16 @@ def make_pool(settings: Settings, sources: int) -> tuple[Executor | None, int]:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")), workers
 
 
+def interleave_hosts(claims: Sequence[Claim]) -> list[Claim]:
+    """The claims round-robin by host (API sources by kind), so many feeds on one platform never fill the window."""
+    by_host: dict[str, list[Claim]] = {}
+    for claim in claims:
+        host = urlsplit(claim.ref.locator).hostname if "://" in claim.ref.locator else None
+        by_host.setdefault(host or claim.ref.kind, []).append(claim)
+    rounds = zip_longest(*by_host.values())
+    return [claim for batch in rounds for claim in batch if claim is not None]
+
+
 async def _poll_one(connector: Connector, claim: Claim, ctx: ConnectorContext, limit: float) -> Outcome:
     try:
         async with asyncio.timeout(limit):
@@ -71,9 +83,15 @@ async def poll_all(
     ctx = ConnectorContext(settings=settings, http=fetcher, parse_pool=pool, now=now)
     queue: asyncio.Queue[Outcome | None] = asyncio.Queue(maxsize=BATCH * 4)  # backpressure bounds memory
     limit = settings.fetch.total_timeout + SLACK_SECONDS
+    # A poll's time limit starts when it enters this window, not when the run starts: thousands of sources queue
+    # here, not inside the limit (they would "give up" before their turn). Twice the fetch concurrency keeps the
+    # fetcher busy while some polls wait for a busy host.
+    window = asyncio.Semaphore(max(1, settings.fetch.concurrency) * 2)
 
     async def worker(claim: Claim) -> None:
-        await queue.put(await _poll_one(connectors[claim.ref.kind], claim, ctx, limit))
+        async with window:
+            outcome = await _poll_one(connectors[claim.ref.kind], claim, ctx, limit)
+        await queue.put(outcome)
 
     async def writer() -> None:
         done = False
@@ -91,7 +109,7 @@ async def poll_all(
                 advance(len(batch))
 
     writing = asyncio.create_task(writer())
-    polling: asyncio.Future[list[None]] = asyncio.gather(*(worker(claim) for claim in claims))
+    polling: asyncio.Future[list[None]] = asyncio.gather(*(worker(claim) for claim in interleave_hosts(claims)))
     try:
         await asyncio.wait(
             [polling, writing],  # type: ignore[type-var]
