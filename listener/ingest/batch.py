@@ -64,7 +64,13 @@ class BatchStore:
     ) -> None:
         ref = outcome.claim.ref
         self.report.sources_polled += 1
-        if outcome.error is None and outcome.result is not None:
+        result = outcome.result
+        if outcome.error is None and result is not None and not result.posts and not result.new_locator:
+            # Nothing to store (most often a 304): only the row's columns change, so no savepoint is needed, and
+            # the batch's updates are flushed together at commit instead of one statement per source.
+            self._store(session, source, outcome)
+            return
+        if outcome.error is None and result is not None:
             try:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
                     to_classify.extend(self._store(session, source, outcome))
