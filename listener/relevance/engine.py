@@ -134,6 +134,8 @@ def _hits(compiled: CompiledLanguage, prepared: Prepared) -> list[Hit]:
     maybe_negated = compiled.negation_present is not None and compiled.negation_present.search(folded) is not None
     for start, end, entry in compiled.matcher.find(folded):
         sentence = bisect_right(ends, start)
+        if start < headline_end < end and entry.weight > 0 and bisect_right(ends, end - 1) != sentence:
+            continue  # one phrase across a tweet's first sentence and the next reads two statements as one
         negated = False
         if maybe_negated and entry.weight > 0:
             sentence_start = ends[sentence - 1] if sentence > 0 else 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from listener.relevance.numbers import SINGLE_WORDS
+from listener.relevance.text import fold
 
 KEY_CHARS = 4  # phrases are filed under the first four letters of their first word
 NUMBER_KEY = "#"
@@ -64,51 +65,127 @@ class Bundle:
 
     regex: re.Pattern[str]
     entries: tuple[Entry, ...]
+    # How the second word of every phrase here starts ("on track", "on the": ("tr", "th")), or None when a
+    # phrase has a gap, a number or a symbol there. After a single space, a word that starts otherwise
+    # cannot match: checked with one str.startswith instead of a regex call. Most bundles that begin with
+    # a frequent word ("on", "is", "the", "en") fail this way.
+    next_words: tuple[str, ...] | None = None
+
+
+_TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
+_SIMPLE_WORD = re.compile(r"\w+\*?|#")  # "#": digits or a number word, then a space like any word
+_APOSTROPHE_WORD = re.compile(r"\w+'\w*\*?")
+_LEADING_LETTERS = re.compile(r"[a-z0-9]+")
+
+
+def _first_letters(token: str) -> list[str] | None:
+    """The starts of the words a phrase token can begin with, or None if it is not a plain word choice."""
+    alternatives = token[1:-1].split("|") if token.startswith("(") and token.endswith(")") else [token]
+    out = []
+    for alternative in alternatives:
+        run = _LEADING_LETTERS.match(alternative.strip())
+        if run is None or alternative.strip()[0] in "#*":
+            return None
+        letters = run.group(0)
+        out.append(letters[:1] if "s" in letters[:3] else letters[:2])  # "ss" also matches "ß"
+    return out
+
+
+def _next_words(entries: Sequence[Entry]) -> tuple[str, ...] | None:
+    """How the word after the first one starts, for every phrase here; None if some phrase cannot say.
+
+    A first word with an apostrophe ("we're") adds nothing: the text goes on with "'", not a space, and
+    such places try every bundle.
+    """
+    starts: set[str] = set()
+    for entry in entries:
+        tokens = _TOKEN.findall(fold(entry.text))
+        first = tokens[0] if tokens else ""
+        choices = first[1:-1].split("|") if first.startswith("(") and first.endswith(")") else [first]
+        for choice in choices:
+            words = choice.split()
+            if not words or ("#" in words[0] and words[0] != "#"):
+                return None
+            if _SIMPLE_WORD.fullmatch(words[0]) is None:
+                if _APOSTROPHE_WORD.fullmatch(words[0]):
+                    continue
+                return None
+            second = words[1] if len(words) > 1 else (tokens[1] if len(tokens) > 1 else "")
+            letters = _first_letters(second) if second else None
+            if letters is None:
+                return None
+            starts.update(letters)
+    # "a" already covers "an": keep the shortest starts only, so a bundle is never tried twice at one place.
+    return tuple(sorted(x for x in starts if not any(x != y and x.startswith(y) for y in starts)))
+
+
+def _bundle(entries: Sequence[Entry]) -> Bundle:
+    if len(entries) == 1:
+        return Bundle(entries[0].regex, (entries[0],), _next_words(entries))
+    pattern = "|".join(f"(?P<e{i}>{e.regex.pattern})" for i, e in enumerate(entries))
+    return Bundle(re.compile(pattern), tuple(entries), _next_words(entries))
 
 
 def _bundles(entries: Sequence[Entry]) -> tuple[Bundle, ...]:
     consumers = sorted((e for e in entries if e.consumes), key=lambda e: -len(e.text))
-    out = []
-    if consumers:
-        pattern = "|".join(f"(?P<e{i}>{e.regex.pattern})" for i, e in enumerate(consumers))
-        out.append(Bundle(re.compile(pattern), tuple(consumers)))
     # Observers (signals such as intent or rumour) may overlap consumers, so they get their own bundle; one
     # observer a position is enough (two signals starting at the same word are rare and say the same thing).
     observers = sorted((e for e in entries if not e.consumes), key=lambda e: -len(e.text))
-    if len(observers) == 1:
-        out.append(Bundle(observers[0].regex, (observers[0],)))
-    elif observers:
-        pattern = "|".join(f"(?P<e{i}>{e.regex.pattern})" for i, e in enumerate(observers))
-        out.append(Bundle(re.compile(pattern), tuple(observers)))
-    return tuple(out)
+    # Phrases whose second word is known are bundled apart from the rest, so the cheap check can skip them.
+    groups = []
+    for role in (consumers, observers):
+        known = [e for e in role if _next_words((e,)) is not None]
+        groups += [known, [e for e in role if e not in known]]
+    return tuple(_bundle(group) for group in groups if group)
 
 
-def _trie_pattern(keys: Sequence[str]) -> str:
+def _trie_pattern(keys: Sequence[str], follows: dict[str, str] | None = None) -> str:
     """A regex for words starting with a key, as a character trie: one pass, no per-key branches.
 
-    Keys of four letters and keys ending in "*" are prefixes; shorter keys must be the whole word.
+    Keys of four letters and keys ending in "*" are prefixes; shorter keys must be the whole word. `follows`
+    maps a key to a lookahead its word must satisfy (what the next word must look like).
     """
+    follows = follows or {}
     root: dict[str, Any] = {}
     for key in keys:
         node = root
         for char in key.rstrip("*"):
             node = node.setdefault(char, {})
-        node["" if key.endswith("*") or len(key) >= KEY_CHARS else "$"] = {}
+        node["" if key.endswith("*") or len(key) >= KEY_CHARS else "$"] = {"key": key}
 
     def walk(node: dict[str, Any]) -> str:
         if "" in node:  # a prefix key ends here: any word going on from here is a candidate
-            return ""
-        branches = [re.escape(char) + walk(child) for char, child in sorted(node.items()) if char != "$"]
+            after = follows.get(node[""]["key"])
+            return rf"\w*{after}" if after and len(node) == 1 else ""
+        branches = [re.escape(char) + walk(child) for char, child in sorted(node.items()) if len(char) == 1]
         if "$" in node:
-            branches.append(r"(?!\w)")
+            branches.append(r"(?!\w)" + follows.get(node["$"]["key"], ""))
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
     return walk(root) if root else r"(?!x)x"
 
 
+def _follows(single: Sequence[Entry], multi: Sequence[Entry]) -> str:
+    """A lookahead for a word that only starts phrases of several words with known second words, or ""."""
+    if single or not multi:
+        return ""
+    starts: set[str] = set()
+    for entry in multi:
+        known = _next_words((entry,))
+        if known is None:
+            return ""
+        starts.update(known)
+    # Not a single space (", ", "'re", a line break) or a space then a non-word: try the bundles anyway.
+    choices = "".join(f"| {re.escape(x)}" for x in sorted(starts))
+    return rf"(?=[^\w ]| [^\w]{choices})"
+
+
 _ONE_WORD = re.compile(r"[\w*()|]+")  # no space, gap, number or symbol: the phrase is one word of the text
 # One-word phrases that match a word, and the bundles to try there (their bound `match` and their entries).
-Plan = tuple[tuple[Entry, ...], tuple[tuple[Callable[..., "re.Match[str] | None"], tuple[Entry, ...]], ...]]
+Try = tuple[Callable[..., "re.Match[str] | None"], tuple[Entry, ...]]
+# At a word: the one-word phrases it is, the bundles to try whatever follows, the bundles by the first
+# letters of the next word, and all of those (when the next word does not follow a single space).
+Plan = tuple[tuple[Entry, ...], tuple[Try, ...], dict[str, tuple[Try, ...]], tuple[Try, ...]]
 
 
 def _split(entries: Sequence[Entry]) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
@@ -127,15 +204,25 @@ class Matcher:
         # same number of a word's first letters.
         self.short_lengths = sorted({len(k) - 1 for k in self.index if k.endswith("*")})
         self._cache: dict[str, Plan] = {}  # word -> what to try there; words repeat across posts
-        # Bundles are compiled on first use: compiling them all up front took seconds, most keys are rare.
-        self._bundles: dict[str, tuple[Bundle, ...]] = {}
+        # Bundles are compiled on first use (compiling them all up front took seconds, most are rare), one
+        # per group of phrases: those that can start at a word and go on with a given next word.
+        self._bundles: dict[tuple[int, ...], tuple[Try, ...]] = {}
+        self._starts: dict[Entry, tuple[str, ...] | None] = {}
         # Only words that start like some phrase are looked at: the trie skips the rest at C speed.
         words = [key for key in self.index if key != NUMBER_KEY]
         digits = ""
+        numbers: list[str] = []
         if NUMBER_KEY in self.index:  # phrases starting with `#` start at digits or at a number word ("ten years")
             digits = r"\d|"
-            words += [w[:KEY_CHARS] for w in SINGLE_WORDS]
-        self.words = re.compile(rf"(?<!\w)(?:{digits}{_trie_pattern(words)})\w*")
+            numbers = [w[:KEY_CHARS] for w in SINGLE_WORDS]
+        # A frequent word that only starts phrases like "on track to" or "is now live" is a candidate only when
+        # the next word could continue one: the regex engine skips "on Monday" without a Python step.
+        follows = {
+            key: after
+            for key, (single, multi) in self.index.items()
+            if not key.endswith("*") and key not in numbers and (after := _follows(single, multi))
+        }
+        self.words = re.compile(rf"(?<!\w)(?:{digits}{_trie_pattern(words + numbers, follows)})\w*")
         # Phrases that start with a symbol ("% off", "$#", "[hiring]", "#empleo") are filed under that symbol.
         by_symbol: dict[str, list[Entry]] = {}
         for entry in scanned:
@@ -149,20 +236,46 @@ class Matcher:
         if token[0].isdigit() or token in _NUMBER_WORD_SET:
             keys.add(NUMBER_KEY)
         words: list[Entry] = []
-        tries: list[tuple[Callable[..., re.Match[str] | None], tuple[Entry, ...]]] = []
+        anywhere: list[Entry] = []
+        by_next: dict[str, list[Entry]] = {}
+        every: list[Entry] = []
+        seen: set[Entry] = set()
         for key in sorted(keys):  # a fixed order: ties between phrases resolve the same way in every process
             single, multi = self.index.get(key, ((), ()))
             words.extend(entry for entry in single if entry.regex.fullmatch(token))
-            if multi:
-                bundles = self._bundles.get(key)
-                if bundles is None:
-                    bundles = self._bundles[key] = _bundles(multi)
-                tries.extend((bundle.regex.match, bundle.entries) for bundle in bundles)
-        plan = (tuple(words), tuple(tries))
+            for entry in multi:
+                if entry in seen:
+                    continue
+                seen.add(entry)
+                starts = self._starts.get(entry)
+                if entry not in self._starts:
+                    starts = self._starts[entry] = _next_words((entry,))
+                if starts is None:
+                    anywhere.append(entry)
+                else:
+                    every.append(entry)
+                    for letters in starts:
+                        by_next.setdefault(letters, []).append(entry)
+        plan = (
+            tuple(words),
+            self._tries(anywhere),
+            {letters: self._tries(group) for letters, group in by_next.items()},
+            self._tries(every),
+        )
         if len(self._cache) > _CACHE_LIMIT:  # a long-running ingest sees an open vocabulary: stay bounded
             self._cache.clear()
         self._cache[token] = plan
         return plan
+
+    def _tries(self, entries: list[Entry]) -> tuple[Try, ...]:
+        """The bundles for these phrases as (bound match, entries); compiled once per distinct group."""
+        if not entries:
+            return ()
+        key = tuple(id(e) for e in entries)
+        tries = self._bundles.get(key)
+        if tries is None:
+            tries = self._bundles[key] = tuple((b.regex.match, b.entries) for b in _bundles(entries))
+        return tries
 
     def _candidates(self, folded: str) -> list[tuple[int, int, Entry]]:
         found: list[tuple[int, int, Entry]] = []
@@ -170,12 +283,18 @@ class Matcher:
         cache_get = self._cache.get
         for word in self.words.finditer(folded):
             plan = cache_get(word[0]) or self._plan_for(word[0])
-            words, tries = plan
-            start = word.start()
-            if words:
-                end = word.end()
-                for entry in words:
-                    append((start, end, entry))
+            words, anywhere, by_next, every = plan
+            start, after = word.span()
+            for entry in words:
+                append((start, after, entry))
+            if every:
+                if folded[after : after + 1] == " ":  # the usual case: pick the bundles for the next word
+                    nxt = folded[after + 1 : after + 3]
+                    tries = anywhere + by_next.get(nxt, ()) + by_next.get(nxt[:1], ())
+                else:
+                    tries = anywhere + every
+            else:
+                tries = anywhere
             for match, entries in tries:
                 m = match(folded, start)
                 if m:

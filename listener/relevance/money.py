@@ -55,6 +55,7 @@ ROUND = re.compile(
     r"|(?P<ipo>ipo|initial public offering|oferta publica inicial|opv|borsengang|introduction en bourse))"
     r"(?!\w)"
 )
+_DIGIT = re.compile(r"\d")
 _HINT = re.compile(
     r"[$€£¥]|(?<!\w)(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|reales|real|pesos|libras|pounds|sterling|francs|franken)"
 )
@@ -99,7 +100,8 @@ def find_money(text: str, folded: str | None = None) -> list[Money]:
     """Every amount of money in `text` (pass its fold() if you have it), in order."""
     found: list[Money] = []
     folded = fold(text) if folded is None else folded
-    if not _HINT.search(folded):  # most posts name no currency: skip the expensive pattern
+    # Most posts name no amount: no digit, no money (a C scan); then a currency sign or word, or no money.
+    if _DIGIT.search(folded) is None or _HINT.search(folded) is None:
         return found
     for m in MONEY.finditer(folded):
         num = m.group("num") or m.group("num2")
