@@ -131,7 +131,8 @@ def _hits(compiled: CompiledLanguage, prepared: Prepared) -> list[Hit]:
     ends = prepared.sentence_ends
     headline_end = prepared.headline_end
     negation = compiled.negation
-    maybe_negated = compiled.negation_present is not None and compiled.negation_present.search(folded) is not None
+    # Looking at the few words before each cue is cheaper than scanning the post for ~60 negation words.
+    maybe_negated = bool(negation)
     for start, end, entry in compiled.matcher.find(folded):
         sentence = bisect_right(ends, start)
         if start < headline_end < end and entry.weight > 0 and bisect_right(ends, end - 1) != sentence:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from listener.relevance.numbers import SINGLE_WORDS
@@ -74,7 +75,7 @@ class Bundle:
 
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 _SIMPLE_WORD = re.compile(r"\w+\*?|#")  # "#": digits or a number word, then a space like any word
-_APOSTROPHE_WORD = re.compile(r"\w+'\w*\*?")
+_JOINED_WORD = re.compile(r"[\w#]+(['\-][a-z0-9])")
 _LEADING_LETTERS = re.compile(r"[a-z0-9]+")
 
 
@@ -94,8 +95,8 @@ def _first_letters(token: str) -> list[str] | None:
 def _next_words(entries: Sequence[Entry]) -> tuple[str, ...] | None:
     """How the word after the first one starts, for every phrase here; None if some phrase cannot say.
 
-    A first word with an apostrophe ("we're") adds nothing: the text goes on with "'", not a space, and
-    such places try every bundle.
+    A first word joined to the next by an apostrophe or a hyphen ("we're", "#-year") gives that character
+    and the letter after it ("'r", "-y"): the text goes on with it where the word regex stops.
     """
     starts: set[str] = set()
     for entry in entries:
@@ -107,9 +108,11 @@ def _next_words(entries: Sequence[Entry]) -> tuple[str, ...] | None:
             if not words or ("#" in words[0] and words[0] != "#"):
                 return None
             if _SIMPLE_WORD.fullmatch(words[0]) is None:
-                if _APOSTROPHE_WORD.fullmatch(words[0]):
-                    continue
-                return None
+                joined = _JOINED_WORD.match(words[0])
+                if joined is None:
+                    return None
+                starts.add(joined.group(1))
+                continue
             second = words[1] if len(words) > 1 else (tokens[1] if len(tokens) > 1 else "")
             letters = _first_letters(second) if second else None
             if letters is None:
@@ -176,7 +179,7 @@ def _follows(single: Sequence[Entry], multi: Sequence[Entry]) -> str:
             return ""
         starts.update(known)
     # Not a single space (", ", "'re", a line break) or a space then a non-word: try the bundles anyway.
-    choices = "".join(f"| {re.escape(x)}" for x in sorted(starts))
+    choices = "".join(f"| {re.escape(x)}" for x in sorted(starts) if x[0].isalnum())
     return rf"(?=[^\w ]| [^\w]{choices})"
 
 
@@ -277,7 +280,8 @@ class Matcher:
             tries = self._bundles[key] = tuple((b.regex.match, b.entries) for b in _bundles(entries))
         return tries
 
-    def _candidates(self, folded: str) -> list[tuple[int, int, Entry]]:
+    def _candidates(self, folded: str) -> tuple[list[tuple[int, int, Entry]], bool]:
+        """Every match in order of start, and whether symbol phrases were appended out of that order."""
         found: list[tuple[int, int, Entry]] = []
         append = found.append
         cache_get = self._cache.get
@@ -288,9 +292,15 @@ class Matcher:
             for entry in words:
                 append((start, after, entry))
             if every:
-                if folded[after : after + 1] == " ":  # the usual case: pick the bundles for the next word
-                    nxt = folded[after + 1 : after + 3]
+                joint = folded[after : after + 1]
+                nxt = folded[after + 1 : after + 3]
+                if joint == " " and nxt[:1].isalnum():  # the usual case: pick the bundles for the next word
                     tries = anywhere + by_next.get(nxt, ()) + by_next.get(nxt[:1], ())
+                elif joint == "'":  # "we're", "it's"
+                    tries = anywhere + by_next.get(folded[after : after + 2], ())
+                elif joint == "-":  # "5-year", "all-time"; a hyphen also separates words of a phrase
+                    tries = anywhere + by_next.get(folded[after : after + 2], ())
+                    tries += by_next.get(nxt, ()) + by_next.get(nxt[:1], ())
                 else:
                     tries = anywhere + every
             else:
@@ -299,6 +309,7 @@ class Matcher:
                 m = match(folded, start)
                 if m:
                     append((start, m.end(), entries[int(m.lastgroup[1:])] if m.lastgroup else entries[0]))
+        unordered = False
         if self.symbols is not None:
             for sym in self.symbols.finditer(folded):
                 for bundle in self.by_symbol[sym.group()]:
@@ -306,17 +317,31 @@ class Matcher:
                     if m:
                         entry = bundle.entries[int(m.lastgroup[1:])] if m.lastgroup else bundle.entries[0]
                         found.append((m.start(), m.end(), entry))
-        return found
+                        unordered = True
+        return found, unordered
 
     def find(self, folded: str) -> list[tuple[int, int, Entry]]:
-        """(start, end, entry) for each match, in text order; consumers never overlap each other."""
-        found = sorted(self._candidates(folded), key=lambda c: (c[0], c[0] - c[1], -c[2].weight))
+        """(start, end, entry) for each match, in text order; consumers never overlap each other.
+
+        At one start the longest consumer wins (the heavier on a tie); observers are all kept.
+        """
+        found, unordered = self._candidates(folded)
+        if unordered:  # phrases filed under a symbol were found after the words: put them in place
+            found.sort(key=itemgetter(0))
         out = []
         taken_until = -1
-        for start, end, entry in found:
+        best: tuple[int, int, Entry] | None = None
+        for candidate in found:
+            start, end, entry = candidate
+            if best is not None and start != best[0]:
+                if best[0] >= taken_until:
+                    out.append(best)
+                    taken_until = best[1]
+                best = None
             if not entry.consumes:
-                out.append((start, end, entry))
-            elif start >= taken_until:
-                out.append((start, end, entry))
-                taken_until = end
+                out.append(candidate)
+            elif best is None or end > best[1] or (end == best[1] and entry.weight > best[2].weight):
+                best = candidate
+        if best is not None and best[0] >= taken_until:
+            out.append(best)
         return out

@@ -73,7 +73,6 @@ class CompiledLanguage:
     lang: str
     matcher: Matcher
     negation: frozenset[str]  # words that cancel a phrase when among the four words before it
-    negation_present: re.Pattern[str] | None  # one cheap scan: most posts have no negation word at all
 
 
 @dataclass(frozen=True)
@@ -264,8 +263,7 @@ def _compile_language(lang: str, phrases: list[Phrase]) -> CompiledLanguage:
     # A set lookup on the last words before a match is much cheaper than a regex search per match.
     # Whole words, contractions included ("don't"); a bare elision ("n'") is written with the word it joins.
     negation = frozenset(word for n in negations if (word := fold(n).strip()) and not word.endswith("'"))
-    present = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(negation))) + r")(?!\w)") if negation else None
-    return CompiledLanguage(lang=lang, matcher=Matcher(indexed, scanned), negation=negation, negation_present=present)
+    return CompiledLanguage(lang=lang, matcher=Matcher(indexed, scanned), negation=negation)
 
 
 def rule_files(folders: Iterable[Path]) -> list[Path]:
