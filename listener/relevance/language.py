@@ -39,7 +39,7 @@ def _identifier() -> LanguageIdentifier:
 
 def _hint_agrees(folded_sample: str, hint: str) -> bool:
     # Distinct function words per language: set intersections run in C, ~10x cheaper than counting in Python.
-    words = set(_WORD.findall(folded_sample))
+    words = set(folded_sample.split())  # str.split runs in C; a word with a comma attached just does not count
     mine = len(words & _FUNCTION_WORDS[hint])
     # No other language may show more: a headline with no function words at all keeps its declared language.
     return all(len(words & vocab) <= mine for vocab in _FUNCTION_WORDS.values())
