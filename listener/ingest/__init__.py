@@ -67,13 +67,14 @@ def run_ingest(
     if claims:
         connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
         # Parser processes, when the run is big enough: they parse feeds and classify posts, using every core.
-        pool, workers = make_pool(settings, len(claims))
-        classification = Classification(settings, pool, workers)
+        pool = make_pool(settings, len(claims))
+        classification = Classification(settings, pool)
         store = BatchStore(sessions, settings, owner, run_now, report, classification)
         clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
         try:
             with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
                 asyncio.run(poll_all(claims, connectors, settings, store, now=clock, advance=advance, pool=pool))
+            store.finish()
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)

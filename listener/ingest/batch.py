@@ -57,7 +57,13 @@ class BatchStore:
                     continue
                 self._settle(session, source, outcome, to_classify)
             # The whole batch at once: the classifier works on large chunks, in the parser processes when there are.
-            self.classification.write(session, to_classify, self.now)
+            self.classification.submit(to_classify)
+            self.classification.write_ready(session, self.now)
+
+    def finish(self) -> None:
+        """Write the insights still being classified once polling is over."""
+        with transaction(self.sessions) as session:
+            self.classification.write_ready(session, self.now, wait=True)
 
     def _settle(
         self, session: Session, source: Source, outcome: Outcome, to_classify: list[tuple[int, Post, CustomerHints]]

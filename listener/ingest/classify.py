@@ -1,28 +1,32 @@
 """The hand-off to the relevance filter: new and edited posts get an Insight row.
 
 Classifying is CPU-bound (and loading the rules takes seconds), so a run with parser processes classifies there,
-in chunks, while the storing thread waits and the event loop keeps polling; a small run classifies in-process.
+in chunks, alongside storing and polling; a small run classifies in-process, in the batch's own transaction.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from listener.db.schema import Insight as InsightRow
+from listener.db.schema import Post as PostRow
 from listener.models import Insight, Post
 from listener.relevance import Classifier, CustomerHints, load_classifier
 from listener.settings import RelevanceSettings, Settings
 
 log = logging.getLogger(__name__)
 
-CHUNK = 250  # posts per job sent to a parser process: large enough that pickling is noise
+CHUNK = 250  # posts per job sent to a parser process
+MAX_PENDING = 4000  # posts submitted and not written yet: bounds the memory they hold
 _LOADED: dict[RelevanceSettings, Classifier] = {}  # per parser process: the rules are compiled once per run
 
 
@@ -45,33 +49,79 @@ def _classify_each(classifier: Classifier, items: Sequence[tuple[Post, CustomerH
     return out
 
 
-class Classification:
-    """Classifies a batch's posts in the run's process pool when it has one, else here (rules loaded lazily)."""
+@dataclass
+class _Pending:
+    items: Sequence[tuple[int, Post, CustomerHints]]
+    futures: list[Future[list[Insight | None]]]
 
-    def __init__(self, settings: Settings, pool: Executor | None = None, workers: int = 1) -> None:
+    def done(self) -> bool:
+        return all(future.done() for future in self.futures)
+
+    def insights(self) -> list[Insight | None]:
+        try:
+            return [insight for future in self.futures for insight in future.result()]
+        except Exception:  # a parser process died: these posts stay unclassified, the run goes on
+            log.exception("%d posts could not be classified", len(self.items))
+            return [None] * len(self.items)
+
+
+class Classification:
+    """Classifies stored posts in the run's process pool when it has one (else here), and writes their insights.
+
+    With a pool, classifying overlaps storing: a batch's posts are submitted, and their insights are written by a
+    later batch's transaction once ready (or by `finish`), so the storing thread and the polling loop behind it
+    never wait for the classifier, nor for its rules to load. At most MAX_PENDING posts wait at a time.
+    """
+
+    def __init__(self, settings: Settings, pool: Executor | None = None) -> None:
         self._settings = settings
         self._pool = pool
-        self._workers = max(1, workers)
         self._classifier: Classifier | None = None
+        self._pending: deque[_Pending] = deque()
 
-    def classify(self, items: Sequence[tuple[Post, CustomerHints]]) -> list[Insight | None]:
-        """One insight (or None) per (post, hints), in order."""
-        if self._pool is None or len(items) < CHUNK // 5:
-            if self._classifier is None:
-                self._classifier = load_classifier(self._settings)
-            return _classify_each(self._classifier, items)
-        # At least one chunk per parser process, so every core works on a large batch.
-        size = min(CHUNK, -(-len(items) // self._workers))
-        futures = [
-            self._pool.submit(classify_chunk, self._settings, items[i : i + size]) for i in range(0, len(items), size)
-        ]
-        return [insight for future in futures for insight in future.result()]
-
-    def write(self, session: Session, items: Sequence[tuple[int, Post, CustomerHints]], now: datetime) -> None:
-        """Classify (post id, post, hints) items and replace their insights."""
+    def submit(self, items: Sequence[tuple[int, Post, CustomerHints]]) -> None:
+        """Start classifying (post id, post, hints) items; `write_ready` writes their insights."""
         if not items:
             return
-        insights = self.classify([(post, hints) for _, post, hints in items])
+        pairs = [(post, hints) for _, post, hints in items]
+        if self._pool is None:
+            if self._classifier is None:
+                self._classifier = load_classifier(self._settings)
+            done: Future[list[Insight | None]] = Future()
+            done.set_result(_classify_each(self._classifier, pairs))
+            self._pending.append(_Pending(items, [done]))
+            return
+        # Large chunks, so pickling is noise; a small batch is one chunk (one process loads the rules, not all).
+        futures = [
+            self._pool.submit(classify_chunk, self._settings, pairs[i : i + CHUNK]) for i in range(0, len(pairs), CHUNK)
+        ]
+        self._pending.append(_Pending(items, futures))
+
+    def write_ready(self, session: Session, now: datetime, *, wait: bool = False) -> None:
+        """Write the insights of finished submissions (every one with `wait`, or while too many are pending)."""
+        waiting = sum(len(p.items) for p in self._pending)
+        while self._pending and (wait or waiting > MAX_PENDING or self._pending[0].done()):
+            pending = self._pending.popleft()
+            waiting -= len(pending.items)
+            self._write(session, pending.items, pending.insights(), now)
+
+    def _write(
+        self,
+        session: Session,
+        items: Sequence[tuple[int, Post, CustomerHints]],
+        insights: Sequence[Insight | None],
+        now: datetime,
+    ) -> None:
+        ids = [post_id for post_id, _, _ in items]
+        alive: set[int] = set()
+        for start in range(0, len(ids), 400):  # stays under SQLite's bound-parameter limit
+            chunk = ids[start : start + 400]
+            # Written in a later transaction than the posts: one may have been removed since (source removed).
+            alive.update(session.scalars(select(PostRow.id).where(PostRow.id.in_(chunk))))
+            session.execute(
+                delete(InsightRow).where(InsightRow.post_id.in_(chunk)),
+                execution_options={"synchronize_session": False},
+            )
         rows: list[dict[str, Any]] = [
             {
                 "post_id": post_id,
@@ -84,13 +134,7 @@ class Classification:
                 "classified_at": now,
             }
             for (post_id, _, _), insight in zip(items, insights, strict=True)
-            if insight is not None
+            if insight is not None and post_id in alive
         ]
-        ids = [post_id for post_id, _, _ in items]
-        for start in range(0, len(ids), 400):  # stays under SQLite's bound-parameter limit
-            session.execute(
-                delete(InsightRow).where(InsightRow.post_id.in_(ids[start : start + 400])),
-                execution_options={"synchronize_session": False},
-            )
         if rows:
             session.execute(insert(InsightRow), rows)

@@ -36,13 +36,13 @@ class Outcome:
     error: FetchError | None = None
 
 
-def make_pool(settings: Settings, sources: int) -> tuple[Executor | None, int]:
-    """Worker processes for parsing and classifying, when the run is big enough to gain from them; and how many."""
+def make_pool(settings: Settings, sources: int) -> Executor | None:
+    """Worker processes for parsing and classifying, when the run is big enough to gain from them."""
     if sources < POOL_THRESHOLD:
-        return None, 0
+        return None
     workers = settings.ingest.workers or os.cpu_count() or 1
     # forkserver: children never inherit the event loop, its sockets or the database connections.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")), workers
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def interleave_hosts(claims: Sequence[Claim]) -> list[Claim]:
