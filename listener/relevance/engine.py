@@ -24,6 +24,7 @@ SCORE_SCALE = 4.0  # raw weight 4 (one normal phrase in the headline) maps to a 
 WIN_CATEGORIES = tuple(CATEGORIES[Kind.WIN])
 CHALLENGE_CATEGORIES = tuple(CATEGORIES[Kind.CHALLENGE])
 NONE_CATEGORIES = tuple(CATEGORIES[Kind.NONE])
+_WINS, _NONES = frozenset(WIN_CATEGORIES), frozenset(NONE_CATEGORIES)  # for membership tests
 # Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
 OTHER_WIN_KEEPS = ("partnership", "leadership")
 OVERRIDABLE = (Kind.WIN, Kind.NEWS, Kind.GOAL)  # "An update on our team" that announces cuts is about the cuts
@@ -180,13 +181,13 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         if hit.weight == 0:
             continue
         category = hit.label
-        if category in NONE_CATEGORIES and any(start <= hit.start < end for start, end in congratulation):
+        if category in _NONES and any(start <= hit.start < end for start, end in congratulation):
             continue
-        relevant = category not in NONE_CATEGORIES
+        relevant = category not in _NONES
         if relevant and (deny_all or hit.negated or hit.sentence in denied_sentences):
             denied = True
             continue
-        if category in WIN_CATEGORIES and hit.sentence in intent_sentences:
+        if category in _WINS and hit.sentence in intent_sentences:
             category = "plan"  # "we plan to open an office in Lisbon" is a goal to ask about, not a win yet
         weight = hit.weight * (HEADLINE_FACTOR if hit.headline else 1.0)
         scores[category] += weight
@@ -212,7 +213,7 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
 
 def _headline_negated(hits: list[Hit]) -> bool:
     """The headline denies what it names ("No, we are not closing"): with a denial, the post is not news."""
-    headline = [h for h in hits if h.headline and h.weight > 0 and h.label not in NONE_CATEGORIES]
+    headline = [h for h in hits if h.headline and h.weight > 0 and h.label not in _NONES]
     return bool(headline) and all(h.negated for h in headline)
 
 
@@ -239,9 +240,9 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
     # SAFETY RULE (taxonomy.md): a challenge in the headline decides the kind, whatever else the post says.
     if challenge_headline:
         best = max(challenge_headline, key=rank)
-    elif scores.get("layoffs") and any(c in WIN_CATEGORIES for c in scores):
+    elif scores.get("layoffs") and any(c in _WINS for c in scores):
         # Mixed news (taxonomy.md): body-only cuts never overturn a headline win, and never get congratulated.
-        win = max((c for c in scores if c in WIN_CATEGORIES), key=rank)
+        win = max((c for c in scores if c in _WINS), key=rank)
         caution = "mentions job cuts"
         if any(h.headline for h in support[win]):
             best = win
