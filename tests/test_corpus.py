@@ -354,8 +354,11 @@ def test_every_corpus_file_goes_through_ingest_safely_and_yields_its_entries(
         )
 
     summary = (
-        f"{len(corpus)} files, {report.sources_polled} polled, {report.failed} failed, "
+        f"{len(corpus)} files, {report.sources_polled} polled, "
+        f"{report.failed} failed ({len(EXPECTED_FAILURES)} expected), "
+        f"{len(EXPECTED_DIFFERENCES)} explained differences, "
         f"{sum(map(len, stored.values()))} posts, ingest {ingest_seconds:.1f} s, peak RSS {peak / 2**20:.0f} MB"
     )
+    print(summary)  # shown with -s or -rP: the run's figures
     assert report.sources_polled == len(corpus), summary
     assert not problems, f"{len(problems)} problem(s) ({summary}):\n" + "\n".join(problems[:200])
