@@ -95,10 +95,14 @@ class RuleClassifier:
         # A word the language's own rules read as the start of a longer phrase ("Cerramos nuestra ronda") is
         # not a veto; a longer challenge phrase ("plan social" over "plan") or a word in a gap still is.
         taken = [(h.start, h.end) for h in hits if h.weight > 0]
+        ignored = [(h.start, h.end) for h in hits if h.label == "ignore"]  # "prices are down 20%"
         found = [
             h
             for h in _hits(veto, headline)
-            if h.weight > 0 and not h.negated and not any(s == h.start and h.end <= e for s, e in taken)
+            if h.weight > 0
+            and not h.negated
+            and not any(s == h.start and h.end <= e for s, e in taken)
+            and not any(s <= h.start and h.end <= e for s, e in ignored)
         ]
         if not found:
             return decision

@@ -31,6 +31,7 @@ _SCALES = {
 # Patterns run on the folded text (lower case, no accents; same offsets as the original), without IGNORECASE,
 # which would cost regex speed on every post.
 _SYM = r"(?:us\$|r\$|ca?\$|a\$|mx\$|[$€£¥])"
+_CODE_FIRST = r"(?:usd|eur|gbp|chf|brl|mxn)\s"  # "CHF 3 Mio.", "USD 5M"
 _CODE = r"(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf)"
 _NUM = r"\d{1,3}(?:[.,\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _SCALE = (
@@ -42,8 +43,8 @@ _WORD = (
     + (r"francs|franken)")
 )
 MONEY = re.compile(
-    rf"(?<![\w$€£])(?:(?P<sym>{_SYM})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
-    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:(?:de|of)\s+)?"
+    rf"(?<![\w$€£])(?:(?P<sym>{_SYM}|{_CODE_FIRST})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
+    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:(?:de|of|di)\s+)?"
     rf"(?P<cur>{_SYM}|{_CODE}\b|{_WORD}\b|m€|k€|mio\.?\s?€))"
 )
 PERCENT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|por\s+ciento\b|por\s+cento\b)")
@@ -55,9 +56,10 @@ ROUND = re.compile(
     r"|(?P<ipo>ipo|initial public offering|oferta publica inicial|opv|borsengang|introduction en bourse))"
     r"(?!\w)"
 )
-_DIGIT = re.compile(r"\d")
-_HINT = re.compile(
-    r"[$€£¥]|(?<!\w)(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|reales|real|pesos|libras|pounds|sterling|francs|franken)"
+_CODE_THEN_NUMBER = re.compile(r"\d(?<=(?:usd|eur|gbp|chf|brl|mxn) \d)")  # anchored on the digit: fast
+_NUMBER_THEN_WORD = re.compile(
+    r"\d[\d.,\s]*(?:[a-z]+\.?\s+){0,3}?(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|reales|real|"
+    r"pesos|libras|pounds|sterling|francs|franken)"
 )
 
 
@@ -100,8 +102,13 @@ def find_money(text: str, folded: str | None = None) -> list[Money]:
     """Every amount of money in `text` (pass its fold() if you have it), in order."""
     found: list[Money] = []
     folded = fold(text) if folded is None else folded
-    # Most posts name no amount: no digit, no money (a C scan); then a currency sign or word, or no money.
-    if _DIGIT.search(folded) is None or _HINT.search(folded) is None:
+    # Most posts name no amount. A currency sign is a cheap substring test; a currency word must follow a
+    # number within a few words, which a regex anchored on a digit finds fast (few places to try).
+    if (
+        not any(sign in folded for sign in "$€£¥")
+        and _NUMBER_THEN_WORD.search(folded) is None
+        and _CODE_THEN_NUMBER.search(folded) is None
+    ):
         return found
     for m in MONEY.finditer(folded):
         num = m.group("num") or m.group("num2")

@@ -307,11 +307,14 @@ VETO_FALSE_FRIENDS = frozenset({"brand", "strafe", "retard*", "stand", "fire", "
 
 
 def _compile_veto(per_lang: dict[str, list[Phrase]]) -> CompiledLanguage:
-    """Strong challenge phrases, look-alikes to ignore and negation words of all languages, in one matcher."""
+    """Strong challenge phrases and negation words of all languages, in one matcher.
+
+    Look-alikes to ignore ("down to 5%") are not compiled in: the post's own pass has found them already.
+    """
     chosen: dict[tuple[str, str], Phrase] = {}
     for phrases in per_lang.values():
         for phrase in phrases:
             challenge = phrase.label in CHALLENGE_CATEGORIES and phrase.weight >= WEIGHTS["strong"]
-            if (challenge and phrase.text not in VETO_FALSE_FRIENDS) or phrase.label in ("ignore", "negation"):
+            if (challenge and phrase.text not in VETO_FALSE_FRIENDS) or phrase.label == "negation":
                 chosen.setdefault((phrase.label, phrase.text), phrase)
     return _compile_language(ANY_LANGUAGE, list(chosen.values()))
