@@ -292,9 +292,10 @@ def load_rules(folders: Iterable[Path]) -> RuleSet:
         raise ConfigError(f"rules: no rules for language {missing[0]!r} in {', '.join(map(str, folders))}")
     # English phrases also run on posts in other languages (tweets mix in "Series A", "launch", "webinar"):
     # compiled into each language's matcher, so a post is scanned once, not once per language.
-    english = per_lang["en"]
+    # Not the English negations: Portuguese "no" means "in the".
+    english_cues = [p for p in per_lang["en"] if p.label != "negation"]
     compiled = {
-        lang: _compile_language(lang, phrases if lang in ("en", ANY_LANGUAGE) else phrases + english)
+        lang: _compile_language(lang, phrases if lang in ("en", ANY_LANGUAGE) else phrases + english_cues)
         for lang, phrases in per_lang.items()
     }
     return RuleSet(

@@ -108,6 +108,8 @@ def prepare(title: str, text: str, max_chars: int = 3000) -> Prepared:
         headline_end = first.end() if first else len(body)
         headline_end = max(headline_end, min(len(body), 60))  # short openers ("Big news!") are not a headline
     ends = tuple(m.end() for m in _SENTENCE_END.finditer(original))
+    if title and (not ends or headline_end not in ends):  # the headline is a sentence of its own
+        ends = tuple(sorted((*ends, headline_end)))
     return Prepared(original=original, folded=fold(original), headline_end=headline_end, sentence_ends=ends)
 
 
