@@ -169,9 +169,12 @@ def squash(raw: float) -> float:
 def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Decision:
     """Weigh the hits and apply the hard-case rules of taxonomy.md; the safety rule is applied last."""
     signals: dict[str, list[Hit]] = defaultdict(list)
+    cues: list[Hit] = []
     for hit in hits:
         if hit.weight == 0:
             signals[hit.label].append(hit)
+        else:
+            cues.append(hit)
     denied_sentences = {h.sentence for h in signals["denial"]}
     intent_sentences = {h.sentence for h in signals["intent"]}
     # The congratulation itself ("¡Felicidades a...", "Congrats to...") is not small talk about us.
@@ -181,11 +184,9 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
     scores: dict[str, float] = defaultdict(float)
     support: dict[str, list[Hit]] = defaultdict(list)
     denied = False
-    for hit in hits:
-        if hit.weight == 0:
-            continue
+    for hit in cues:
         category = hit.label
-        if category in _NONES and any(start <= hit.start < end for start, end in congratulation):
+        if congratulation and category in _NONES and any(s <= hit.start < e for s, e in congratulation):
             continue
         relevant = category not in _NONES
         if relevant and (deny_all or hit.negated or hit.sentence in denied_sentences):
