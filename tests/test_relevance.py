@@ -158,6 +158,41 @@ HARD = [
     ("being acquired", "Mapleton to be acquired by Corvid Group", "Service continues as usual.", "update"),
     ("holiday greeting is not a milestone", "", "Happy holidays from all of us at Birch & Co!", "chatter"),
     ("years after a departure", "", "Después de 31 años, nuestro fundador se retira de la empresa.", "departure"),
+    ("negated de", "Keine Entlassungen bei Müller Logistik", "Die Geschäftsführung dementiert Berichte.", "other"),
+    ("someone else's win de", "", "Herzlichen Glückwunsch an unseren Partner Feldwerk zur Series A!", "content"),
+    ("rumour de", "Gerüchte: Brauhaus Kern soll vor Übernahme stehen", "Das Unternehmen schweigt.", "update"),
+    ("promotional number de", "", "Über 10.000 zufriedene Kunden! Jetzt 20 % sparen mit dem Code HERBST.", "promo"),
+    (
+        "euphemism de",
+        "Anpassung unserer Organisation",
+        "Dabei werden 40 Stellen wegfallen.",
+        "layoffs",
+    ),
+    (
+        "positive shutdown de",
+        "Danke für 25 schöne Jahre",
+        "Wir schließen unser Geschäft.",
+        "downturn",
+    ),
+    ("complaint de", "Finger weg von Umzug Schnell", "Möbel beschädigt, seit Wochen keine Antwort.", "incident"),
+    ("false friend de", "Wir feiern unser zehnjähriges Jubiläum", "", "milestone"),
+    ("negated it", "Nessun licenziamento in vista", "L'azienda smentisce le voci di tagli.", "other"),
+    (
+        "someone else's win it",
+        "",
+        "Complimenti ai nostri amici di Verdeblu per il round!",
+        "content",
+    ),
+    ("promotional number it", "", "Oltre 10.000 clienti soddisfatti: approfitta dello sconto del 20%!", "promo"),
+    ("euphemism it", "Riorganizzazione aziendale", "Saranno ridotte 35 posizioni nell'area amministrativa.", "layoffs"),
+    (
+        "positive shutdown it",
+        "Grazie di tutto",
+        "Dopo 15 anni chiudiamo definitivamente.",
+        "downturn",
+    ),
+    ("promotional number es", "", "Más de 5.000 clientes confían en nosotros. ¡Pruébanos gratis 30 días!", "promo"),
+    ("a real count is a milestone", "", "Thanks to you we just hit 10,000 customers!", "milestone"),
 ]
 
 

@@ -6,6 +6,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -200,8 +201,10 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
 
     _being_acquired(scores, support, signals)
     if signals["other_win"]:
-        for category in (c for c in WIN_CATEGORIES if c not in OTHER_WIN_KEEPS):
-            if scores.get(category):
+        for category in WIN_CATEGORIES:
+            # Our own partnership or hire stands only when a strong phrase says so: "our partner X" does not.
+            keep = category in OTHER_WIN_KEEPS and any(h.weight >= 3 for h in support.get(category, ()))
+            if scores.get(category) and not keep:
                 scores["content"] += scores.pop(category) / 2
                 support["content"].extend(support.pop(category, []))
     if signals["rumour"]:
@@ -210,10 +213,18 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
                 scores["update"] += scores.pop(category) / 2
                 support["update"].extend(support.pop(category, []))
 
+    if scores.get("milestone") and _strong(support.get("promo", ())) and scores["milestone"] <= 2 * scores["promo"]:
+        # Promotional numbers: "10,000 happy customers, 20% off today" is an ad, not a milestone.
+        scores["promo"] += scores.pop("milestone")
+        support["promo"].extend(support.pop("milestone"))
     if not scores:
         label = "other"
         return Decision(label, 0.0, tuple(signals["denial"]) if denied else ())
     return _pick(scores, support)
+
+
+def _strong(hits: Iterable[Hit]) -> bool:
+    return any(h.weight >= 3 for h in hits)
 
 
 def _headline_negated(hits: list[Hit]) -> bool:

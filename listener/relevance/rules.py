@@ -304,7 +304,9 @@ def load_rules(folders: Iterable[Path]) -> RuleSet:
 
 
 # Strong challenge words of one language that are ordinary words in another: never a veto on their own.
-VETO_FALSE_FRIENDS = frozenset({"brand", "strafe", "retard*", "stand", "fire", "bug", "worst", "terrible"})
+VETO_FALSE_FRIENDS = frozenset(
+    {"brand", "strafe", "retard*", "stand", "fire", "bug", "worst", "terrible", "jubila*", "processo", "processad*"}
+)  # de Brand (fire), es jubila (retires) ~ de Jubiläum, pt processo (lawsuit) ~ it processo (process)
 
 
 def _compile_veto(per_lang: dict[str, list[Phrase]]) -> CompiledLanguage:
