@@ -211,7 +211,12 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
         excess = len(self._origins) + room_for - self._max_origins
         if excess <= 0:
             return []
-        keys = [key for key, origin in self._origins.items() if origin.active == 0][:excess]
+        keys = []
+        for key, origin in self._origins.items():  # least recently used first: the first few are usually idle
+            if origin.active == 0:
+                keys.append(key)
+                if len(keys) == excess:
+                    break
         return [self._origins.pop(key) for key in keys]
 
     async def aclose(self) -> None:
