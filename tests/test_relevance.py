@@ -224,6 +224,10 @@ FACTS = [
     ("Ember Analytics appoints Priya Raman as Chief Financial Officer", "", {"person": "Priya Raman"}),
     ("Caldera wins the Golden Spoon award from Food Weekly", "", {"award": "Golden Spoon"}),
     ("Vantage partners with Slackline", "", {"partner": "Slackline"}),
+    ("Harbor Freightways signs a contract with the City of Tacoma", "", {"partner": "City of Tacoma"}),
+    ("Quillmate launches Inkwell 3.0", "Today we launch Inkwell 3.0, our new editor.", {"product": "Inkwell 3.0"}),
+    ("Lanzamos la nueva app Pedido Rápido", "", {"product": "Pedido Rápido"}),
+    ("Introducing Ledgerly Pay", "Our new wallet is live.", {"product": "Ledgerly Pay"}),
 ]
 
 
@@ -233,6 +237,7 @@ def test_facts(classifier: RuleClassifier, title: str, text: str, expected: dict
     for key, value in expected.items():
         assert key in facts, facts
         assert facts[key] == value or (isinstance(value, str) and str(value) in str(facts[key])), facts
+        assert "\n" not in str(facts[key])  # a name never runs from the headline into the body
 
 
 def test_customer_name_is_not_evidence(classifier: RuleClassifier) -> None:

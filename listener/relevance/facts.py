@@ -1,4 +1,7 @@
-"""Facts a suggestion needs, pulled from the post once its category is known (keys: see docs/relevance.md).
+"""Facts a suggestion needs, pulled from the post once its category is known.
+
+Keys: amount, amount_value, currency, round, percent, role, person, award, award_by, partner, product, place,
+event, years, topic.
 
 Cue words are searched in the folded text (lower case, no accents) without IGNORECASE, which is several times
 faster; names are then read from the original text at the same offsets, with their capitals.
@@ -49,7 +52,17 @@ _PARTNER_CUE = re.compile(
     r"(?<!\w)(?:with|w/|x|\+|partner(?:s|ship)?\s+(?:with\s+)?|con|com|avec|mit|selected\s+by|chosen\s+by|"
     r"picked\s+by|welcome|bienvenid[oa]s?(?:\s+a\s+bordo)?,?|confia\s+en|contrato\s+con|contrato\s+com|"
     r"adjudicado\s+por|acquired|acquires|adquiere|acquiert|ubernimmt|acquisisce|adquiriu|"
-    r"customer\s+in\s+\w+\s*[.,!]?|nuevo\s+cliente\W*)\s+"
+    r"customer\s+in\s+\w+\s*[.,!]?|nuevo\s+cliente\W*)\s+(?:the\s+|el\s+|la\s+|los\s+|las\s+|o\s+|a\s+)?"
+)
+_PRODUCT_CUE = re.compile(
+    r"(?<!\w)(?:launch(?:es|ed|ing)?|introduc(?:es|ed|ing)|unveil(?:s|ed|ing)?|releas(?:es|ed|ing)|ships?|"
+    r"meet|say\s+hello\s+to|presenta(?:mos)?|lanza(?:mos)?|lanzamiento\s+de|estrena(?:mos)?|lanca(?:mos)?|"
+    r"apresenta|lance|presente|devoile|startet|prasentier(?:t|en)|stell(?:t|en)|lancia|presenta)\s+"
+    r"(?:(?:our|the|its|their|a|an|el|la|los|las|nuestro|nuestra|o|a|nosso|nossa|le|les|notre|unser(?:e|en)?|"
+    r"den|die|das|il|lo|i|nuovo|nuova)\s+)*(?:(?:all-?new|brand-?new|new|nuevo|nueva|novo|nova|nouveau|nouvelle|"
+    r"neue[nrs]?|nuovo|nuova)\s+)?(?:(?:mobile\s+)?(?:app|application|aplicacion|aplicativo|platform|plataforma|plattform|"
+    r"piattaforma|product|producto|produto|produkt|prodotto|feature|funcion|funcionalidad|service|servicio|tool|"
+    r"herramienta|version|edition|edicion|line|linea|collection|coleccion)\s+)?"
 )
 _PLACE_CUE = re.compile(r"(?<!\w)(?:in|en|em|a|nach|to|at|hello,?|hola,?|abrimos en|ship\w* to)\s+(?:the\s+)?")
 _EVENT_CUE = re.compile(
@@ -76,7 +89,7 @@ def _name_at(original: str, offset: int) -> str:
     found = NAME.match(original, offset)
     if found is None:
         return ""
-    name = found.group(0).strip(" .,'’")
+    name = found.group(0).split("\n", 1)[0].strip(" .,'’")  # the headline ends at its line break
     return "" if name.lower() in _STOP_NAMES else name
 
 
@@ -131,6 +144,10 @@ def _category_facts(prepared: Prepared, category: str) -> dict[str, Any]:
         partner, _ = _name_after(_PARTNER_CUE, prepared)
         if partner:
             facts["partner"] = partner.lstrip("@")
+    elif category == "launch":
+        product, _ = _name_after(_PRODUCT_CUE, prepared)
+        if product:
+            facts["product"] = product
     elif category in ("expansion", "event"):
         place, _ = _name_after(_PLACE_CUE, prepared)
         if place:
