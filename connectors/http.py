@@ -166,6 +166,25 @@ class _CountedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
+def _origin_budget(settings: FetchSettings) -> int:
+    """How many origins' pools may stay open: as many as file descriptors allow, at least twice the concurrency.
+
+    Keeping an idle pool lets the next feed on that host reuse its connection (no new TCP or TLS handshake); each
+    holds up to `per_host` sockets, and the active fetches, SQLite and the parser processes' pipes need some too.
+    """
+    floor = max(16, 2 * settings.concurrency)
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return floor
+    if soft == resource.RLIM_INFINITY:
+        soft = 65536
+    room = (soft - 2 * settings.concurrency - 200) // max(1, settings.per_host)
+    return max(floor, min(room, 5000))
+
+
 class _PerOriginTransport(httpx.AsyncBaseTransport):
     """One small connection pool per origin; beyond `max_origins` pools, the least recently used idle ones close.
 
@@ -178,7 +197,7 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
         self._backend = _GuardedBackend(settings.allow_private_networks)
         self._ssl_context = ssl_context
         self._connections = max(1, settings.per_host)
-        self._max_origins = max(16, 2 * settings.concurrency)
+        self._max_origins = _origin_budget(settings)
         self._origins: OrderedDict[tuple[bytes, bytes, int | None], _Origin] = OrderedDict()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
