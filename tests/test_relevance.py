@@ -354,6 +354,8 @@ def _write(folder: Path, name: str, text: str) -> Path:
         ('language = "en"\n[signals]\nhunch = ["maybe"]\n', "signals.hunch: unknown signal"),
         ('language = "en"\ncolour = "red"\n', "colour: unknown key"),
         ('[customers."Acme"]\nboost = ["acme"]\nshout = ["x"]\n', "customers.Acme.shout: unknown key"),
+        ('language = "es"\n[categories.press]\nstrong = ["habla(mos)? con"]\n', "must be a word of its own"),
+        ('language = "en"\n[categories.plan]\nstrong = ["(the )?"]\n', "matches empty text"),
     ],
 )
 def test_malformed_rules_file_gives_a_clear_config_error(tmp_path: Path, text: str, message: str) -> None:
@@ -372,6 +374,25 @@ def test_rules_folder_must_exist_and_cover_english_and_spanish(tmp_path: Path) -
     _write(tmp_path, "en.toml", 'language = "en"\n[categories.funding]\nstrong = ["raised"]\n')
     with pytest.raises(ConfigError, match="no rules for language 'es'"):
         load_rules([tmp_path])
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("by (the end of )?20#", "by the end of 2027", True),
+        ("by (the end of )?20#", "by 2027", True),
+        ("by (the end of )?20#", "by the way", False),
+        ("(superamos|alcanzamos) (los|las)? ?#", "alcanzamos los 5.000", True),
+        ("(superamos|alcanzamos) (los|las)? ?#", "superamos 5.000", True),
+        ("(kommt es|gibt es) (zu )?(einer |einem )?(storung|ausfall)", "kommt es zu einer störung", True),
+        ("(wir )?stellen * vor", "stellen heute vor", True),
+    ],
+)
+def test_optional_choices(tmp_path: Path, phrase: str, text: str, found: bool) -> None:
+    _write(tmp_path, "en.toml", f'language = "en"\n[categories.plan]\nstrong = [{json.dumps(phrase)}]\n')
+    _write(tmp_path, "es.toml", 'language = "es"\n[categories.plan]\nstrong = ["meta"]\n')
+    classifier = RuleClassifier(load_rules([tmp_path]))
+    assert (classifier.classify(post(text, "", "en")).category == "plan") is found
 
 
 def test_extra_rules_folder_adds_phrases(tmp_path: Path) -> None:

@@ -147,30 +147,71 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(phrase_to_regex(phrase))
 
 
+# An optional choice, "(the )?" or "(a|an)?", with the stray " ?" some phrases put after it ("(la|el)? ?#").
+_OPTIONAL = re.compile(r"\(([^()]*)\)\?(?: \?)?")
+
+
+def expand_optional(phrase: str) -> list[str]:
+    """The phrases an optional choice stands for: "by (the end of )?20#" is "by the end of 20#" and "by 20#".
+
+    Expanded when the rules load, so the matcher only ever sees plain phrases. An optional choice must be a
+    word of its own: "habla(mos)?" raises ValueError.
+    """
+    found = list(_OPTIONAL.finditer(phrase))
+    if not found:
+        return [phrase]
+    for m in found:
+        before = phrase[m.start() - 1 : m.start()]
+        after = phrase[m.end() : m.end() + 1]
+        # "(zu )?(einer |einem )?(storung|...)", "(wir )?stellen": the choices' own spaces separate words too.
+        spaced_before = before in ("", " ", "?") or m.group(1).startswith(" ")
+        spaced_after = after in ("", " ", "(") or m.group(1).endswith(" ") or m.group(0).endswith(" ?")
+        if not (spaced_before and spaced_after):
+            raise ValueError(f"the optional {m.group(0)!r} must be a word of its own")
+    variants = [""]
+    position = 0
+    for m in found:
+        choices = [c.strip() for c in m.group(1).split("|") if c.strip()]
+        kept = choices[0] if len(choices) == 1 else "(" + "|".join(choices) + ")"
+        head = phrase[position : m.start()]
+        variants = [v + head + piece for v in variants for piece in (f" {kept} ", " ")]
+        position = m.end()
+    return list(dict.fromkeys(" ".join((v + phrase[position:]).split()) for v in variants))
+
+
 def _fail(path: Path, key: str, message: str) -> ConfigError:
     return ConfigError(f"rules file {path}: {key}: {message}")
 
 
-def _check_phrase(path: Path, key: str, value: Any) -> str:
+def _check_phrase(path: Path, key: str, value: Any) -> list[str]:
+    """The phrase, or the phrases its optional choices stand for, each checked."""
     if not isinstance(value, str) or not value.strip():
         raise _fail(path, key, f"a phrase must be a non-empty string, got {value!r}")
     try:
-        compiled = compile_phrase(value)
-    except re.error as exc:
-        raise _fail(path, key, f"phrase {value!r} is not a valid pattern ({exc})") from None
-    if value.split()[0] == "*":
-        raise _fail(path, key, f"phrase {value!r} cannot start with a `*` gap")
-    if value.startswith("(") and "|" in _TOKEN.findall(value)[0] and anchor_keys(_TOKEN.findall(fold(value))) is None:
-        raise _fail(path, key, f"phrase {value!r}: each choice of a leading (a|b) must start with a word")
-    if compiled.match(""):
-        raise _fail(path, key, f"phrase {value!r} matches empty text")
-    return value
+        variants = expand_optional(value)
+    except ValueError as exc:
+        raise _fail(path, key, f"phrase {value!r}: {exc}") from None
+    for variant in variants:
+        if not variant:
+            raise _fail(path, key, f"phrase {value!r} matches empty text")
+        try:
+            compiled = compile_phrase(variant)
+        except re.error as exc:
+            raise _fail(path, key, f"phrase {value!r} is not a valid pattern ({exc})") from None
+        if variant.split()[0] == "*":
+            raise _fail(path, key, f"phrase {value!r} cannot start with a `*` gap")
+        first = _TOKEN.findall(variant)[0]
+        if variant.startswith("(") and "|" in first and anchor_keys(_TOKEN.findall(fold(variant))) is None:
+            raise _fail(path, key, f"phrase {value!r}: each choice of a leading (a|b) must start with a word")
+        if compiled.match(""):
+            raise _fail(path, key, f"phrase {value!r} matches empty text")
+    return variants
 
 
 def _phrase_list(path: Path, key: str, value: Any) -> list[str]:
     if not isinstance(value, list):
         raise _fail(path, key, f"expected a list of phrases, got {type(value).__name__}")
-    return [_check_phrase(path, key, item) for item in value]
+    return [variant for item in value for variant in _check_phrase(path, key, item)]
 
 
 def read_rules_file(path: Path) -> tuple[LanguageRules | None, dict[str, CustomerRules]]:
