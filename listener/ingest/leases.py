@@ -26,6 +26,7 @@ class Claim:
     first_poll: bool
     aliases: tuple[str, ...] = ()
     language: str = ""
+    alone: bool = False  # the customer has no other source: no story to merge across sources
 
 
 def new_owner() -> str:
@@ -86,10 +87,11 @@ def claim_due(
             .where(Source.lease_owner == owner)
             .order_by(Source.id)
         ).all()
-        return [_claim(source, customer) for source, customer in rows]
+        counts = dict(session.execute(select(Source.customer_id, func.count()).group_by(Source.customer_id)).all())
+        return [_claim(source, customer, counts.get(customer.id, 0) <= 1) for source, customer in rows]
 
 
-def _claim(source: Source, customer: Customer) -> Claim:
+def _claim(source: Source, customer: Customer, alone: bool) -> Claim:
     state = dict(source.cursor or {})
     state["etag"] = source.etag
     state["last_modified"] = source.last_modified
@@ -101,6 +103,7 @@ def _claim(source: Source, customer: Customer) -> Claim:
         first_poll=source.last_success_at is None,
         aliases=tuple(customer.aliases or ()),
         language=customer.language or "",
+        alone=alone,
     )
 
 

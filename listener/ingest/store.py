@@ -141,8 +141,12 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
                 stored.classify.append((row.id, post))
     if not fresh:
         return stored
-    by_key, by_url = _story_originals(session, claim, fresh)
-    recent = _recent_titles(session, claim, now)
+    by_key: dict[str, Any] = {}
+    by_url: dict[str, Any] = {}
+    recent: list[tuple[frozenset[str], Any]] = []
+    if not claim.alone:  # a customer with a single source has no other post to share a story with
+        by_key, by_url = _story_originals(session, claim, fresh)
+        recent = _recent_titles(session, claim, now)
     values = []
     extra_links: dict[int, list[str]] = {}
     for post, key in fresh:
