@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from listener.relevance.rules import load_rules, read_rules_file
 
 DATA = Path(__file__).parent / "data" / "relevance"
 CHECK = DATA / "check.jsonl"
-# 90 more fresh posts, written after the first round of tuning to see how it carried over (see git log).
-FRESH = DATA / "fresh.jsonl"
+# Fresh posts, written in rounds after tuning to see how it carried over (see git log): fresh.jsonl (90),
+# fresh3.jsonl... Each round is scored before it is tuned on; the targets hold on every round since.
+FRESH = sorted(DATA.glob("fresh*.jsonl"))
 DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 
 
@@ -261,7 +263,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _challenge_rows() -> list[dict[str, str]]:
-    rows = [r for path in (CHECK, FRESH) for r in _rows(path) if r["kind"] == "challenge"]
+    rows = [r for path in (CHECK, *FRESH) for r in _rows(path) if r["kind"] == "challenge"]
     if DEV.is_file():
         rows += [r for r in _rows(DEV) if r["kind"] == "challenge"]
     return rows
@@ -308,12 +310,28 @@ def test_safety_property_challenge_headline_with_win_body(
     assert insight.kind is not Kind.WIN
 
 
-def test_eval_targets_on_the_fresh_posts(classifier: RuleClassifier) -> None:
-    with FRESH.open(encoding="utf-8") as stream:
+@pytest.mark.parametrize("path", FRESH, ids=lambda p: p.name)
+def test_eval_targets_on_the_fresh_posts(classifier: RuleClassifier, path: Path) -> None:
+    with path.open(encoding="utf-8") as stream:
         overall = evaluate(classifier, read_labelled(stream)).overall
+    assert overall.n >= 40
     assert overall.f1 >= 0.90
     assert overall.kind_accuracy >= 0.85
+    assert overall.category_macro_f1 >= 0.75
     assert overall.challenges_called_wins == 0
+
+
+def test_eval_targets_on_all_fresh_posts_together(classifier: RuleClassifier) -> None:
+    rows = "".join(path.read_text(encoding="utf-8") for path in FRESH)
+    report = evaluate(classifier, read_labelled(io.StringIO(rows)))
+    overall = report.overall
+    assert overall.n >= 140
+    assert overall.f1 >= 0.90
+    assert overall.kind_accuracy >= 0.85
+    assert overall.category_macro_f1 >= 0.75
+    assert overall.challenges_called_wins == 0
+    for lang in ("es", "de", "it"):
+        assert report.by_language[lang].kind_accuracy >= report.by_language["en"].kind_accuracy - 0.05, lang
 
 
 def test_eval_targets_on_the_independent_check_set(classifier: RuleClassifier) -> None:
@@ -356,6 +374,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
         ('[customers."Acme"]\nboost = ["acme"]\nshout = ["x"]\n', "customers.Acme.shout: unknown key"),
         ('language = "es"\n[categories.press]\nstrong = ["habla(mos)? con"]\n', "must be a word of its own"),
         ('language = "en"\n[categories.plan]\nstrong = ["(the )?"]\n', "matches empty text"),
+        ('language = "en"\n[categories.plan]\nstrong = ["(a|b (c|d))"]\n', "cannot hold another choice"),
     ],
 )
 def test_malformed_rules_file_gives_a_clear_config_error(tmp_path: Path, text: str, message: str) -> None:

@@ -92,10 +92,10 @@ class RuleSet:
 # that also stopped at ". " cost 15% of the throughput). Hits across a tweet's first sentence: see _hits.
 _SEP = r"[^\w\n]+"
 _GAP = rf"(?:{_SEP}\w+){{0,5}}?{_SEP}"  # a standalone `*`: up to five words in between
-_NUMBER = r"\d[\d.,]*"
+_NUMBER = r"\d[\d.,]*(?:k|m|mm|mn|bn|b)?"  # "$25M", "€1.2bn", "50k": a magnitude may follow
 # A leading `#` also stands for a number word: "ten years", "diez años", "zehn Jahre", "quarant'anni".
 _NUMBER_OR_WORD = "(?:" + _NUMBER + "|(?:" + "|".join(SINGLE_WORDS) + ")(?![a-z]))"
-_NUMBER_AT_START = r"(?:\d[\d.,]*|[a-z]+)"
+_NUMBER_AT_START = r"(?:\d[\d.,]*(?:k|m|mm|mn|bn|b)?|[a-z]+)"
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 
 
@@ -187,6 +187,8 @@ def _check_phrase(path: Path, key: str, value: Any) -> list[str]:
     """The phrase, or the phrases its optional choices stand for, each checked."""
     if not isinstance(value, str) or not value.strip():
         raise _fail(path, key, f"a phrase must be a non-empty string, got {value!r}")
+    if re.search(r"\([^()]*\(", value):
+        raise _fail(path, key, f"phrase {value!r}: a choice cannot hold another choice; write two phrases")
     try:
         variants = expand_optional(value)
     except ValueError as exc:
