@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -274,8 +277,17 @@ def test_overlapping_runs_never_poll_a_source_twice(local: App) -> None:
 def test_kind_without_credentials_is_skipped_once_with_the_reason(local: App) -> None:
     with local.transaction() as session:
         insert_source(session, get_customer(session, "Acme Corp"), Resolved("twitter", "acmecorp"))
+        for n in range(3):
+            insert_source(session, get_customer(session, "Acme Corp"), Resolved("twitter", f"acme{n}"))
     report = ingest(local)
     assert report.sources_polled == 0 and "TWITTER_BEARER_TOKEN" in report.skipped_kinds["twitter"]
+    # The real entry point, with its logging set up as under cron: the reason is said once, not per source.
+    env = {"PATH": os.environ.get("PATH", ""), "LISTENER_DB": local.settings.database_url, "LISTENER_CONFIG": ""}
+    run = subprocess.run(
+        [sys.executable, "-m", "listener", "ingest", "--all"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert (run.stdout + run.stderr).count("TWITTER_BEARER_TOKEN") == 1, run.stderr
 
 
 def test_a_long_queue_of_sources_is_not_cut_short_by_the_per_poll_time_limit(

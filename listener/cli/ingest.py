@@ -34,8 +34,7 @@ def ingest(app: App, all_sources: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        for kind, reason in report.skipped_kinds.items():
-            click.echo(f"skipped {kind}: {reason}", err=True)
+        # Kinds skipped for want of credentials were logged once, as a warning, when the run started.
         for source_id, locator, message in report.failures[:20]:
             click.echo(f"failed: source {source_id} {locator}: {message}", err=True)
         if len(report.failures) > 20:
