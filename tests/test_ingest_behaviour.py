@@ -143,6 +143,10 @@ def test_first_poll_only_offers_recent_posts_and_later_polls_offer_new_ones(loca
     assert eligible == {"Fresh news", "From the future", "Another undated"}
     assert by_title["From the future"].published_at == NOW  # clamped, not believed
     assert by_title["Garbled date"].published_at is None
+    with local.transaction() as session:
+        classified = set(session.scalars(select(Insight.post_id)))
+    # Only what can reach a digest is classified: the backlog of a first poll costs no classifier time.
+    assert classified == {p.id for p in by_title.values() if p.digest_eligible}
 
 
 def test_backlog_after_a_failed_first_attempt_is_still_a_backlog(local: App) -> None:

@@ -163,10 +163,12 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
         values.append(_row(claim, post, hashes[post.external_id], key, now, duplicate_of, first_poll_days))
     ids = session.scalars(insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True), values).all()
     for post_id, value, (post, _) in zip(ids, values, fresh, strict=True):
-        if value["duplicate_of_id"] is None:
-            stored.classify.append((post_id, post))
-        else:
+        if value["duplicate_of_id"] is not None:
             stored.duplicates += 1
+        elif value["digest_eligible"]:
+            # A first poll's backlog never reaches a digest, so classifying it would only cost time: a new
+            # source's twenty old posts are most of the classifier's work on the day it is added.
+            stored.classify.append((post_id, post))
     stored.new = len(ids) - stored.duplicates
     _add_links(session, extra_links)
     return stored
