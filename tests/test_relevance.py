@@ -195,6 +195,15 @@ HARD = [
     ),
     ("promotional number es", "", "Más de 5.000 clientes confían en nosotros. ¡Pruébanos gratis 30 días!", "promo"),
     ("a real count is a milestone", "", "Thanks to you we just hit 10,000 customers!", "milestone"),
+    ("not being acquired", "", "No, we're not being acquired. Saw the rumor going around.", "other"),
+    ("money with a magnitude", "Acme raises $25M", "", "funding"),
+    ("launch opener", "Meet Tallyo 4.0: faster invoices", "", "launch"),
+    ("launch opener de", "Tallyo Pay ist da!", "", "launch"),
+    ("launch opener it", "Ora disponibile: la nuova app di Banca Tirrena", "", "launch"),
+    ("passive shutdown", "Tallyo Classic will be retired on June 1", "", "downturn"),
+    ("passive shutdown de", "Tallyo Classic wird eingestellt", "", "downturn"),
+    ("a new chapter is a farewell", "", "Hoy se nos va Carmen tras 18 años. ¡Suerte en tu nueva etapa!", "departure"),
+    ("a rumoured sale es", "", "Rumores de venta de Bodegas Laurel: estaría negociando con un fondo.", "update"),
 ]
 
 

@@ -144,7 +144,8 @@ def _hits(compiled: CompiledLanguage, prepared: Prepared) -> list[Hit]:
         if start < headline_end < end and entry.weight > 0 and bisect_right(ends, end - 1) != sentence:
             continue  # one phrase across a tweet's first sentence and the next reads two statements as one
         negated = False
-        if maybe_negated and entry.weight > 0:
+        # Cues, and being acquired: "we're not being acquired" is no news, whatever the rumour was.
+        if maybe_negated and (entry.weight > 0 or entry.label == "acquired_by"):
             sentence_start = ends[sentence - 1] if sentence > 0 else 0
             window = _WORD.findall(folded, max(sentence_start, start - 40), start)[-4:]
             negated = not negation.isdisjoint(window)
@@ -199,6 +200,7 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         scores[category] += weight
         support[category].append(hit)
 
+    signals["acquired_by"] = [h for h in signals["acquired_by"] if not h.negated and h.sentence not in denied_sentences]
     _being_acquired(scores, support, signals)
     if signals["other_win"]:
         for category in WIN_CATEGORIES:
