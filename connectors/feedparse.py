@@ -15,6 +15,7 @@ from typing import Any
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
+from connectors import fastfeed
 from connectors.feedtext import (
     canonical_url,
     clean_text,
@@ -60,33 +61,47 @@ def strip_declarations(data: bytes) -> bytes:
     return head + rest
 
 
-def parse_feed(body: bytes, url: str, content_type: str = "", now: datetime | None = None) -> ParsedFeed:
-    """Parse RSS, Atom or JSON Feed bytes served from `url`; never raises for bad input."""
+def parse_feed(
+    body: bytes, url: str, content_type: str = "", now: datetime | None = None, *, fast: bool = True
+) -> ParsedFeed:
+    """Parse RSS, Atom or JSON Feed bytes served from `url`; never raises for bad input.
+
+    `fast`: read ordinary RSS 2.0 and Atom 1.0 with connectors.fastfeed (same result, a fraction of the CPU);
+    False: always feedparser (the equivalence test compares the two).
+    """
     now = now or datetime.now(UTC)
     try:
         stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
         if stripped[:1] == b"{" or "json" in content_type.lower():
             return _parse_json_feed(stripped, url, now)
-        return _parse_xml_feed(body, url, content_type, now)
+        return _parse_xml_feed(body, url, content_type, now, fast)
     except Exception as exc:  # a parser bug on hostile bytes must not take the run down
         return ParsedFeed(error=f"unreadable feed ({type(exc).__name__})")
 
 
-def _parse_xml_feed(body: bytes, url: str, content_type: str, now: datetime) -> ParsedFeed:
+def _parse_xml_feed(body: bytes, url: str, content_type: str, now: datetime, fast: bool = True) -> ParsedFeed:
     headers = {"content-type": content_type or "application/xml", "content-location": url}
     result: dict[str, Any] = {"bozo": False, "encoding": "", "headers": headers}
     utf8 = convert_to_utf8(dict(headers), body, result)
     clean = strip_declarations(utf8)
-    # A stream, never bytes or str: feedparser would take a str/bytes for a URL or a file name to open.
-    parsed = feedparser.parse(
-        io.BytesIO(clean),
-        response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
-        sanitize_html=False,  # we keep plain text only, through our own converter
-        resolve_relative_uris=False,
-    )
-    feed = parsed.get("feed", {}) or {}
-    entries = parsed.get("entries", []) or []
-    if not entries and not parsed.get("version") and not _FEED_ROOT.search(clean[:4096]):
+    # The fast path only for a document feedparser's encoding rules found nothing odd in and that has no DTD.
+    usual = not result.get("bozo") and clean is utf8
+    usual = usual and fastfeed.encoding_agrees(body, content_type, result["encoding"])
+    quick = fastfeed.parse(clean, url) if fast and usual else None
+    if quick is not None:
+        feed, entries, version = quick
+    else:
+        # A stream, never bytes or str: feedparser would take a str/bytes for a URL or a file name to open.
+        parsed = feedparser.parse(
+            io.BytesIO(clean),
+            response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
+            sanitize_html=False,  # we keep plain text only, through our own converter
+            resolve_relative_uris=False,
+        )
+        feed = parsed.get("feed", {}) or {}
+        entries = parsed.get("entries", []) or []
+        version = parsed.get("version", "")
+    if not entries and not version and not _FEED_ROOT.search(clean[:4096]):
         kind = "an HTML page" if b"<html" in clean[:4096].lower() else "not a feed"
         return ParsedFeed(error=f"the document is {kind} (no RSS, Atom or JSON Feed found)")
     lang = _lang(feed.get("language", ""))
