@@ -41,6 +41,7 @@ _XML_NS = "http://www.w3.org/XML/1998/namespace"
 _NAMESPACES = {k.lower(): v for k, v in _FeedParserMixin.namespaces.items()}
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _DECLARED = re.compile(rb"""\s*<\?xml\s[^>]*?encoding\s*=\s*["']([\w.:-]+)["']""")
+_CANONICAL = frozenset(_NAMESPACES.values())
 _XMLNS = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _EMAIL = re.compile(
     r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"""
@@ -145,9 +146,12 @@ def encoding_agrees(body: bytes, content_type: str, detected: str) -> bool:
     else:
         names.append("utf-8")  # no declaration: XML says UTF-8; anything else is a guess feedparser should make
     try:
-        return len({codecs.lookup(name.strip()).name for name in names}) == 1
+        found = {codecs.lookup(name.strip()).name for name in names}
     except LookupError:
         return False
+    if "ascii" in found and body.isascii():  # text/xml without a charset is US-ASCII; for ASCII bytes, UTF-8 alike
+        found = (found - {"ascii"}) | {"utf-8"}
+    return len(found) == 1
 
 
 def _has_handler(name: str) -> bool:
@@ -182,7 +186,6 @@ class _Reader:
         self.data = data
         self.base = url
         self.prefixes: dict[str, str] = {}  # namespace URI (lower) -> the document's prefix, for unknown namespaces
-        self.namespacemap: dict[str, str] = {}  # feedparser's: a document prefix of a known namespace -> canonical
         bound: dict[str, str] = {}
         for match in _XMLNS.finditer(data):
             prefix = match.group(1).decode("ascii")
@@ -190,8 +193,9 @@ class _Reader:
             if bound.setdefault(prefix, uri) != uri or self.prefixes.setdefault(uri, prefix) != prefix:
                 raise Unsupported("a prefix bound twice, or a namespace with several prefixes")
             known = _NAMESPACES.get(uri)
-            if known is not None:
-                self.namespacemap[prefix] = known
+            if known is not None and known != prefix and prefix in _CANONICAL:
+                # feedparser would rename elements of the namespace whose canonical prefix this is (its namespacemap)
+                raise Unsupported("a canonical prefix bound to another known namespace")
 
     # ------------------------------------------------------------------ names and shapes
 
@@ -212,8 +216,6 @@ class _Reader:
                     raise Unsupported("an unknown default namespace")
         else:
             prefix, local = "", tag
-        if prefix:
-            prefix = self.namespacemap.get(prefix, prefix)
         local = local.lower()
         return f"{prefix}_{local}" if prefix else local
 

@@ -169,6 +169,15 @@ def test_real_shaped_rss_2() -> None:
     assert second.author == "jane@example.com (Jane Doe)"
 
 
+def test_text_xml_without_charset() -> None:
+    """text/xml with no charset means US-ASCII: an ASCII document is read fast, a non-ASCII one by feedparser."""
+    assert accepts(RSS, URL, "text/xml")
+    assert not accepts(ATOM, URL, "text/xml")
+    for body in (RSS, ATOM):
+        fast, slow = both(body, URL, "text/xml")
+        assert fast == slow
+
+
 def test_real_shaped_atom_1() -> None:
     assert accepts(ATOM)
     fast, slow = both(ATOM)
