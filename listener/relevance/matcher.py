@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -23,15 +24,29 @@ _CACHE_LIMIT = 200_000
 _NUMBER_WORD_SET = frozenset(SINGLE_WORDS)
 
 
+@cache
+def compiled(pattern: str) -> re.Pattern[str]:
+    """One compiled regex per pattern, shared by every language and by the rules' validation."""
+    return re.compile(pattern)
+
+
 @dataclass(frozen=True)
 class Entry:
-    """A compiled phrase: what it signals, how much it weighs, whether it hides shorter phrases it covers."""
+    """A phrase: what it signals, how much it weighs, whether it hides shorter phrases it covers.
+
+    The regex is compiled on first use: most phrases only ever run inside a bundle's alternation, and
+    compiling ~4,000 of them up front doubled the time to load the rules.
+    """
 
     label: str
     weight: float
-    regex: re.Pattern[str]
+    pattern: str
     consumes: bool  # categories, `ignore` and `acquired_by` take their words; other signals only observe
     text: str
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return compiled(self.pattern)
 
 
 def anchor_keys(folded_phrase_tokens: Sequence[str]) -> list[str] | None:
@@ -125,7 +140,7 @@ def _next_words(entries: Sequence[Entry]) -> tuple[str, ...] | None:
 def _bundle(entries: Sequence[Entry]) -> Bundle:
     if len(entries) == 1:
         return Bundle(entries[0].regex, (entries[0],), _next_words(entries))
-    pattern = "|".join(f"(?P<e{i}>{e.regex.pattern})" for i, e in enumerate(entries))
+    pattern = "|".join(f"(?P<e{i}>{e.pattern})" for i, e in enumerate(entries))
     return Bundle(re.compile(pattern), tuple(entries), _next_words(entries))
 
 

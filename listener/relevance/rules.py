@@ -18,6 +18,7 @@ from typing import Any
 from listener.errors import ConfigError
 from listener.models import CATEGORIES, KIND_OF_CATEGORY, Kind
 from listener.relevance.matcher import Entry, Matcher, anchor_keys
+from listener.relevance.matcher import compiled as compiled_pattern
 from listener.relevance.numbers import SINGLE_WORDS
 from listener.relevance.text import fold
 
@@ -142,9 +143,14 @@ def phrase_to_regex(phrase: str) -> str:
 
 
 @cache
+def phrase_pattern(phrase: str) -> str:
+    """The regex of a phrase, as text; cached, since English phrases also serve every other language."""
+    return phrase_to_regex(phrase)
+
+
 def compile_phrase(phrase: str) -> re.Pattern[str]:
-    """The compiled regex of a phrase; cached, since English phrases also serve every other language."""
-    return re.compile(phrase_to_regex(phrase))
+    """The compiled regex of a phrase (shared with the matcher's entries)."""
+    return compiled_pattern(phrase_pattern(phrase))
 
 
 # An optional choice, "(the )?" or "(a|an)?", with the stray " ?" some phrases put after it ("(la|el)? ?#").
@@ -193,19 +199,23 @@ def _check_phrase(path: Path, key: str, value: Any) -> list[str]:
         variants = expand_optional(value)
     except ValueError as exc:
         raise _fail(path, key, f"phrase {value!r}: {exc}") from None
-    for variant in variants:
+    for index, variant in enumerate(variants):
         if not variant:
             raise _fail(path, key, f"phrase {value!r} matches empty text")
-        try:
-            compiled = compile_phrase(variant)
-        except re.error as exc:
-            raise _fail(path, key, f"phrase {value!r} is not a valid pattern ({exc})") from None
         if variant.split()[0] == "*":
             raise _fail(path, key, f"phrase {value!r} cannot start with a `*` gap")
         first = _TOKEN.findall(variant)[0]
         if variant.startswith("(") and "|" in first and anchor_keys(_TOKEN.findall(fold(variant))) is None:
             raise _fail(path, key, f"phrase {value!r}: each choice of a leading (a|b) must start with a word")
-        if compiled.match(""):
+        if index > 0:
+            # The other readings are the first one without some optional words: valid if it is, and not
+            # empty (a word, a choice or a number always takes a character; a leading gap was refused above).
+            continue
+        try:
+            pattern = compile_phrase(variant)
+        except re.error as exc:
+            raise _fail(path, key, f"phrase {value!r} is not a valid pattern ({exc})") from None
+        if pattern.match(""):
             raise _fail(path, key, f"phrase {value!r} matches empty text")
     return variants
 
@@ -296,7 +306,7 @@ def _compile_language(lang: str, phrases: list[Phrase]) -> CompiledLanguage:
         if phrase.label == "negation":
             continue
         consumes = phrase.label not in SIGNALS or phrase.label in CONSUMING_SIGNALS
-        entry = Entry(phrase.label, phrase.weight, compile_phrase(phrase.text), consumes, phrase.text)
+        entry = Entry(phrase.label, phrase.weight, phrase_pattern(phrase.text), consumes, phrase.text)
         keys = anchor_keys(_TOKEN.findall(fold(phrase.text)))
         if keys is None:
             scanned.append(entry)
