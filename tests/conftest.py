@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 from listener.cli import cli
 from listener.cli.app import App
 from listener.db.session import init_database, make_engine
+from listener.directory import add_customer, add_rep
 from listener.settings import load_settings
 
 
@@ -42,6 +44,19 @@ class Invoke:
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
         return self.runner.invoke(cli, list(args), obj=self.app, input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def local(app: App) -> App:
+    """The App allowed to fetch from loopback (the tests' local servers), with a rep and two customers."""
+    app.settings = replace(
+        app.settings, fetch=replace(app.settings.fetch, allow_private_networks=True, total_timeout=5)
+    )
+    with app.transaction() as session:
+        add_rep(session, "ana@example.com", "Ana")
+        add_customer(session, "Acme Corp", rep_email="ana@example.com")
+        add_customer(session, "Globex", rep_email="ana@example.com")
+    return app
 
 
 @pytest.fixture

@@ -9,33 +9,20 @@ import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from sqlalchemy import select
 
 from listener.cli.app import App
 from listener.db.schema import Insight, Post, Source
-from listener.directory import add_customer, add_rep, get_customer
+from listener.directory import get_customer
 from listener.ingest import run_ingest
 from listener.sourcing import Resolved, insert_source
 from tests.conftest import Invoke
 from tests.feeds import rfc822, rss
-from tests.servers.http import Reply, Routes, serve
+from tests.servers.http import Reply, Routes, serve, slow_feed
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def local(app: App) -> App:
-    app.settings = replace(
-        app.settings, fetch=replace(app.settings.fetch, allow_private_networks=True, total_timeout=5)
-    )
-    with app.transaction() as session:
-        add_rep(session, "ana@example.com", "Ana")
-        add_customer(session, "Acme Corp", rep_email="ana@example.com")
-        add_customer(session, "Globex", rep_email="ana@example.com")
-    return app
 
 
 def add(app: App, url: str, customer: str = "Acme Corp", kind: str = "rss") -> int:
@@ -255,17 +242,9 @@ def test_wrong_encoding_and_entity_bomb_are_survived(local: App) -> None:
 def test_overlapping_runs_never_poll_a_source_twice(local: App) -> None:
     routes = Routes()
 
-    def slow_feed(h: BaseHTTPRequestHandler) -> None:
-        time.sleep(0.3)
-        body = rss([{"guid": h.path, "title": "Item " + h.path}])
-        h.send_response(200)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
-
     with serve(routes) as (base, _):
         for i in range(12):
-            routes[f"/f{i}"] = slow_feed
+            routes[f"/f{i}"] = slow_feed(0.3)
             add(local, f"{base}/f{i}")
         reports = []
         threads = [threading.Thread(target=lambda: reports.append(ingest(local, all_sources=False))) for _ in range(3)]
@@ -305,17 +284,9 @@ def test_a_long_queue_of_sources_is_not_cut_short_by_the_per_poll_time_limit(
     )
     routes = Routes()
 
-    def slow_feed(h: BaseHTTPRequestHandler) -> None:
-        time.sleep(0.4)
-        body = rss([{"guid": h.path, "title": "Item " + h.path}])
-        h.send_response(200)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
-
     with serve(routes) as (base, _):
         for i in range(10):  # 10 polls of 0.4 s, 2 at a time: 2 s in all, twice the 1 s each poll may take
-            routes[f"/f{i}"] = slow_feed
+            routes[f"/f{i}"] = slow_feed(0.4)
             add(local, f"{base}/f{i}")
         report = ingest(local)
     assert report.failed == 0 and report.new_posts == 10

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -20,8 +18,7 @@ from listener.ingest import run_ingest
 from listener.ingest.leases import claim_due, new_owner
 from listener.settings import load_settings
 from listener.sourcing import Resolved, insert_source
-from tests.feeds import rss
-from tests.servers.http import Routes, serve
+from tests.servers.http import Routes, serve, slow_feed
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 SOURCES = 16
@@ -40,23 +37,13 @@ def shared_app(any_db_url: str, tmp_path: Path) -> Iterator[App]:
     application.close()
 
 
-def _slow_feed(handler: BaseHTTPRequestHandler) -> None:
-    time.sleep(0.2)  # long enough for the runs to overlap
-    body = rss([{"guid": f"https://acme.example{handler.path}", "title": "Item " + handler.path}])
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/rss+xml")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
 def test_overlapping_workers_poll_each_source_exactly_once(shared_app: App) -> None:
     routes = Routes()
     with serve(routes) as (base, _):
         with shared_app.transaction() as session:
             customer = get_customer(session, "Acme Corp")
             for i in range(SOURCES):
-                routes[f"/f{i}"] = _slow_feed
+                routes[f"/f{i}"] = slow_feed(0.2)  # long enough for the runs to overlap
                 insert_source(session, customer, Resolved("rss", f"{base}/f{i}"))
         reports = []
 

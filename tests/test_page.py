@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -13,7 +11,6 @@ from sqlalchemy import select
 from connectors.pagelinks import article_links, decode_html
 from listener.cli.app import App
 from listener.db.schema import Post, Source
-from listener.directory import add_customer, add_rep
 from listener.ingest import run_ingest
 from tests.conftest import Invoke
 from tests.servers.http import Reply, serve
@@ -96,17 +93,6 @@ def test_page_charset_is_honoured() -> None:
     assert decode_html(encoded) == body
     assert links(encoded, "https://acme.example/") == [("https://acme.example/n/1", "Logística en España")]
     assert decode_html("año".encode("cp1252")) == "año"  # no declaration, not UTF-8
-
-
-@pytest.fixture
-def local(app: App) -> App:
-    app.settings = replace(
-        app.settings, fetch=replace(app.settings.fetch, allow_private_networks=True, total_timeout=5)
-    )
-    with app.transaction() as session:
-        add_rep(session, "ana@example.com", "Ana")
-        add_customer(session, "Acme Corp", rep_email="ana@example.com")
-    return app
 
 
 def stored(app: App) -> list[tuple[str, str, bool]]:

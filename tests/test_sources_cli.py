@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 
 from listener.cli.app import App
 from listener.db.schema import Insight, Post, Source
-from listener.directory import add_customer, add_rep, get_customer
+from listener.directory import get_customer
 from listener.ingest import run_ingest
 from listener.sourcing import Resolved, insert_source
 from tests.conftest import Invoke
@@ -20,18 +19,6 @@ from tests.servers.http import Reply, serve
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 RSS = {"Content-Type": "application/rss+xml"}
-
-
-@pytest.fixture
-def local(app: App) -> App:
-    app.settings = replace(
-        app.settings, fetch=replace(app.settings.fetch, allow_private_networks=True, total_timeout=5)
-    )
-    with app.transaction() as session:
-        add_rep(session, "ana@example.com", "Ana")
-        add_customer(session, "Acme Corp", rep_email="ana@example.com")
-        add_customer(session, "Globex", rep_email="ana@example.com")
-    return app
 
 
 def add(app: App, customer: str, url: str) -> int:

@@ -10,6 +10,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.feeds import rss
+
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
@@ -140,5 +142,20 @@ def endless(content_type: str = "application/rss+xml") -> Handler:
         h.wfile.write(b"<rss><channel>")
         while True:
             h.wfile.write(block)
+
+    return handler
+
+
+def slow_feed(seconds: float) -> Handler:
+    """An RSS feed of one item named after the path, answered after `seconds`: polls that overlap in time."""
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        body = rss([{"guid": f"https://acme.example{h.path}", "title": "Item " + h.path}])
+        h.send_response(200)
+        h.send_header("Content-Type", "application/rss+xml")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
 
     return handler
