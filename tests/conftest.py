@@ -46,12 +46,17 @@ class Invoke:
         return self.runner.invoke(cli, list(args), obj=self.app, input=input, catch_exceptions=False)
 
 
-@pytest.fixture
-def local(app: App) -> App:
-    """The App allowed to fetch from loopback (the tests' local servers), with a rep and two customers."""
+def allow_loopback(app: App) -> None:
+    """Let the App fetch from the tests' local servers on 127.0.0.1, with a short time limit."""
     app.settings = replace(
         app.settings, fetch=replace(app.settings.fetch, allow_private_networks=True, total_timeout=5)
     )
+
+
+@pytest.fixture
+def local(app: App) -> App:
+    """The App allowed to fetch from loopback (the tests' local servers), with a rep and two customers."""
+    allow_loopback(app)
     with app.transaction() as session:
         add_rep(session, "ana@example.com", "Ana")
         add_customer(session, "Acme Corp", rep_email="ana@example.com")

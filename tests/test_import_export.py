@@ -15,7 +15,7 @@ from listener.db.schema import Customer, Source
 from listener.db.session import init_database, make_engine
 from listener.directory import add_customer, add_rep
 from listener.settings import load_settings
-from tests.conftest import Invoke
+from tests.conftest import Invoke, allow_loopback
 from tests.feeds import rss
 from tests.servers.http import Reply, serve
 
@@ -50,9 +50,7 @@ def snapshot(app: App) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str,
 
 @pytest.fixture
 def local(app: App) -> App:
-    app.settings = replace(
-        app.settings, fetch=replace(app.settings.fetch, allow_private_networks=True, total_timeout=5)
-    )
+    allow_loopback(app)
     with app.transaction() as session:
         add_rep(session, "ana@example.com", "Ana")
         add_rep(session, "bo@example.com", "Bo")

@@ -34,14 +34,14 @@ class BatchStore:
         owner: str,
         now: datetime,
         report: IngestReport,
-        classification: Classification | None = None,
+        classification: Classification,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.owner = owner
         self.now = now
         self.report = report
-        self.classification = classification or Classification(settings)
+        self.classification = classification
 
     def __call__(self, outcomes: Sequence[Outcome]) -> None:
         ids = [o.claim.ref.id for o in outcomes]
