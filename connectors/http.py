@@ -10,7 +10,6 @@ import asyncio
 import ipaddress
 import socket
 import ssl
-import sys
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -25,14 +24,6 @@ import httpx
 
 from listener.errors import FetchError, RateLimited
 from listener.settings import FetchSettings
-
-try:
-    import sniffio  # noqa: F401
-except ImportError:
-    # httpcore runs `import sniffio` for every lock it creates (several per request); when sniffio is not installed
-    # each attempt searches sys.path again (about 0.5 ms of stat calls). A None entry makes the failed import
-    # instant, and httpcore then assumes asyncio, which is what we run.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
