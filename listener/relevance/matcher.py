@@ -183,27 +183,105 @@ def _trie_pattern(keys: Sequence[str], follows: dict[str, str] | None = None) ->
     return walk(root) if root else r"(?!x)x"
 
 
-def _follows(single: Sequence[Entry], multi: Sequence[Entry]) -> str:
-    """A lookahead for a word that only starts phrases of several words with known second words, or ""."""
+def _follows(single: Sequence[Entry], multi: Sequence[Entry], number: bool = False) -> str:
+    """A lookahead for a word that only starts phrases of several words with known next words, or "".
+
+    The words of a phrase are separated by a run of non-word characters other than a line break, or joined
+    by an apostrophe or a hyphen ("we're", "#-year"): the next word must start like one of the phrases'
+    next words after such a run, or the word go on like one of the joined forms. With `number`, the word
+    is digits, which `#` may continue past the end of the text's word ("25,000", "1.5bn").
+    """
     if single or not multi:
         return ""
     starts: set[str] = set()
     for entry in multi:
-        known = _next_words((entry,))
+        known = _next_literals(entry)
         if known is None:
             return ""
         starts.update(known)
-    # Not a single space (", ", "'re", a line break) or a space then a non-word: try the bundles anyway.
-    choices = "".join(f"| {re.escape(x)}" for x in sorted(starts) if x[0].isalnum())
-    return rf"(?=[^\w ]| [^\w]{choices})"
+    if "" in starts:  # a next word that starts with "ss" (also "ß"): any word may follow
+        return ""
+    # The shortest starts only: "th" already admits "the".
+    starts = {x for x in starts if not any(x != y and x.startswith(y) for y in starts)}
+    words = "|".join(re.escape(x) for x in sorted(starts) if x[0].isalnum())
+    joined = [re.escape(x) for x in sorted(starts) if not x[0].isalnum()]  # "'re", "-year"
+    choices = "|".join([*([rf"[^\w\n]+(?:{words})"] if words else []), *joined])
+    return rf"(?=(?:[.,][\w.,]*)?(?:{choices}))" if number else f"(?={choices})"
+
+
+def _literal_starts(token: str) -> list[str] | None:
+    """The literal starts of the words a phrase token can be ("track" for "track", "de", "of" for "(de|of)").
+
+    Longer than _first_letters: the trie's lookahead can check them at C speed, and a frequent word ("the",
+    "we", "to") then reaches Python only when a phrase's second word follows. Cut before "ss", which also
+    matches "ß"; None if some choice does not start with a letter or a digit.
+    """
+    alternatives = token[1:-1].split("|") if token.startswith("(") and token.endswith(")") else [token]
+    out = []
+    for alternative in alternatives:
+        alternative = alternative.strip()
+        run = _LEADING_LETTERS.match(alternative)
+        if run is None or alternative[0] in "#*":
+            return None
+        letters = run.group(0)
+        out.append(letters[: letters.index("ss")] if "ss" in letters else letters)
+    return out
+
+
+def _next_literals(entry: Entry) -> list[str] | None:
+    """Like _next_words for one phrase, with the whole literal start of the next word (see _literal_starts)."""
+    tokens = _TOKEN.findall(fold(entry.text))
+    first = tokens[0] if tokens else ""
+    choices = first[1:-1].split("|") if first.startswith("(") and first.endswith(")") else [first]
+    out: list[str] = []
+    for choice in choices:
+        words = choice.split()
+        if not words or ("#" in words[0] and words[0] != "#" and words[0][1:2] not in ("-", "'")):
+            return None  # "20#": the number goes on inside the text's word
+        if _SIMPLE_WORD.fullmatch(words[0]) is None:
+            joined = _JOINED_WORD.match(words[0])
+            if joined is None:
+                return None
+            # "we're", "#-year": the text's word ends at "'" or "-", then the rest follows as written
+            rest = _LEADING_LETTERS.match(words[0], joined.end(1))
+            tail = words[0][joined.start(1) : rest.end() if rest else joined.end(1)]
+            out.append(tail[: tail.index("ss")] if "ss" in tail else tail)
+            continue
+        second = words[1] if len(words) > 1 else (tokens[1] if len(tokens) > 1 else "")
+        literals = _literal_starts(second) if second else None
+        if literals is None:
+            return None
+        out.extend(literals)
+    return out
 
 
 _ONE_WORD = re.compile(r"[\w*()|]+")  # no space, gap, number or symbol: the phrase is one word of the text
 # One-word phrases that match a word, and the bundles to try there (their bound `match` and their entries).
 Try = tuple[Callable[..., "re.Match[str] | None"], tuple[Entry, ...]]
-# At a word: the one-word phrases it is, the bundles to try whatever follows, the bundles by the first
-# letters of the next word, and all of those (when the next word does not follow a single space).
-Plan = tuple[tuple[Entry, ...], tuple[Try, ...], dict[str, tuple[Try, ...]], tuple[Try, ...]]
+
+
+class Shape:
+    """The phrases of several words that may start at a word, as bundles: what a word's index keys decide.
+
+    Words with the same keys share it ("4711" and "2025" are both numbers of no other key), so a new word
+    of an open vocabulary costs a dictionary lookup, not a new plan.
+    """
+
+    __slots__ = ("anywhere", "by_next", "contexts", "every")
+
+    def __init__(self, anywhere: tuple[Try, ...], by_next: dict[str, tuple[Try, ...]], every: tuple[Try, ...]):
+        self.anywhere = anywhere  # tried whatever follows the word
+        self.by_next = by_next  # by the first letters of the next word
+        self.every = every  # all of those (when the next word does not follow a single space)
+        # What to try after the word, by the three characters that follow it (see Matcher._select); None when
+        # no phrase here depends on the next word.
+        self.contexts: dict[str, tuple[Try, ...]] | None = {} if every else None
+
+
+# At a word: the one-word phrases it is, the bundles to try whatever follows, and the contexts (None when
+# that is all) where the bundles that depend on the next word are looked up.
+Plan = tuple[tuple[Entry, ...], tuple[Try, ...], "dict[str, tuple[Try, ...]] | None", Shape]
+_CONTEXT_LIMIT = 5_000  # contexts remembered per shape (three characters of any script: stay bounded)
 
 
 def _split(entries: Sequence[Entry]) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
@@ -226,20 +304,24 @@ class Matcher:
         # per group of phrases: those that can start at a word and go on with a given next word.
         self._bundles: dict[tuple[int, ...], tuple[Try, ...]] = {}
         self._starts: dict[Entry, tuple[str, ...] | None] = {}
+        self._shapes: dict[tuple[str, ...], Shape] = {}  # index keys -> their phrases' bundles
         # Only words that start like some phrase are looked at: the trie skips the rest at C speed.
         words = [key for key in self.index if key != NUMBER_KEY]
         digits = ""
         numbers: list[str] = []
+        by_number: tuple[Entry, ...] = ()
         if NUMBER_KEY in self.index:  # phrases starting with `#` start at digits or at a number word ("ten years")
-            digits = r"\d|"
+            by_number = self.index[NUMBER_KEY][1]
+            digits = rf"\d\w*{_follows((), by_number, number=True)}|"
             numbers = [w[:KEY_CHARS] for w in SINGLE_WORDS]
         # A frequent word that only starts phrases like "on track to" or "is now live" is a candidate only when
-        # the next word could continue one: the regex engine skips "on Monday" without a Python step.
-        follows = {
-            key: after
-            for key, (single, multi) in self.index.items()
-            if not key.endswith("*") and key not in numbers and (after := _follows(single, multi))
-        }
+        # the next word could continue one: the regex engine skips "on Monday" without a Python step. A number
+        # word's key also starts the phrases of `#`.
+        follows = {}
+        for key in dict.fromkeys(words + numbers):
+            single, multi = self.index.get(key, ((), ()))
+            if not key.endswith("*") and (after := _follows(single, multi + by_number if key in numbers else multi)):
+                follows[key] = after
         self.words = re.compile(rf"(?<!\w)(?:{digits}{_trie_pattern(words + numbers, follows)})\w*")
         # Phrases that start with a symbol ("% off", "$#", "[hiring]", "#empleo") are filed under that symbol.
         by_symbol: dict[str, list[Entry]] = {}
@@ -253,15 +335,25 @@ class Matcher:
         keys = {token[:KEY_CHARS], *(token[:n] + "*" for n in self.short_lengths if len(token) >= n)}
         if token[0].isdigit() or token in _NUMBER_WORD_SET:
             keys.add(NUMBER_KEY)
-        words: list[Entry] = []
+        # A fixed order: ties between phrases resolve the same way in every process.
+        present = tuple(sorted(key for key in keys if key in self.index))
+        shape = self._shapes.get(present)
+        if shape is None:
+            shape = self._shapes[present] = self._shape_for(present)
+        words = tuple(entry for key in present for entry in self.index[key][0] if entry.regex.fullmatch(token))
+        plan = (words, shape.anywhere, shape.contexts, shape)
+        if len(self._cache) > _CACHE_LIMIT:  # a long-running ingest sees an open vocabulary: stay bounded
+            self._cache.clear()
+        self._cache[token] = plan
+        return plan
+
+    def _shape_for(self, keys: tuple[str, ...]) -> Shape:
         anywhere: list[Entry] = []
         by_next: dict[str, list[Entry]] = {}
         every: list[Entry] = []
         seen: set[Entry] = set()
-        for key in sorted(keys):  # a fixed order: ties between phrases resolve the same way in every process
-            single, multi = self.index.get(key, ((), ()))
-            words.extend(entry for entry in single if entry.regex.fullmatch(token))
-            for entry in multi:
+        for key in keys:
+            for entry in self.index[key][1]:
                 if entry in seen:
                     continue
                 seen.add(entry)
@@ -274,16 +366,32 @@ class Matcher:
                     every.append(entry)
                     for letters in starts:
                         by_next.setdefault(letters, []).append(entry)
-        plan = (
-            tuple(words),
+        return Shape(
             self._tries(anywhere),
             {letters: self._tries(group) for letters, group in by_next.items()},
             self._tries(every),
         )
-        if len(self._cache) > _CACHE_LIMIT:  # a long-running ingest sees an open vocabulary: stay bounded
-            self._cache.clear()
-        self._cache[token] = plan
-        return plan
+
+    @staticmethod
+    def _select(shape: Shape, context: str) -> tuple[Try, ...]:
+        """The bundles to try at a word followed by `context` (its next three characters), remembered."""
+        anywhere, by_next = shape.anywhere, shape.by_next
+        joint, nxt = context[:1], context[1:3]
+        if joint == " " and nxt[:1].isalnum():  # the usual case: pick the bundles for the next word
+            tries = anywhere + by_next.get(nxt, ()) + by_next.get(nxt[:1], ())
+        elif joint == "'":  # "we're", "it's"
+            tries = anywhere + by_next.get(context[:2], ())
+        elif joint == "-":  # "5-year", "all-time"; a hyphen also separates words of a phrase
+            tries = anywhere + by_next.get(context[:2], ())
+            tries += by_next.get(nxt, ()) + by_next.get(nxt[:1], ())
+        else:
+            tries = anywhere + shape.every
+        contexts = shape.contexts
+        assert contexts is not None
+        if len(contexts) > _CONTEXT_LIMIT:
+            contexts.clear()
+        contexts[context] = tries
+        return tries
 
     def _tries(self, entries: list[Entry]) -> tuple[Try, ...]:
         """The bundles for these phrases as (bound match, entries); compiled once per distinct group."""
@@ -300,26 +408,20 @@ class Matcher:
         found: list[tuple[int, int, Entry]] = []
         append = found.append
         cache_get = self._cache.get
+        select = self._select
         for word in self.words.finditer(folded):
-            plan = cache_get(word[0]) or self._plan_for(word[0])
-            words, anywhere, by_next, every = plan
-            start, after = word.span()
-            for entry in words:
-                append((start, after, entry))
-            if every:
-                joint = folded[after : after + 1]
-                nxt = folded[after + 1 : after + 3]
-                if joint == " " and nxt[:1].isalnum():  # the usual case: pick the bundles for the next word
-                    tries = anywhere + by_next.get(nxt, ()) + by_next.get(nxt[:1], ())
-                elif joint == "'":  # "we're", "it's"
-                    tries = anywhere + by_next.get(folded[after : after + 2], ())
-                elif joint == "-":  # "5-year", "all-time"; a hyphen also separates words of a phrase
-                    tries = anywhere + by_next.get(folded[after : after + 2], ())
-                    tries += by_next.get(nxt, ()) + by_next.get(nxt[:1], ())
-                else:
-                    tries = anywhere + every
-            else:
-                tries = anywhere
+            token = word[0]
+            plan = cache_get(token) or self._plan_for(token)
+            words, tries, contexts, shape = plan
+            start = word.start()
+            after = start + len(token)
+            if words:
+                for entry in words:
+                    append((start, after, entry))
+            if contexts is not None:
+                context = folded[after : after + 3]
+                known = contexts.get(context)
+                tries = select(shape, context) if known is None else known
             for match, entries in tries:
                 m = match(folded, start)
                 if m:
