@@ -144,7 +144,12 @@ def _pass(classifier: object, posts: list[tuple[Post, CustomerHints]]) -> float:
 
 def _runs(args: argparse.Namespace) -> Iterator[float]:
     records = load_records()
-    warm = [Post("warm", "", r.get("title", ""), r["text"], None, lang=r.get("lang", "")) for r in records]
+    # With and without the declared language: the second loads the language model.
+    warm = [
+        Post("warm", "", r.get("title", ""), r["text"], None, lang=lang)
+        for r in records
+        for lang in (r.get("lang", ""), "")
+    ]
     for run in range(args.runs):
         posts = generate(args.posts, args.feeds, args.seed + run, records, hint=not args.no_hint)
         classifier = load_classifier()

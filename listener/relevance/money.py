@@ -57,9 +57,13 @@ ROUND = re.compile(
     r"(?!\w)"
 )
 _CODE_THEN_NUMBER = re.compile(r"\d(?<=(?:usd|eur|gbp|chf|brl|mxn) \d)")  # anchored on the digit: fast
+# A digit, then a currency word after at most three words. Only whether there is one matters: a digit after
+# a digit gives the same continuation as the one before it, and the runs cannot give back characters the next
+# part could start with (letters after digits and spaces, spaces after letters), so they are possessive: long
+# numbers ("4711230") cost one try, not one per digit and backtracking step.
 _NUMBER_THEN_WORD = re.compile(
-    r"\d[\d.,\s]*(?:[a-z]+\.?\s+){0,3}?(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|reales|real|"
-    r"pesos|libras|pounds|sterling|francs|franken)"
+    r"\d(?<!\d\d)[\d.,\s]*+(?:[a-z]++\.?\s++){0,3}?(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|"
+    r"reales|real|pesos|libras|pounds|sterling|francs|franken)"
 )
 
 
