@@ -17,7 +17,6 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +27,15 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from listener.relevance.rules import LANGUAGES
 from listener.relevance.text import fold
+
+try:  # Counter's own counting loop, in C, without Counter's overhead: same keys, same order, same counts
+    from collections import _count_elements  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a Python without it
+
+    def _count_elements(mapping: dict[int, int], iterable: list[int]) -> None:
+        for element in iterable:
+            mapping[element] = mapping.get(element, 0) + 1
+
 
 _SAMPLE_CHARS = 300  # enough to tell six languages apart; keeps detection cost flat on long posts
 _HINT_CHARS = 200  # confirming a declared language needs less: a dozen function words
@@ -76,7 +84,9 @@ class _FastIdentifier:
         self.nextmove = np.frombuffer(nextmove, dtype=np.dtype(nextmove.typecode))  # no copy (~40 MB)
         self.rowbase = np.asarray(identifier._rowbase, dtype=np.intp)
         self.output = np.asarray(identifier.tk_output, dtype=np.intp)
-        self.table = identifier.nb_ptc
+        # Row-major and float32: the rows of a post's features are gathered (py3langid's column-major table
+        # puts the six numbers of a row 200 KB apart), and the product casts float16 to float32 first anyway.
+        self.table = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
         self.prior = identifier.nb_pc
         self.classes = list(identifier.nb_classes)
 
@@ -110,7 +120,8 @@ class _FastIdentifier:
         features = self.output[state]
         # A Counter over the features in text order, as py3langid's visit_counts builds it: same keys, same
         # order (that of first occurrence), so the dot product below adds in the same order.
-        visits = Counter(features[features >= 0].tolist())
+        visits: dict[int, int] = {}
+        _count_elements(visits, features[features >= 0].tolist())
         if not visits:
             return np.full(len(self.classes), 0.0, dtype=np.float32)
         idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))

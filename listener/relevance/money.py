@@ -67,6 +67,10 @@ _NUMBER_THEN_WORD = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+_BEFORE_DIGIT = 5  # the longest currency before a number: "us$" or "usd" and a space, then an optional space
+
+
 @dataclass(frozen=True)
 class Money:
     """An amount as written, its value in units and its ISO currency."""
@@ -108,13 +112,18 @@ def find_money(text: str, folded: str | None = None) -> list[Money]:
     folded = fold(text) if folded is None else folded
     # Most posts name no amount. A currency sign is a cheap substring test; a currency word must follow a
     # number within a few words, which a regex anchored on a digit finds fast (few places to try).
+    # Every amount has a digit, at most _BEFORE_DIGIT characters after its start ("usd 5", "us$ 5").
+    digit = _DIGIT.search(folded)
+    if digit is None:
+        return found
     if (
         not any(sign in folded for sign in "$€£¥")
-        and _NUMBER_THEN_WORD.search(folded) is None
-        and _CODE_THEN_NUMBER.search(folded) is None
+        and _NUMBER_THEN_WORD.search(folded, digit.start()) is None
+        and _CODE_THEN_NUMBER.search(folded, digit.start()) is None
     ):
         return found
-    for m in MONEY.finditer(folded):
+    # The search starts where the first amount can: its lookbehind still sees the text before.
+    for m in MONEY.finditer(folded, max(0, digit.start() - _BEFORE_DIGIT)):
         num = m.group("num") or m.group("num2")
         scale_raw = (m.group("scale") or m.group("scale2") or "").lower().rstrip(".")
         cur_raw = m.group("sym") or m.group("cur") or ""
