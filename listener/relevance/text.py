@@ -142,7 +142,9 @@ def mask_names(prepared: Prepared, hints: CustomerHints) -> Prepared:
     if not any((name.split() or [""])[0] in folded for name in words):
         return prepared
     pattern = _names_pattern(words)
-    if pattern is None or pattern.search(folded) is None:
+    if pattern is None:
         return prepared
-    folded = pattern.sub(lambda m: _NAME_CHAR.sub("_", m.group(0)), folded)
+    folded, masked = pattern.subn(lambda m: _NAME_CHAR.sub("_", m.group(0)), folded)
+    if not masked:
+        return prepared
     return replace(prepared, folded=folded)
