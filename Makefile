@@ -27,6 +27,7 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/classify_open.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/ingest.py
 

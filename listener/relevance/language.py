@@ -163,9 +163,11 @@ def _hint_agrees(folded_sample: str, hint: str) -> bool:
     # str.split runs in C; a word with a comma attached just does not count. The few function words of the
     # sample first: the intersections per language are then tiny.
     words = _ANY_FUNCTION_WORD.intersection(folded_sample.split())
-    mine = len(words & _FUNCTION_WORDS[hint])
+    mine = words & _FUNCTION_WORDS[hint]
+    if len(mine) == len(words):  # all of them the declared language's (or none at all): no other shows more
+        return True
     # No other language may show more: a headline with no function words at all keeps its declared language.
-    return all(len(words & vocabulary) <= mine for vocabulary in _VOCABULARIES)
+    return all(len(words & vocabulary) <= len(mine) for vocabulary in _VOCABULARIES)
 
 
 def detect_language(text: str, hint: str = "", folded: str | None = None) -> str:
