@@ -6,8 +6,9 @@ import math
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from listener.models import CATEGORIES, KIND_OF_CATEGORY, Insight, Kind, Post
@@ -137,20 +138,32 @@ def _hits(compiled: CompiledLanguage, prepared: Prepared) -> list[Hit]:
     ends = prepared.sentence_ends
     headline_end = prepared.headline_end
     negation = compiled.negation
-    # Looking at the few words before each cue is cheaper than scanning the post for ~60 negation words.
-    maybe_negated = bool(negation)
+    # Looking at the few words before each cue is cheaper than scanning the post for ~60 negation words; a
+    # window where no negation word even occurs as a substring needs no splitting into words.
+    maybe_negated = _negation_search(negation) if negation else None
     for start, end, entry in compiled.matcher.find(folded):
         sentence = bisect_right(ends, start)
         if start < headline_end < end and entry.weight > 0 and bisect_right(ends, end - 1) != sentence:
             continue  # one phrase across a tweet's first sentence and the next reads two statements as one
         negated = False
         # Cues, and being acquired: "we're not being acquired" is no news, whatever the rumour was.
-        if maybe_negated and (entry.weight > 0 or entry.label == "acquired_by"):
+        if maybe_negated is not None and (entry.weight > 0 or entry.label == "acquired_by"):
             sentence_start = ends[sentence - 1] if sentence > 0 else 0
-            window = _WORD.findall(folded, max(sentence_start, start - 40), start)[-4:]
-            negated = not negation.isdisjoint(window)
-        out.append(Hit(entry.label, entry.weight, start, end, start < headline_end, sentence, negated))
+            window_start = max(sentence_start, start - 40)
+            if maybe_negated(folded, window_start, start) is not None:
+                window = _WORD.findall(folded, window_start, start)[-4:]
+                negated = not negation.isdisjoint(window)
+        out.append(_new_hit(Hit, (entry.label, entry.weight, start, end, start < headline_end, sentence, negated)))
     return out
+
+
+_new_hit = tuple.__new__  # Hit(...) without NamedTuple's Python-level __new__
+
+
+@lru_cache(maxsize=64)
+def _negation_search(negation: frozenset[str]) -> Callable[..., re.Match[str] | None]:
+    """A search for any of these words anywhere (inside other words too): a superset of the words found."""
+    return re.compile("|".join(sorted(map(re.escape, negation), key=len, reverse=True))).search
 
 
 @dataclass(frozen=True)
