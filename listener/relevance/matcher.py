@@ -265,7 +265,7 @@ Try = tuple[Callable[..., "re.Match[str] | None"], tuple[Entry, ...]]
 class Shape:
     """The phrases of several words that may start at a word, as bundles: what a word's index keys decide.
 
-    Words with the same keys share it ("4711" and "2025" are both numbers of no other key), so a new word
+    Words with the same keys share it ("4711" and "8230": numbers that start no other key), so a new word
     of an open vocabulary costs a dictionary lookup, not a new plan.
     """
 
