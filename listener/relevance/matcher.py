@@ -309,7 +309,23 @@ class Matcher:
         self._bundles: dict[tuple[int, ...], tuple[Try, ...]] = {}
         self._starts: dict[Entry, tuple[str, ...] | None] = {}
         self._shapes: dict[tuple[str, ...], Shape] = {}  # index keys -> their phrases' bundles
-        # Only words that start like some phrase are looked at: the trie skips the rest at C speed.
+        # Only words that start like some phrase are looked at: the trie skips the rest at C speed. Compiled on
+        # first use (a tenth of a second a language), so a process pays only for the languages its posts use.
+        self._words: re.Pattern[str] | None = None
+        # Phrases that start with a symbol ("% off", "$#", "[hiring]", "#empleo") are filed under that symbol.
+        by_symbol: dict[str, list[Entry]] = {}
+        for entry in scanned:
+            by_symbol.setdefault(entry.text[0], []).append(entry)
+        self.by_symbol = {symbol: _bundles(entries) for symbol, entries in by_symbol.items()}
+        symbols = "".join(re.escape(ch) for ch in self.by_symbol)
+        self.symbols = re.compile(f"[{symbols}]") if symbols else None
+
+    @property
+    def words(self) -> re.Pattern[str]:
+        """The regex that finds the words where phrases may start (see _compile_words)."""
+        return self._words or self._compile_words()
+
+    def _compile_words(self) -> re.Pattern[str]:
         words = [key for key in self.index if key != NUMBER_KEY]
         digits = ""
         numbers: list[str] = []
@@ -326,14 +342,8 @@ class Matcher:
             single, multi = self.index.get(key, ((), ()))
             if not key.endswith("*") and (after := _follows(single, multi + by_number if key in numbers else multi)):
                 follows[key] = after
-        self.words = re.compile(rf"(?<!\w)(?:{digits}{_trie_pattern(words + numbers, follows)})\w*")
-        # Phrases that start with a symbol ("% off", "$#", "[hiring]", "#empleo") are filed under that symbol.
-        by_symbol: dict[str, list[Entry]] = {}
-        for entry in scanned:
-            by_symbol.setdefault(entry.text[0], []).append(entry)
-        self.by_symbol = {symbol: _bundles(entries) for symbol, entries in by_symbol.items()}
-        symbols = "".join(re.escape(ch) for ch in self.by_symbol)
-        self.symbols = re.compile(f"[{symbols}]") if symbols else None
+        self._words = re.compile(rf"(?<!\w)(?:{digits}{_trie_pattern(words + numbers, follows)})\w*")
+        return self._words
 
     def _plan_for(self, token: str) -> Plan:
         keys = {token[:KEY_CHARS], *(token[:n] + "*" for n in self.short_lengths if len(token) >= n)}
@@ -412,7 +422,7 @@ class Matcher:
         append = found.append
         cache_get = self._cache.get
         select = self._select
-        for word in self.words.finditer(folded):
+        for word in (self._words or self._compile_words()).finditer(folded):
             token = word[0]
             plan = cache_get(token) or self._plan_for(token)
             words, tries, contexts, shape = plan
