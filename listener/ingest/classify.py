@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from listener.db.schema import Insight as InsightRow
@@ -137,4 +137,4 @@ class Classification:
             if insight is not None and post_id in alive
         ]
         if rows:  # Core executemany: the ORM's bulk path costs more per row than SQLite does
-            session.execute(insert(InsightRow.__table__), rows)
+            session.execute(insert(cast(Table, InsightRow.__table__)), rows)

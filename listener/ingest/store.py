@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from connectors.feedtext import content_hash, story_key, title_words
@@ -181,7 +181,7 @@ def _insert(session: Session, source_id: int, values: list[dict[str, Any]]) -> l
     row on SQLite (its RETURNING order is not guaranteed), which made storing a new source's twenty posts cost
     twenty round trips through SQLAlchemy.
     """
-    session.execute(insert(PostRow.__table__), values)
+    session.execute(insert(cast(Table, PostRow.__table__)), values)
     ids: dict[str, int] = {}
     for chunk in _chunks([value["external_id"] for value in values]):
         query = select(PostRow.external_id, PostRow.id).where(
