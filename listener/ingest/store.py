@@ -161,7 +161,7 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
             if post.url:
                 extra_links.setdefault(duplicate_of, []).append(post.url)
         values.append(_row(claim, post, hashes[post.external_id], key, now, duplicate_of, first_poll_days))
-    ids = _insert(session, claim.ref.id, values)
+    ids = _insert(session, values)
     for post_id, value, (post, _) in zip(ids, values, fresh, strict=True):
         if value["duplicate_of_id"] is not None:
             stored.duplicates += 1
@@ -174,20 +174,15 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
     return stored
 
 
-def _insert(session: Session, source_id: int, values: list[dict[str, Any]]) -> list[int]:
+def _insert(session: Session, values: list[dict[str, Any]]) -> list[int]:
     """Insert the rows; their ids, in order.
 
-    One executemany and one lookup by external id: `INSERT … RETURNING` with ordered results runs one statement per
-    row on SQLite (its RETURNING order is not guaranteed), which made storing a new source's twenty posts cost
-    twenty round trips through SQLAlchemy.
+    Asking for the ids in parameter order makes SQLAlchemy run one statement per row on SQLite (whose RETURNING
+    order is not guaranteed); asked for unordered with each row's external id, it sends the rows in one statement.
     """
-    session.execute(insert(cast(Table, PostRow.__table__)), values)
-    ids: dict[str, int] = {}
-    for chunk in _chunks([value["external_id"] for value in values]):
-        query = select(PostRow.external_id, PostRow.id).where(
-            PostRow.source_id == source_id, PostRow.external_id.in_(chunk)
-        )
-        ids.update((external_id, post_id) for external_id, post_id in session.execute(query))
+    table = cast(Table, PostRow.__table__)
+    inserted = session.execute(insert(table).returning(table.c.external_id, table.c.id), values)
+    ids = {external_id: post_id for external_id, post_id in inserted}
     return [ids[value["external_id"]] for value in values]
 
 
