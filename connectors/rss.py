@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -92,4 +93,5 @@ def parse_and_prepare(
     parsed = parse_feed(body, url, content_type, now)
     if parsed.error or work is None:
         return parsed, None
-    return parsed, work(parsed.posts)
+    # The prepared posts replace the parsed ones: unchanged posts are not shipped back to the event loop.
+    return replace(parsed, posts=()), work(parsed.posts)
