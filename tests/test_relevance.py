@@ -119,6 +119,18 @@ CASES = [
     ("es", "", "¡Feliz Navidad a todos!", "chatter"),
     ("de", "", "Frohe Weihnachten und einen guten Rutsch!", "chatter"),
     ("it", "", "Buon Natale da tutto il team!", "chatter"),
+    # --- families of wordings found by the blind round 8 (fresh8.jsonl), in other words than its posts
+    ("en", "", "Teaming up with Hollow Creek Farms to bring local eggs to all five stores.", "partnership"),
+    ("en", "", "So happy to welcome Orchard Health as our newest client 🎉", "customer_win"),
+    ("en", "We landed our biggest account yet", "Three hospitals in Ohio.", "customer_win"),
+    ("en", "A note on our team", "We are reducing the size of our team by 12%.", "layoffs"),
+    ("en", "", "We got the grant! $40k from the county arts council for our mural program.", "funding"),
+    ("en", "Setting the record straight", "We have no plans to close the Elm Street store.", "other"),
+    ("en", "Free public workshop on home composting this Saturday", "Hosted at our garden center.", "event"),
+    ("en", "", "Happy 4th of July, everyone! Stay safe out there 🎆", "chatter"),
+    ("en", "Trying to reach 1,000 members by spring", "", "plan"),
+    ("en", "Harlow Group pledges $5 million to local schools", "Over the next three years.", "plan"),
+    ("en", "Pinecone Dental is becoming part of Smile Partners", "Your dentist stays the same.", "update"),
 ]
 
 
