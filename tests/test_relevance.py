@@ -131,6 +131,12 @@ CASES = [
     ("en", "Trying to reach 1,000 members by spring", "", "plan"),
     ("en", "Harlow Group pledges $5 million to local schools", "Over the next three years.", "plan"),
     ("en", "Pinecone Dental is becoming part of Smile Partners", "Your dentist stays the same.", "update"),
+    ("es", "Nueva imagen para Panadería Robles", "Estrenamos logotipo y escaparate.", "update"),
+    ("pt", "Padaria Sol apresenta a sua nova identidade visual", "", "update"),
+    ("fr", "Découvrez notre nouveau logo", "", "update"),
+    ("es", "", "¡Cerramos nuestra campaña de micromecenazgo con 300 mecenas!", "funding"),
+    ("es", "Construcciones Lema gana el concurso para reformar el mercado municipal", "", "customer_win"),
+    ("es", "Farmacias Olmo llega a Bilbao", "La nueva farmacia empleará a 12 personas.", "expansion"),
 ]
 
 
