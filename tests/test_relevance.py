@@ -137,6 +137,9 @@ CASES = [
     ("es", "", "¡Cerramos nuestra campaña de micromecenazgo con 300 mecenas!", "funding"),
     ("es", "Construcciones Lema gana el concurso para reformar el mercado municipal", "", "customer_win"),
     ("es", "Farmacias Olmo llega a Bilbao", "La nueva farmacia empleará a 12 personas.", "expansion"),
+    ("en", "We just closed our Series A. AMA about our pitch deck", "Ask me anything, here all day.", "funding"),
+    ("en", "A note about this weekend", "To be clear, we have no plans to close our Elm Street bakery.", "other"),
+    ("en", "State fines Harbor Gas $400,000 after pipeline leak", "The leak forced 200 homes to evacuate.", "legal"),
 ]
 
 
