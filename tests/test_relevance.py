@@ -19,7 +19,7 @@ from listener.relevance.rules import load_rules, read_rules_file
 DATA = Path(__file__).parent / "data" / "relevance"
 CHECK = DATA / "check.jsonl"
 # Fresh posts, written in rounds after tuning to see how it carried over (see git log): fresh.jsonl (90),
-# fresh3-7.jsonl (50, 50, 50, 50, 30). Each round was scored before tuning on it (figures in git log);
+# fresh3-8.jsonl (50, 50, 50, 50, 30, 120). Each round was scored before tuning on it (figures in git log);
 # the targets hold on every round since.
 FRESH = sorted(DATA.glob("fresh*.jsonl"))
 DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
