@@ -153,15 +153,8 @@ def _decode_reference(match: re.Match[str]) -> str:
 
 def clean_text(text: str, limit: int = MAX_TEXT) -> str:
     """Normalized text: NFC, no control or bidi-override characters, single spaces, at most `limit` characters."""
-    if (
-        len(text) <= limit
-        and text.isprintable()  # no control, format (bidi, zero-width) or separator character but the space
-        and "  " not in text
-        and text[:1] != " "
-        and text[-1:] != " "
-        and (text.isascii() or unicodedata.is_normalized("NFC", text))
-    ):
-        return text  # what the steps below would give: nothing for them to change
+    if _is_clean(text, limit):
+        return text
     text = unicodedata.normalize("NFC", text)
     if not text.replace("\n", " ").isprintable():
         text = _CONTROL.sub("", text)
@@ -175,8 +168,26 @@ def clean_text(text: str, limit: int = MAX_TEXT) -> str:
     return text
 
 
+def _is_clean(text: str, limit: int) -> bool:
+    """Whether clean_text (and so one_line) gives the text back as it is: nothing in it for their steps to change.
+
+    A printable string has no control, format (bidi, zero-width) or separator character, and no whitespace, but the
+    space; so with no double, leading or trailing space, and in NFC, it is one clean line.
+    """
+    return (
+        len(text) <= limit
+        and text.isprintable()
+        and "  " not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
+    )
+
+
 def one_line(text: str, limit: int = 500) -> str:
     """Text squeezed onto one line (titles, authors)."""
+    if _is_clean(text, limit):
+        return text
     return clean_text(" ".join(text.split()), limit)
 
 
