@@ -54,8 +54,8 @@ _HTML_TYPES = {"application/xhtml+xml", "text/html"}
 # scheme, no extra slashes, a plain host (and port), a path without parameters (";"), a query and a fragment that are
 # not empty when present (urljoin drops an empty "?" or "#").
 _PLAIN_ABSOLUTE = re.compile(
-    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~!$&'()*+,=:@%/]*)?"
-    r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]+)?(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]+)?",
+    r"https?://[A-Za-z0-9.-]++(?::[0-9]++)?+(?:/[A-Za-z0-9\-._~!$&'()*+,=:@%/]*+)?+"
+    r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]++)?+(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]++)?+",
     re.ASCII,
 )
 _CP1252_KEYS = re.compile("[" + "".join(map(chr, sorted(_cp1252))) + "]")

@@ -40,6 +40,8 @@ _SIMPLE_TAG_NAMES = (
     "section small span strike strong sub sup time tt u ul var wbr"
 )
 _SIMPLE_TAGS = frozenset(_SIMPLE_TAG_NAMES.split())
+_SIMPLE_MAX = 1500  # characters of markup always worth reading without the parser
+_SIMPLE_SPARSE = 50  # longer markup too, when it has at most one "<" or "&" in this many characters
 _WS = r"[ \t\n\f\r]"
 # A start or end tag, in a strict subset of the HTML syntax (attribute values quoted or plain, nothing after an end
 # tag's name); groups: the end tag's "/", the name.
@@ -58,12 +60,13 @@ _LEGACY_LONGEST = max(map(len, _LEGACY_ENTITIES))
 _C1_REFERENCES = {n: bytes([n]).decode("cp1252") for n in range(0x80, 0xA0) if n not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
 # An absolute http(s) URL in plain characters: lower-case scheme, a host name without port, user or trailing dot, a
 # path without parameters (";"), a query of plain name=value pairs (which parse_qsl and urlencode give back as they
-# are), a fragment. Groups: scheme, host, path, query.
+# are), a fragment. Groups: scheme, host, path, query. Possessive: each part ends where the next begins, so
+# there is nothing to backtrack into.
 _SIMPLE_URL = re.compile(
-    r"(https?)://([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)"
-    r"(/[A-Za-z0-9\-._~!$&'()*+,=:@%/]*)?"
-    r"(?:\?([A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*(?:&[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*)*)?)?"
-    r"(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*)?",
+    r"(https?)://([A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+(?:\.[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+)*+)"
+    r"(/[A-Za-z0-9\-._~!$&'()*+,=:@%/]*+)?+"
+    r"(?:\?([A-Za-z0-9_.~-]++=[A-Za-z0-9_.~-]*+(?:&[A-Za-z0-9_.~-]++=[A-Za-z0-9_.~-]*+)*+)?+)?+"
+    r"(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*+)?+",
     re.ASCII,
 )
 # A feed may say an entry is from tomorrow (clock skew, time zones); beyond that the date is not believed.
@@ -77,7 +80,11 @@ def html_to_text(html: str | None, limit: int = MAX_TEXT) -> str:
     if "<" not in html and "&" not in html:
         return clean_text(html, limit)
     marked = _BLOCKS.sub(_BLOCK_END, html)
-    text = _simple_text(marked)
+    # Reading markup in Python costs per tag and reference, the parser per character plus a document: short or
+    # sparsely marked-up text is cheaper here (and dense markup no slower than it was).
+    size = len(marked)
+    sparse = size <= _SIMPLE_MAX or (marked.count("<") + marked.count("&")) * _SIMPLE_SPARSE <= size
+    text = _simple_text(marked) if sparse else None
     if text is None:
         text = _parsed_text(marked)
     return clean_text(text, limit)
@@ -111,12 +118,13 @@ def _simple_text(html: str) -> str | None:
     first tag or text goes to the head, not the body: it is whitespace at the start, which clean_text drops anyway.
     Anything else (comments, doctypes, other elements, NUL, lone surrogates) is left to the real parser.
     """
-    if "\x00" in html or _SURROGATE.search(html):
+    if "\x00" in html or (not html.isascii() and _SURROGATE.search(html)):
         return None
     if "\r" in html:  # the parser's input preprocessing: CRLF and lone CR are LF
         html = html.replace("\r\n", "\n").replace("\r", "\n")
     parts = _TAG.split(html)  # text, "/" or None, tag name, text, ...
-    if not _SIMPLE_TAGS.issuperset(map(str.lower, parts[2::3])):
+    names = parts[2::3]
+    if not (_SIMPLE_TAGS.issuperset(names) or _SIMPLE_TAGS.issuperset(map(str.lower, names))):
         return None
     runs = parts[0::3]
     text = "".join(runs)
@@ -126,7 +134,9 @@ def _simple_text(html: str) -> str | None:
     if "<" in text and _TAG_OPEN.search(text):
         return None
     if "&" in text:
-        text = "".join(_REFERENCE.sub(_decode_reference, run) if "&" in run else run for run in runs)
+        # A reference never spans a tag: decode the runs apart, joined by a NUL (not in the text, in no reference,
+        # in no decoded reference) that stops a reference as the end of its run does.
+        text = _REFERENCE.sub(_decode_reference, "\x00".join(runs)).replace("\x00", "")
     return text
 
 

@@ -236,7 +236,8 @@ def test_every_character_reference_decodes_as_the_parser_does() -> None:
         "&#" + "9" * 5000 + ";",  # beyond int()'s digit limit
         "&#x" + "0" * 5000 + "41",
         "<div>" * 3000 + "deep",
-        "<p>x</p>" * 3000,
+        "<p>x</p>" * 3000,  # dense markup: the parser
+        ("<p>A long post, plain words &amp; a <a href='https://x.example/'>link</a> " + "more words " * 300) * 8,
         "<a" + " b" * 5000,
         "< " * 5000,
     ],
