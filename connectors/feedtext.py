@@ -15,6 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlparse, urlsplit, urlu
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 MAX_TEXT = 20_000
+# Markup read from one entry. The HTML parser slows down with the square of nesting depth (100,000 nested <div>s
+# took minutes), so a hostile entry could tie up a parser process; ten times the text kept is room for markup.
+MAX_HTML = 10 * MAX_TEXT
 # Elements whose content is never text a person reads (and may be hostile: scripts, styles, embedded documents).
 _DROP = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "math", "head", "form")
 _BLOCKS = re.compile(r"(?i)<\s*(br|/p|/div|/li|/h[1-6]|/tr|/blockquote|/pre|hr)\b[^>]*>")
@@ -79,7 +82,7 @@ def html_to_text(html: str | None, limit: int = MAX_TEXT) -> str:
         return ""
     if "<" not in html and "&" not in html:
         return clean_text(html, limit)
-    marked = _BLOCKS.sub(_BLOCK_END, html)
+    marked = _BLOCKS.sub(_BLOCK_END, html[:MAX_HTML])
     # Reading markup in Python costs per tag and reference, the parser per character plus a document: short or
     # sparsely marked-up text is cheaper here (and dense markup no slower than it was).
     size = len(marked)

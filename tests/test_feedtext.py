@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from html.entities import html5
@@ -388,3 +389,12 @@ def test_fastfeed_finish_equals_feedparsers_processing() -> None:
     for text in texts:
         for base in (None, "", "https://blog.example.com/feeds/all.xml", "http://h.com/a/", "http://[::1", "feed://h"):
             assert fastfeed._finish(text, base) == reference_finish(text, base), (text, base)
+
+
+def test_deeply_nested_hostile_markup_is_read_in_bounded_time() -> None:
+    """The parser's cost grows with the square of nesting depth: only MAX_HTML characters of an entry are read."""
+    depth = 100_000  # took the HTML parser over two minutes before the cap
+    started = time.process_time()
+    assert html_to_text("<div>" * depth + "x" + "</div>" * depth) == ""
+    assert html_to_text("<p>" + "word " * 50_000 + "</p>").startswith("word word")
+    assert time.process_time() - started < 10  # seconds of CPU; about one on the development machine
