@@ -267,6 +267,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             for name in [name for name, e in self._cache.items() if e.expires <= now and e.lookup.done()]:
                 del self._cache[name]
 
+    def forget(self) -> None:
+        """Drop every cached answer and stop lookups in flight (the fetcher is closing: its run is over)."""
+        cache, self._cache = self._cache, {}
+        for entry in cache.values():
+            entry.lookup.cancel()
+
     async def _lookup(self, host: str, port: int) -> list[str]:
         try:
             if self._resolve_with is not None:
@@ -461,6 +467,7 @@ class Pools:
 
     async def aclose(self) -> None:
         self._closed = True
+        self._backend.forget()
         pools, self._origins = list(self._origins.values()), OrderedDict()
         for pool in pools:
             await _close_all(pool)

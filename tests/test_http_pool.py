@@ -26,7 +26,7 @@ from connectors.http import FetchResponse, SafeFetcher
 from connectors.http_pool import DNS_TTL, GuardedBackend
 from listener.errors import FetchError
 from listener.settings import FetchSettings
-from tests.servers.http import Reply, Routes, _make_handler, _QuietServer, serve
+from tests.servers.http import Reply, Routes, _make_handler, _QuietServer, hang, serve
 
 LOCAL = FetchSettings(allow_private_networks=True, connect_timeout=1.0, total_timeout=5.0, max_bytes=10_000_000)
 
@@ -240,6 +240,23 @@ def test_the_per_host_limit_holds_at_an_origin_that_many_hosts_redirect_to() -> 
 
         results = run(settings, body)
     assert [r.body for r in results] == [b"ok"] * 12 and active["max"] == 2
+
+
+def test_fetches_cut_by_the_time_limit_give_their_connections_back() -> None:
+    settings = FetchSettings(allow_private_networks=True, per_host=2, concurrency=10, total_timeout=0.3)
+    ports: list[int] = []
+    with serve() as (base, routes):
+        routes["/slow"] = hang(1.0)
+        routes["/fast"] = recorded(ports)
+
+        async def body(fetcher: SafeFetcher) -> tuple[list[str], bytes, int]:
+            cut = await asyncio.gather(*(fetcher.get(f"{base}/slow") for _ in range(6)), return_exceptions=True)
+            fast = await fetcher.get(f"{base}/fast")  # the origin's two slots are free again
+            return [str(e) for e in cut], fast.body, fetcher._pools.idle_connections()
+
+        errors, fast, idle = run(settings, body)
+    assert errors == ["no complete answer within 0.3 s"] * 6
+    assert fast == b"<rss/>" and idle == 1  # a fresh connection: none of the cut ones was kept
 
 
 def test_a_server_that_never_accepts_hits_the_connect_limit() -> None:
@@ -460,3 +477,16 @@ def test_each_fetcher_has_its_own_dns_cache() -> None:
         assert run(LOCAL, body) == (1, 3)
         with pytest.raises(FetchError, match="refused to contact localhost"):
             run(FetchSettings(), lambda fetcher: fetcher.get(f"http://localhost:{port}/f"))
+
+
+def test_closing_the_fetcher_forgets_its_dns_answers() -> None:
+    dns = FakeDNS("127.0.0.1")
+
+    async def main() -> int:
+        fetcher = SafeFetcher(LOCAL)
+        fetcher._backend._resolve_with = dns
+        await fetcher._backend.resolve("feeds.example", 80)
+        await fetcher.aclose()
+        return len(fetcher._backend._cache)
+
+    assert asyncio.run(main()) == 0 and dns.calls == 1
