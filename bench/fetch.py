@@ -9,9 +9,10 @@ CPU ms per request over the runs.
 
 How it is set up:
 - The feed server is bench/ingest.py's (`--serve`), in its own process so it never competes for our GIL: URL i is
-  http://127.0.X.Y:PORT/feed/i.xml on loopback host number i % --hosts, RSS 2.0 with --items items (about 9 KB with
-  the default 20), every response (304s too) delayed by --latency seconds, ETag and Last-Modified on each, and a
-  304 when If-None-Match (or If-Modified-Since) matches.
+  http://127.0.X.Y:PORT/feed/i.xml on loopback host number i % --hosts, RSS 2.0 with --items items (about 10 KB
+  with the default 20, their texts from ../shared/eval/dev.jsonl, or a small built-in sample where it is absent:
+  compare figures made with the same one), every response (304s too) delayed by --latency seconds, ETag and
+  Last-Modified on each, and a 304 when If-None-Match (or If-Modified-Since) matches.
 - The fetcher is built as an ingest run builds it: one SafeFetcher per phase, settings from
   listener.settings.load_settings with LISTENER_FETCH_ALLOW_PRIVATE_NETWORKS=true and no config file (so
   fetch.concurrency 200 and fetch.per_host 4), requests issued as listener/ingest/poll.py does (a window of twice
@@ -19,8 +20,9 @@ How it is set up:
 - Phase "200": every URL without validators (a cold run). Phase "304": a new fetcher, every URL with the ETag and
   Last-Modified the first phase saw (a warm run of unchanged feeds). Each phase checks every status it got.
 - Only the fetching is timed: imports, the server's start and the building of the URL list are not.
-- --profile writes a cProfile of the phases of the last run (view with `python -m pstats FILE`), which adds its own
-  overhead to the CPU figures; py-spy is an alternative: `py-spy record -o out.svg -- python bench/fetch.py`.
+- --profile writes a cProfile of the last run's phases, timed by the CPU clock (`python -m pstats FILE`); its own
+  overhead multiplies that run's CPU figures. py-spy samples without slowing the run:
+  `py-spy record -r 250 -o out.svg -- python bench/fetch.py --runs 1`.
 """
 
 from __future__ import annotations
