@@ -28,6 +28,7 @@ test: lint typecheck
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/fetch.py
 	$(BIN)/python bench/ingest.py
 
 clean:
