@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/classify_open.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/fetch.py
 	$(BIN)/python bench/ingest.py
 
 clean:

@@ -87,7 +87,7 @@ class FeedSite:
         self.versions = [0] * feeds
         self.cache: dict[int, tuple[bytes, str, str]] = {}
         self.base_time = datetime.now(UTC).replace(microsecond=0)
-        self.counts = {"200": 0, "304": 0, "404": 0}
+        self.counts = {"200": 0, "304": 0, "404": 0, "connections": 0}
 
     def document(self, i: int) -> tuple[bytes, str, str]:
         cached = self.cache.get(i)
@@ -163,6 +163,7 @@ async def _answer(site: FeedSite, target: str, request: dict[str, str], latency:
 async def _connection(
     site: FeedSite, latency: float, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
+    site.counts["connections"] += 1
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -214,6 +215,7 @@ class Run:
     rss_mb: float  # the ingest process
     workers_mb: float  # the largest of its child processes (parsers), 0 when not measurable
     counts: dict[str, int]
+    cpu: float = 0.0  # CPU seconds (user + system) of the ingest process and its parser processes
 
 
 class FeedServer:
@@ -344,7 +346,8 @@ def ingest(name: str, db_url: str, workdir: Path, server: FeedServer) -> Run:
     if not lines:
         raise SystemExit(f"{name}: ingest printed nothing (exit {process.returncode}):\n{err.read_text()[-2000:]}")
     rss_mb = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
-    return Run(name, seconds, json.loads(lines[-1]), rss_mb, workers, server.control("/_stats"))
+    cpu = usage.ru_utime + usage.ru_stime  # wait4 counts the children the ingest process waited for: its parsers
+    return Run(name, seconds, json.loads(lines[-1]), rss_mb, workers, server.control("/_stats"), cpu)
 
 
 def show(run: Run, feeds: int) -> None:
@@ -354,6 +357,7 @@ def show(run: Run, feeds: int) -> None:
         f" (parser processes up to {run.workers_mb:.0f} MB each)  | polled {report['sources_polled']},"
         f" not modified {report['not_modified']}, new posts {report['new_posts']}, failed {report['failed']};"
         f" server sent {run.counts['200']} x 200, {run.counts['304']} x 304"
+        f" on {run.counts['connections'] - 1} connections; {run.cpu:.1f} s CPU"
     )
 
 

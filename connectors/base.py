@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from listener.models import FetchResult, SourceRef
+from listener.models import FetchResult, Post, PreparedPosts, SourceRef
 from listener.settings import Settings
 
 if TYPE_CHECKING:
@@ -23,6 +23,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class PostWork(Protocol):
+    """Work the ingest run wants done on a source's parsed posts where they were parsed (a parser process).
+
+    Picklable, since it travels to the process pool with the feed's bytes.
+    """
+
+    def __call__(self, posts: tuple[Post, ...]) -> PreparedPosts: ...
+
+
+def no_post_work(source: SourceRef) -> PostWork | None:
+    return None
+
+
 @dataclass
 class ConnectorContext:
     """What every connector may use during one ingest run; built once per run by the ingest orchestrator."""
@@ -30,6 +43,8 @@ class ConnectorContext:
     settings: Settings
     http: SafeFetcher  # the shared, safe HTTP client (time, size and address limits)
     parse_pool: Executor | None = None  # CPU-bound parsing goes here so it uses the cores
+    # The work to do on a source's posts right after parsing them, in the same process (see PostWork).
+    post_work: Callable[[SourceRef], PostWork | None] = no_post_work
     now: Callable[[], datetime] = utcnow
     # Rate-limit groups deferred until a time (e.g. "twitter:timeline"): sources sharing a limit wait together.
     deferred_until: dict[str, datetime] = field(default_factory=dict)

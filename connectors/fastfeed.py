@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import re
+import urllib.parse
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -48,6 +50,15 @@ _EMAIL = re.compile(
     r"""([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
 )
 _HTML_TYPES = {"application/xhtml+xml", "text/html"}
+# An absolute http(s) URL that feedparser's _urljoin returns as it is, whatever the (parsable) base: lower-case
+# scheme, no extra slashes, a plain host (and port), a path without parameters (";"), a query and a fragment that are
+# not empty when present (urljoin drops an empty "?" or "#").
+_PLAIN_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9.-]++(?::[0-9]++)?+(?:/[A-Za-z0-9\-._~!$&'()*+,=:@%/]*+)?+"
+    r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]++)?+(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]++)?+",
+    re.ASCII,
+)
+_CP1252_KEYS = re.compile("[" + "".join(map(chr, sorted(_cp1252))) + "]")
 # The keys connectors.feedparse reads: an unhandled element stored under one of these names would change a post.
 _OUR_KEYS = frozenset(
     [
@@ -165,13 +176,23 @@ def _has_handler(name: str) -> bool:
 def _finish(text: str | None, base: str | None = None) -> str:
     """feedparser's `pop` for a text element: strip, resolve (links, permalink ids), repair, map cp1252."""
     out = (text or "").strip()
-    if base is not None and out:
+    if base is not None and out and not (_PLAIN_ABSOLUTE.fullmatch(out) and _base_parses(base)):
         out = _urljoin(base, out)
     if out.isascii():  # the repairs below change only non-ASCII text
         return out
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         out = out.encode("iso-8859-1").decode("utf-8")
-    return out.translate(_cp1252)
+    return out.translate(_cp1252) if _CP1252_KEYS.search(out) else out
+
+
+@functools.lru_cache(maxsize=16)
+def _base_parses(base: str) -> bool:
+    """Whether urljoin parses this base URL (else feedparser's _urljoin gives "" for every URI)."""
+    try:
+        urllib.parse.urlparse(base)
+    except Exception:
+        return False
+    return True
 
 
 def _content_type(value: str) -> str:
@@ -186,6 +207,7 @@ class _Reader:
         self.data = data
         self.base = url
         self.prefixes: dict[str, str] = {}  # namespace URI (lower) -> the document's prefix, for unknown namespaces
+        self.names: dict[str, str] = {}  # tag -> name(), which depends on the tag and self.prefixes alone
         bound: dict[str, str] = {}
         for match in _XMLNS.finditer(data):
             prefix = match.group(1).decode("ascii")
@@ -202,6 +224,9 @@ class _Reader:
     def name(self, el: Element) -> str:
         """The name feedparser dispatches on: `prefix_local` (canonical prefix), lower case."""
         tag = el.tag
+        known = self.names.get(tag)
+        if known is not None:
+            return known
         if not isinstance(tag, str):
             raise Unsupported("not an element")
         if tag[:1] == "{":
@@ -217,7 +242,8 @@ class _Reader:
         else:
             prefix, local = "", tag
         local = local.lower()
-        return f"{prefix}_{local}" if prefix else local
+        name = self.names[tag] = f"{prefix}_{local}" if prefix else local
+        return name
 
     @staticmethod
     def check_attrs(el: Element, allowed: frozenset[str] = frozenset()) -> dict[str, str]:

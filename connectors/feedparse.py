@@ -115,10 +115,15 @@ def _entry_post(entry: Any, base: str, lang: str, now: datetime) -> Post | None:
     bodies = [c.get("value", "") for c in entry.get("content", []) or [] if isinstance(c, dict)]
     raw_text = max(bodies, key=len) if bodies else entry.get("summary", "") or entry.get("description", "")
     text = html_to_text(raw_text)
-    link = canonical_url(entry.get("link", ""), base)
+    raw_link = entry.get("link", "")
+    link = canonical_url(raw_link, base)
     links = []
     for item in entry.get("links", []) or []:
-        href = canonical_url(item.get("href", ""), base) if isinstance(item, dict) else ""
+        if not isinstance(item, dict):
+            continue
+        raw_href = item.get("href", "")
+        # the entry's own link is usually among its links: the same string, the same canonical form
+        href = link if raw_href == raw_link and type(raw_href) is str else canonical_url(raw_href, base)
         if href and href != link and href not in links:
             links.append(href)
     published = sane_date(

@@ -1,18 +1,19 @@
 """The one HTTP client every connector uses: time, size, redirect and address limits that hostile servers cannot dodge.
 
-The address check lives in the network backend, so it runs after DNS resolution for every connection, including
-each redirect hop, and the connection goes to the address that was checked (no DNS rebinding between check and use).
+The address check lives in the network backend (connectors/http_pool.py), so it runs after DNS resolution for every
+connection, including each redirect hop, and the connection goes to the address that was checked (no DNS rebinding
+between check and use). HTTP/1.1 is httpcore's, on h11; URLs are parsed and normalized by httpx.URL, cookies kept by
+httpx.Cookies, as when httpx.AsyncClient sent the requests: the client itself cost more CPU per request than the
+protocol, for features a feed fetcher does not use (auth, hooks, its own redirect handling, a cookie pass per
+response).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import ssl
 import zlib
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,18 +23,24 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from connectors.http_pool import GuardedBackend, Pools, Release, address_allowed
 from listener.errors import FetchError, RateLimited
 from listener.settings import FetchSettings
 
+__all__ = [
+    "FetchResponse",
+    "HTTPStatusError",
+    "SafeFetcher",
+    "address_allowed",
+    "check_url",
+    "retry_after_seconds",
+]
+
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
-# Cloud metadata endpoints (AWS/GCP/Azure/OpenStack, AWS IPv6, Alibaba): refused even when private networks are allowed.
-_METADATA = {
-    ipaddress.ip_address("169.254.169.254"),
-    ipaddress.ip_address("fd00:ec2::254"),
-    ipaddress.ip_address("100.100.100.200"),
-}
 _DEFAULT_RATE_LIMIT_WAIT = 1800.0
+# What a broken exchange raises (the connect errors and timeouts, named apart, are caught first).
+_BROKEN = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpx.InvalidURL)
 _MAX_RETRY_AFTER = 7 * 24 * 3600.0
 
 
@@ -57,106 +64,6 @@ class FetchResponse:
     redirects: tuple[str, ...] = field(default=())
 
 
-def address_allowed(address: str, allow_private: bool) -> bool:
-    """Whether a resolved address may be contacted: public always, private only when allowed, metadata never."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip in _METADATA or ip.is_multicast or ip.is_unspecified:
-        return False
-    if ip.is_global:
-        return True
-    return allow_private
-
-
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves the host itself, checks every address, and connects only to an allowed one."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self._inner = httpcore.AnyIOBackend()
-        self._allow_private = allow_private
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(f"cannot resolve host {host}: {exc}") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        allowed = [a for a in addresses if address_allowed(a, self._allow_private)]
-        if not allowed:
-            raise FetchError(
-                f"refused to contact {host}: it resolves to {', '.join(addresses[:3])}, a loopback, private, "
-                "link-local or metadata address (set fetch.allow_private_networks for intranet feeds)"
-            )
-        last: Exception | None = None
-        for address in allowed:
-            try:
-                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise FetchError("unix sockets are not fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport on a pool whose every connection goes through `_GuardedBackend`."""
-
-    def __init__(self, backend: _GuardedBackend, ssl_context: ssl.SSLContext, connections: int) -> None:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
-        # httpx offers no hook for the network backend, so the pool is rebuilt with ours (same options otherwise).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=30.0,
-            network_backend=backend,
-        )
-
-
-@dataclass
-class _Origin:
-    transport: _GuardedTransport
-    active: int = 0  # responses handed out and not closed yet
-
-
-class _CountedStream(httpx.AsyncByteStream):
-    """A response body that tells its origin's pool when it is closed (the pool is idle, and may be closed)."""
-
-    def __init__(self, inner: Any, origin: _Origin) -> None:
-        self._inner = inner
-        self._origin: _Origin | None = origin
-
-    async def __aiter__(self) -> Any:
-        async for chunk in self._inner:
-            yield chunk
-
-    async def aclose(self) -> None:
-        if self._origin is not None:
-            self._origin.active -= 1
-            self._origin = None
-        await self._inner.aclose()
-
-
 def _origin_budget(settings: FetchSettings) -> int:
     """How many origins' pools may stay open: as many as file descriptors allow, at least twice the concurrency.
 
@@ -174,65 +81,6 @@ def _origin_budget(settings: FetchSettings) -> int:
         soft = 65536
     room = (soft - 2 * settings.concurrency - 200) // max(1, settings.per_host)
     return max(floor, min(room, 5000))
-
-
-class _PerOriginTransport(httpx.AsyncBaseTransport):
-    """One small connection pool per origin; beyond `max_origins` pools, the least recently used idle ones close.
-
-    httpcore's pool rescans all its connections for every request it assigns, and for each idle connection builds
-    a list of all of them: quadratic in its size. One shared pool of 200 connections over thousands of hosts spent
-    most of an ingest run there; a pool per origin holds at most `per_host` connections, so its scans are trivial.
-    """
-
-    def __init__(self, settings: FetchSettings, ssl_context: ssl.SSLContext) -> None:
-        self._backend = _GuardedBackend(settings.allow_private_networks)
-        self._ssl_context = ssl_context
-        self._connections = max(1, settings.per_host)
-        self._max_origins = _origin_budget(settings)
-        self._origins: OrderedDict[tuple[bytes, bytes, int | None], _Origin] = OrderedDict()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
-        origin = self._origins.get(key)
-        idle: list[_Origin] = []
-        if origin is None:
-            idle = self._take_idle(room_for=1)
-            origin = self._origins[key] = _Origin(
-                _GuardedTransport(self._backend, self._ssl_context, self._connections)
-            )
-        self._origins.move_to_end(key)
-        origin.active += 1
-        try:
-            for old in idle:  # out of the table before any await: no other request can pick a closing pool
-                await old.transport.aclose()
-            response = await origin.transport.handle_async_request(request)
-        except BaseException:
-            origin.active -= 1
-            raise
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_CountedStream(response.stream, origin),
-            extensions=response.extensions,
-        )
-
-    def _take_idle(self, room_for: int) -> list[_Origin]:
-        """Remove least recently used idle pools until `room_for` more fit; closing them is the caller's job."""
-        excess = len(self._origins) + room_for - self._max_origins
-        if excess <= 0:
-            return []
-        keys = []
-        for key, origin in self._origins.items():  # least recently used first: the first few are usually idle
-            if origin.active == 0:
-                keys.append(key)
-                if len(keys) == excess:
-                    break
-        return [self._origins.pop(key) for key in keys]
-
-    async def aclose(self) -> None:
-        origins, self._origins = list(self._origins.values()), OrderedDict()
-        for origin in origins:
-            await origin.transport.aclose()
 
 
 class _Decoder:
@@ -324,10 +172,32 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 def check_url(url: str) -> str:
     """The URL if it is an absolute http(s) URL with a host; FetchError otherwise (never a file or other scheme)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"{url[:200]!r} is not an http(s) URL", permanent=True)
+    _checked_host(url)
     return url
+
+
+def _checked_host(url: str) -> str:
+    """check_url's check; the URL's host name, lower-case."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        raise FetchError(f"{url[:200]!r} is not an http(s) URL", permanent=True)
+    return host
+
+
+@dataclass
+class _Answer:
+    """One hop's response: status and headers read, the body not yet."""
+
+    status: int
+    reason: bytes
+    headers: dict[str, str]  # lower-case names, repeated headers joined with ", " (as httpx.Headers.items())
+    release: Release
+
+    def reason_phrase(self) -> str:
+        """The status line's reason phrase, which the server chooses: printable, short, one line."""
+        text = self.reason.decode("ascii", errors="ignore")
+        return "".join(c for c in text if c.isprintable())[:60].strip()
 
 
 class SafeFetcher:
@@ -337,17 +207,34 @@ class SafeFetcher:
         self.settings = settings
         self._global = asyncio.Semaphore(max(1, settings.concurrency))
         self._per_host: dict[str, asyncio.Semaphore] = {}
-        timeout = httpx.Timeout(settings.total_timeout, connect=settings.connect_timeout)
-        self._client = httpx.AsyncClient(
-            transport=_PerOriginTransport(settings, httpx.create_ssl_context()),
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        self._ssl: ssl.SSLContext | None = None
+        self._backend = GuardedBackend(settings.allow_private_networks)
+        self._pools = Pools(
+            self._backend,
+            per_origin=settings.per_host,
+            max_origins=_origin_budget(settings),
+            connect_timeout=settings.connect_timeout,
+            ssl_context=self._ssl_context,
         )
+        # What httpx.AsyncClient sent, in its order: its defaults, then ours (each replaced one moves to the end).
+        self._headers = [
+            (b"Accept", b"*/*"),
+            (b"Connection", b"keep-alive"),
+            (b"User-Agent", settings.user_agent.encode("ascii")),
+            (b"Accept-Encoding", b"gzip, deflate"),
+        ]
+        # Cookies a server set during this run are sent back to it, as httpx's client did; built on the first one.
+        self._cookies: httpx.Cookies | None = None
 
-    def _host_slot(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
+    def _ssl_context(self) -> ssl.SSLContext:
+        """httpx's default context (certifi's roots, or SSL_CERT_FILE/SSL_CERT_DIR), built on the first https URL."""
+        if self._ssl is None:
+            context = httpx.create_ssl_context()
+            context.set_alpn_protocols(["http/1.1"])
+            self._ssl = context
+        return self._ssl
+
+    def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._per_host.get(host)
         if slot is None:
             slot = self._per_host[host] = asyncio.Semaphore(max(1, self.settings.per_host))
@@ -355,96 +242,176 @@ class SafeFetcher:
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None) -> FetchResponse:
         """GET the URL, following redirects; raise FetchError (RateLimited on 429/503 with a wait) on failure."""
-        check_url(url)
+        host = _checked_host(url)
         # The host's slot first: a fetch waiting for a busy host must not hold one of the run's global slots meanwhile
         # (a thousand feeds on one platform would otherwise take every global slot and poll at the host's pace).
-        async with self._host_slot(url), self._global:
+        async with self._host_slot(host), self._global:
             try:
                 async with asyncio.timeout(self.settings.total_timeout):
-                    return await self._follow(url, dict(headers or {}))
+                    return await self._follow(url, headers or {})
             except TimeoutError:
                 raise FetchError(f"no complete answer within {self.settings.total_timeout:g} s") from None
-            except httpx.ConnectTimeout:
+            except httpcore.ConnectTimeout:
                 raise FetchError(f"could not connect within {self.settings.connect_timeout:g} s") from None
-            except httpx.TimeoutException:
+            except httpcore.TimeoutException:
                 raise FetchError(f"no complete answer within {self.settings.total_timeout:g} s") from None
-            except httpx.ConnectError as exc:
+            except httpcore.ConnectError as exc:
                 raise FetchError(f"cannot connect: {_short(exc)}") from None
-            except (httpx.HTTPError, httpx.InvalidURL, httpcore.ProtocolError) as exc:
+            except _BROKEN as exc:
                 raise FetchError(f"broken HTTP exchange: {_short(exc)}") from None
 
-    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResponse:
+    async def _follow(self, url: str, headers: Mapping[str, str]) -> FetchResponse:
         current = url
         permanent_url: str | None = None
         still_permanent = True
         hops: list[str] = []
         for _ in range(self.settings.max_redirects + 1):
-            check_url(current)
-            request = self._client.build_request("GET", current, headers=headers)
-            response = await self._client.send(request, stream=True)
+            if hops:  # the first URL was checked by get()
+                check_url(current)
+            answer = await self._send(httpx.URL(current), headers)
             try:
-                location = (response.headers.get("location") or "").strip()
-                if response.status_code in _REDIRECTS and not location:
-                    status = f"HTTP {response.status_code} {_reason(response)}".strip()
-                    raise HTTPStatusError(f"{status} without a Location header", status=response.status_code)
-                if response.status_code in _REDIRECTS:
+                location = answer.headers.get("location", "").strip()
+                if answer.status in _REDIRECTS and not location:
+                    status = f"HTTP {answer.status} {answer.reason_phrase()}".strip()
+                    raise HTTPStatusError(f"{status} without a Location header", status=answer.status)
+                if answer.status in _REDIRECTS:
                     target = urljoin(current, location)
-                    if still_permanent and response.status_code in _PERMANENT:
+                    if still_permanent and answer.status in _PERMANENT:
                         permanent_url = target
                     else:
                         still_permanent = False
                     hops.append(target)
                     current = target
+                    await _drain(answer)  # the next hop may well go to the same origin: keep the connection
                     continue
-                _raise_for_status(response, current)
-                body = await self._read_body(response)
+                _raise_for_status(answer)
+                body = await self._read_body(answer)
             finally:
-                await response.aclose()
+                await answer.release()
             return FetchResponse(
-                status=response.status_code,
+                status=answer.status,
                 url=current,
-                headers={k.lower(): v for k, v in response.headers.items()},
+                headers=answer.headers,
                 body=body,
                 permanent_url=permanent_url,
                 redirects=tuple(hops),
             )
         raise FetchError(f"more than {self.settings.max_redirects} redirects (last to {current[:200]})")
 
-    async def _read_body(self, response: httpx.Response) -> bytes:
+    async def _send(self, url: httpx.URL, headers: Mapping[str, str]) -> _Answer:
+        """One GET on a pooled connection to the URL's origin: its status and headers."""
+        request = httpcore.Request(
+            b"GET",
+            httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            headers=self._request_headers(url, headers),
+        )
+        response, release = await self._pools.request(request)
+        try:
+            raw = response.headers
+            if self._cookies is not None or any(name.lower() == b"set-cookie" for name, _ in raw):
+                self._keep_cookies(url, response.status, raw)
+            reason = response.extensions.get("reason_phrase", b"")
+            return _Answer(response.status, reason, _decode_headers(raw), release)
+        except BaseException:
+            await release()
+            raise
+
+    def _request_headers(self, url: httpx.URL, extra: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+        headers = list(self._headers)
+        for name, value in extra.items():
+            key = name.encode("ascii")
+            lower = key.lower()
+            headers = [(k, v) for k, v in headers if k.lower() != lower]
+            headers.append((key, value.encode("ascii")))
+        if not any(k.lower() == b"host" for k, _ in headers):
+            headers.insert(0, (b"Host", url.netloc))
+        if self._cookies:
+            probe = httpx.Request("GET", url)
+            self._cookies.set_cookie_header(probe)
+            headers.extend((b"Cookie", value) for name, value in probe.headers.raw if name.lower() == b"cookie")
+        return headers
+
+    def _keep_cookies(self, url: httpx.URL, status: int, raw: list[tuple[bytes, bytes]]) -> None:
+        if self._cookies is None:
+            self._cookies = httpx.Cookies()
+        self._cookies.extract_cookies(httpx.Response(status, headers=raw, request=httpx.Request("GET", url)))
+
+    async def _read_body(self, answer: _Answer) -> bytes:
         limit = self.settings.max_bytes
-        declared = response.headers.get("content-length", "")
+        declared = answer.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"response larger than {limit:,} bytes (Content-Length {int(declared):,})")
-        encoding = response.headers.get("content-encoding", "").strip().lower()
+        encoding = answer.headers.get("content-encoding", "").strip().lower()
         decoder = _Decoder(encoding, limit)
         parts: list[bytes] = []
-        async for chunk in response.aiter_raw(65536):
-            parts.append(decoder.feed(chunk))
+        body = answer.release.body()
+        try:
+            async for chunk in body:
+                parts.append(decoder.feed(chunk))
+        finally:
+            await body.aclose()
         parts.append(decoder.finish())
         return b"".join(parts)
 
     async def aclose(self) -> None:
         """Close pooled connections."""
-        await self._client.aclose()
+        await self._pools.aclose()
 
 
-def _raise_for_status(response: httpx.Response, url: str) -> None:
-    status = response.status_code
+_DRAIN_LIMIT = 65536
+
+
+async def _drain(answer: _Answer) -> None:
+    """Read a small redirect body to its end, so that its connection can serve the next hop; give up quietly."""
+    declared = answer.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > _DRAIN_LIMIT:
+        return  # unknown or large: the connection closes instead
+    body = answer.release.body()
+    read = 0
+    try:
+        async for chunk in body:
+            read += len(chunk)
+            if read > _DRAIN_LIMIT:
+                break
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException):
+        pass
+    finally:
+        await body.aclose()
+
+
+def _decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Response headers as httpx.Headers.items() gave them: ascii, else utf-8, else latin-1 for all; lower-case
+    names; a repeated header's values joined with ", "."""
+    encoding = "iso-8859-1"
+    for candidate in ("ascii", "utf-8"):
+        try:
+            for name, value in raw:
+                name.decode(candidate)
+                value.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        encoding = candidate
+        break
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode(encoding).lower()
+        text = value.decode(encoding)
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
+
+
+def _raise_for_status(answer: _Answer) -> None:
+    status = answer.status
     if status < 400:
         return
     if status in (429, 503):
-        wait = retry_after_seconds(response.headers.get("retry-after"))
+        wait = retry_after_seconds(answer.headers.get("retry-after"))
         if wait is not None or status == 429:
             wait = wait if wait is not None else _DEFAULT_RATE_LIMIT_WAIT
             raise RateLimited(f"HTTP {status}: the server asked to wait {wait:.0f} s", retry_after=wait)
     if status == 410:
         raise HTTPStatusError("HTTP 410 Gone: the feed was removed for good", status=status, permanent=True)
-    raise HTTPStatusError(f"HTTP {status} {_reason(response)}".strip(), status=status)
-
-
-def _reason(response: httpx.Response) -> str:
-    """The status line's reason phrase, which the server chooses: printable, short, one line."""
-    return "".join(c for c in response.reason_phrase or "" if c.isprintable())[:60].strip()
+    raise HTTPStatusError(f"HTTP {status} {answer.reason_phrase()}".strip(), status=status)
 
 
 def _short(exc: BaseException) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import replace
+from datetime import datetime
 from typing import ClassVar
 
-from connectors.base import ConnectorContext
+from connectors.base import ConnectorContext, PostWork
 from connectors.feedparse import ParsedFeed, parse_feed
 from connectors.http import FetchResponse, check_url
 from listener.errors import FetchError
-from listener.models import FetchResult, SourceRef
+from listener.models import FetchResult, PreparedPosts, SourceRef
 from listener.settings import Settings
 
 
@@ -58,16 +60,38 @@ class RssConnector:
         body_sha = hashlib.sha256(response.body).hexdigest()
         if body_sha == source.state.get("body_sha"):
             return FetchResult(posts=(), state=state, not_modified=True, new_locator=new_locator)
-        parsed = await parse_in_pool(ctx, response.body, response.url, response.headers.get("content-type", ""))
+        content_type = response.headers.get("content-type", "")
+        parsed, prepared = await parse_in_pool(ctx, response.body, response.url, content_type, ctx.post_work(source))
         if parsed.error:
             raise FetchError(parsed.error)
         state["body_sha"] = body_sha
-        return FetchResult(posts=parsed.posts, state=state, new_locator=new_locator, declared_lang=parsed.lang)
+        if prepared is None:
+            return FetchResult(posts=parsed.posts, state=state, new_locator=new_locator, declared_lang=parsed.lang)
+        return FetchResult(
+            posts=prepared.posts,
+            state={**state, **prepared.state},
+            new_locator=new_locator,
+            declared_lang=parsed.lang,
+            insights=prepared.insights,
+        )
 
 
-async def parse_in_pool(ctx: ConnectorContext, body: bytes, url: str, content_type: str) -> ParsedFeed:
-    """Parse in the run's process pool when it has one (CPU-bound work uses the cores), else right here."""
+async def parse_in_pool(
+    ctx: ConnectorContext, body: bytes, url: str, content_type: str, work: PostWork | None = None
+) -> tuple[ParsedFeed, PreparedPosts | None]:
+    """Parse (and do the run's work on the posts) in the run's process pool when it has one, else right here."""
     if ctx.parse_pool is None:
-        return parse_feed(body, url, content_type, ctx.now())
+        return parse_and_prepare(body, url, content_type, ctx.now(), work)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(ctx.parse_pool, parse_feed, body, url, content_type, ctx.now())
+    return await loop.run_in_executor(ctx.parse_pool, parse_and_prepare, body, url, content_type, ctx.now(), work)
+
+
+def parse_and_prepare(
+    body: bytes, url: str, content_type: str, now: datetime, work: PostWork | None
+) -> tuple[ParsedFeed, PreparedPosts | None]:
+    """One job for a parser process: the feed's posts, and the run's work on them while they are at hand."""
+    parsed = parse_feed(body, url, content_type, now)
+    if parsed.error or work is None:
+        return parsed, None
+    # The prepared posts replace the parsed ones: unchanged posts are not shipped back to the event loop.
+    return replace(parsed, posts=()), work(parsed.posts)

@@ -19,7 +19,7 @@ from listener.relevance.rules import load_rules, read_rules_file
 DATA = Path(__file__).parent / "data" / "relevance"
 CHECK = DATA / "check.jsonl"
 # Fresh posts, written in rounds after tuning to see how it carried over (see git log): fresh.jsonl (90),
-# fresh3-7.jsonl (50, 50, 50, 50, 30). Each round was scored before tuning on it (figures in git log);
+# fresh3-8.jsonl (50, 50, 50, 50, 30, 120). Each round was scored before tuning on it (figures in git log);
 # the targets hold on every round since.
 FRESH = sorted(DATA.glob("fresh*.jsonl"))
 DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
@@ -119,6 +119,27 @@ CASES = [
     ("es", "", "¡Feliz Navidad a todos!", "chatter"),
     ("de", "", "Frohe Weihnachten und einen guten Rutsch!", "chatter"),
     ("it", "", "Buon Natale da tutto il team!", "chatter"),
+    # --- families of wordings found by the blind round 8 (fresh8.jsonl), in other words than its posts
+    ("en", "", "Teaming up with Hollow Creek Farms to bring local eggs to all five stores.", "partnership"),
+    ("en", "", "So happy to welcome Orchard Health as our newest client 🎉", "customer_win"),
+    ("en", "We landed our biggest account yet", "Three hospitals in Ohio.", "customer_win"),
+    ("en", "A note on our team", "We are reducing the size of our team by 12%.", "layoffs"),
+    ("en", "", "We got the grant! $40k from the county arts council for our mural program.", "funding"),
+    ("en", "Setting the record straight", "We have no plans to close the Elm Street store.", "other"),
+    ("en", "Free public workshop on home composting this Saturday", "Hosted at our garden center.", "event"),
+    ("en", "", "Happy 4th of July, everyone! Stay safe out there 🎆", "chatter"),
+    ("en", "Trying to reach 1,000 members by spring", "", "plan"),
+    ("en", "Harlow Group pledges $5 million to local schools", "Over the next three years.", "plan"),
+    ("en", "Pinecone Dental is becoming part of Smile Partners", "Your dentist stays the same.", "update"),
+    ("es", "Nueva imagen para Panadería Robles", "Estrenamos logotipo y escaparate.", "update"),
+    ("pt", "Padaria Sol apresenta a sua nova identidade visual", "", "update"),
+    ("fr", "Découvrez notre nouveau logo", "", "update"),
+    ("es", "", "¡Cerramos nuestra campaña de micromecenazgo con 300 mecenas!", "funding"),
+    ("es", "Construcciones Lema gana el concurso para reformar el mercado municipal", "", "customer_win"),
+    ("es", "Farmacias Olmo llega a Bilbao", "La nueva farmacia empleará a 12 personas.", "expansion"),
+    ("en", "We just closed our Series A. AMA about our pitch deck", "Ask me anything, here all day.", "funding"),
+    ("en", "A note about this weekend", "To be clear, we have no plans to close our Elm Street bakery.", "other"),
+    ("en", "State fines Harbor Gas $400,000 after pipeline leak", "The leak forced 200 homes to evacuate.", "legal"),
 ]
 
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector
 from connectors.registry import CONNECTORS
 from listener.db.session import transaction
+from listener.ingest.ahead import post_work_for
 from listener.ingest.batch import BatchStore
-from listener.ingest.classify import Classification
+from listener.ingest.classify import Classification, forget_loaded_classifiers
 from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release
 from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
@@ -50,6 +51,7 @@ def run_ingest(
     started = time.monotonic()
     run_now = now or datetime.now(UTC)
     report = IngestReport()
+    forget_loaded_classifiers()
     with transaction(sessions) as session:
         due = count_due_by_kind(session, run_now, all_sources)
     report.skipped_kinds = unavailable_kinds(settings, set(due))
@@ -73,7 +75,11 @@ def run_ingest(
         clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
         try:
             with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
-                asyncio.run(poll_all(claims, connectors, settings, store, now=clock, advance=advance, pool=pool))
+                work = post_work_for(claims, settings, run_now)
+                polling = poll_all(
+                    claims, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
+                )
+                asyncio.run(polling)
             store.finish()
         finally:
             if pool is not None:

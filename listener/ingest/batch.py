@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,11 +18,27 @@ from listener.ingest.poll import Outcome
 from listener.ingest.report import IngestReport
 from listener.ingest.schedule import settle_error, settle_success
 from listener.ingest.store import store_posts
-from listener.models import Post
+from listener.models import Insight, Post
 from listener.relevance import CustomerHints
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pending:
+    """A batch's posts that need an insight: classified ahead of storing (ready), or still to classify."""
+
+    to_classify: list[tuple[int, Post, CustomerHints]]
+    classified: list[tuple[int, Insight]]
+
+    def add(self, stored: list[tuple[int, Post]], ready: dict[str, Insight], hints: CustomerHints) -> None:
+        for post_id, post in stored:
+            insight = ready.get(post.external_id)
+            if insight is None:
+                self.to_classify.append((post_id, post, hints))
+            else:
+                self.classified.append((post_id, insight))
 
 
 class BatchStore:
@@ -49,15 +66,16 @@ class BatchStore:
             # Only rows this run still holds: if our lease expired and another run took the source, it owns it now.
             rows = session.scalars(select(Source).where(Source.id.in_(ids), Source.lease_owner == self.owner)).all()
             held = {row.id: row for row in rows}
-            to_classify: list[tuple[int, Post, CustomerHints]] = []
+            pending = Pending([], [])
             for outcome in outcomes:
                 source = held.get(outcome.claim.ref.id)
                 if source is None:
                     log.warning("source %s: lease lost before its result was stored", outcome.claim.ref.id)
                     continue
-                self._settle(session, source, outcome, to_classify)
+                self._settle(session, source, outcome, pending)
+            self.classification.write_classified(session, pending.classified, self.now)
             # The whole batch at once: the classifier works on large chunks, in the parser processes when there are.
-            self.classification.submit(to_classify)
+            self.classification.submit(pending.to_classify)
             self.classification.write_ready(session, self.now)
 
     def finish(self) -> None:
@@ -65,9 +83,7 @@ class BatchStore:
         with transaction(self.sessions) as session:
             self.classification.write_ready(session, self.now, wait=True)
 
-    def _settle(
-        self, session: Session, source: Source, outcome: Outcome, to_classify: list[tuple[int, Post, CustomerHints]]
-    ) -> None:
+    def _settle(self, session: Session, source: Source, outcome: Outcome, pending: Pending) -> None:
         ref = outcome.claim.ref
         self.report.sources_polled += 1
         result = outcome.result
@@ -79,7 +95,8 @@ class BatchStore:
         if outcome.error is None and result is not None:
             try:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
-                    to_classify.extend(self._store(session, source, outcome))
+                    stored = self._store(session, source, outcome)
+                pending.add(stored, result.insights, outcome.claim.hints())
                 return
             except Exception as exc:
                 log.exception("source %s (%s): storing failed", ref.id, ref.locator)
@@ -94,8 +111,8 @@ class BatchStore:
             self.report.failures.append((ref.id, ref.locator, error.message))
             log.warning("source %s (%s): %s", ref.id, ref.locator, error.message)
 
-    def _store(self, session: Session, source: Source, outcome: Outcome) -> list[tuple[int, Post, CustomerHints]]:
-        """Store the posts and settle the source; the (post id, post, hints) that need classifying."""
+    def _store(self, session: Session, source: Source, outcome: Outcome) -> list[tuple[int, Post]]:
+        """Store the posts and settle the source; the (post id, post) pairs that need an insight."""
         result = outcome.result
         assert result is not None
         claim = outcome.claim
@@ -104,11 +121,10 @@ class BatchStore:
         stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days)
         self.report.new_posts += stored.new
         self.report.updated_posts += stored.updated
-        hints = CustomerHints(name=claim.ref.customer_name, aliases=claim.aliases, language=claim.language)
         if result.new_locator and result.new_locator != source.locator:
             self._move(session, source, result.new_locator)
         settle_success(source, result, self.now, self.settings.ingest)
-        return [(post_id, post, hints) for post_id, post in stored.classify]
+        return stored.classify
 
     def _move(self, session: Session, source: Source, new_locator: str) -> None:
         """A permanent redirect: the source now lives at the new URL (unless the customer already has that one)."""

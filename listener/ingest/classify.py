@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from listener.db.schema import Insight as InsightRow
@@ -30,12 +30,22 @@ MAX_PENDING = 4000  # posts submitted and not written yet: bounds the memory the
 _LOADED: dict[RelevanceSettings, Classifier] = {}  # per parser process: the rules are compiled once per run
 
 
-def classify_chunk(settings: Settings, items: Sequence[tuple[Post, CustomerHints]]) -> list[Insight | None]:
-    """Classify posts in a parser process; a post that breaks the classifier gets None (logged), never the chunk."""
+def loaded_classifier(settings: Settings) -> Classifier:
+    """The classifier of these settings, loaded once per process (a parser process keeps it for the run)."""
     classifier = _LOADED.get(settings.relevance)
     if classifier is None:
         classifier = _LOADED[settings.relevance] = load_classifier(settings)
-    return _classify_each(classifier, items)
+    return classifier
+
+
+def forget_loaded_classifiers() -> None:
+    """A new run reads the rules afresh (sales ops may have edited them since the last run in this process)."""
+    _LOADED.clear()
+
+
+def classify_chunk(settings: Settings, items: Sequence[tuple[Post, CustomerHints]]) -> list[Insight | None]:
+    """Classify posts in a parser process; a post that breaks the classifier gets None (logged), never the chunk."""
+    return _classify_each(loaded_classifier(settings), items)
 
 
 def _classify_each(classifier: Classifier, items: Sequence[tuple[Post, CustomerHints]]) -> list[Insight | None]:
@@ -76,7 +86,6 @@ class Classification:
     def __init__(self, settings: Settings, pool: Executor | None = None) -> None:
         self._settings = settings
         self._pool = pool
-        self._classifier: Classifier | None = None
         self._pending: deque[_Pending] = deque()
 
     def submit(self, items: Sequence[tuple[int, Post, CustomerHints]]) -> None:
@@ -85,10 +94,8 @@ class Classification:
             return
         pairs = [(post, hints) for _, post, hints in items]
         if self._pool is None:
-            if self._classifier is None:
-                self._classifier = load_classifier(self._settings)
             done: Future[list[Insight | None]] = Future()
-            done.set_result(_classify_each(self._classifier, pairs))
+            done.set_result(_classify_each(loaded_classifier(self._settings), pairs))
             self._pending.append(_Pending(items, [done]))
             return
         # Large chunks, so pickling is noise; a small batch is one chunk (one process loads the rules, not all).
@@ -104,6 +111,17 @@ class Classification:
             pending = self._pending.popleft()
             waiting -= len(pending.items)
             self._write(session, pending.items, pending.insights(), now)
+
+    def write_classified(self, session: Session, items: Sequence[tuple[int, Insight]], now: datetime) -> None:
+        """Write insights classified ahead of storing, in the transaction that stored (or edited) their posts."""
+        ids = [post_id for post_id, _ in items]
+        for start in range(0, len(ids), 400):  # an edited post's old insight goes; new posts have none
+            session.execute(
+                delete(InsightRow).where(InsightRow.post_id.in_(ids[start : start + 400])),
+                execution_options={"synchronize_session": False},
+            )
+        if items:
+            session.execute(insert(cast(Table, InsightRow.__table__)), [_row(i, insight, now) for i, insight in items])
 
     def _write(
         self,
@@ -122,19 +140,23 @@ class Classification:
                 delete(InsightRow).where(InsightRow.post_id.in_(chunk)),
                 execution_options={"synchronize_session": False},
             )
-        rows: list[dict[str, Any]] = [
-            {
-                "post_id": post_id,
-                "kind": str(insight.kind),
-                "category": insight.category,
-                "score": float(insight.score),
-                "language": insight.lang or "",
-                "evidence": list(insight.evidence),
-                "facts": dict(insight.facts),
-                "classified_at": now,
-            }
+        rows = [
+            _row(post_id, insight, now)
             for (post_id, _, _), insight in zip(items, insights, strict=True)
             if insight is not None and post_id in alive
         ]
-        if rows:
-            session.execute(insert(InsightRow), rows)
+        if rows:  # Core executemany: the ORM's bulk path costs more per row than SQLite does
+            session.execute(insert(cast(Table, InsightRow.__table__)), rows)
+
+
+def _row(post_id: int, insight: Insight, now: datetime) -> dict[str, Any]:
+    return {
+        "post_id": post_id,
+        "kind": str(insight.kind),
+        "category": insight.category,
+        "score": float(insight.score),
+        "language": insight.lang or "",
+        "evidence": list(insight.evidence),
+        "facts": dict(insight.facts),
+        "classified_at": now,
+    }

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from listener.db.schema import Customer, Source
 from listener.db.session import transaction
 from listener.models import SourceRef
+from listener.relevance import CustomerHints
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class Claim:
     aliases: tuple[str, ...] = ()
     language: str = ""
     alone: bool = False  # the customer has no other source: no story to merge across sources
+
+    def hints(self) -> CustomerHints:
+        """What the relevance filter needs to know about the source's customer."""
+        return CustomerHints(name=self.ref.customer_name, aliases=self.aliases, language=self.language)
 
 
 def new_owner() -> str:

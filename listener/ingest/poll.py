@@ -13,11 +13,11 @@ from datetime import datetime
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
-from connectors.base import Connector, ConnectorContext
+from connectors.base import Connector, ConnectorContext, PostWork, no_post_work
 from connectors.http import SafeFetcher
 from listener.errors import FetchError
 from listener.ingest.leases import Claim
-from listener.models import FetchResult
+from listener.models import FetchResult, SourceRef
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,11 @@ async def poll_all(
     now: Callable[[], datetime],
     advance: Callable[[int], None] = lambda n: None,
     pool: Executor | None = None,
+    post_work: Callable[[SourceRef], PostWork | None] = no_post_work,
 ) -> None:
     """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches."""
     fetcher = SafeFetcher(settings.fetch)
-    ctx = ConnectorContext(settings=settings, http=fetcher, parse_pool=pool, now=now)
+    ctx = ConnectorContext(settings=settings, http=fetcher, parse_pool=pool, now=now, post_work=post_work)
     queue: asyncio.Queue[Outcome | None] = asyncio.Queue(maxsize=BATCH * 4)  # backpressure bounds memory
     limit = settings.fetch.total_timeout + SLACK_SECONDS
     # A poll's time limit starts when it enters this window, not when the run starts: thousands of sources queue

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from connectors.feedtext import content_hash, story_key, title_words
@@ -161,7 +161,7 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
             if post.url:
                 extra_links.setdefault(duplicate_of, []).append(post.url)
         values.append(_row(claim, post, hashes[post.external_id], key, now, duplicate_of, first_poll_days))
-    ids = session.scalars(insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True), values).all()
+    ids = _insert(session, values)
     for post_id, value, (post, _) in zip(ids, values, fresh, strict=True):
         if value["duplicate_of_id"] is not None:
             stored.duplicates += 1
@@ -172,6 +172,18 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
     stored.new = len(ids) - stored.duplicates
     _add_links(session, extra_links)
     return stored
+
+
+def _insert(session: Session, values: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows; their ids, in order.
+
+    Asking for the ids in parameter order makes SQLAlchemy run one statement per row on SQLite (whose RETURNING
+    order is not guaranteed); asked for unordered with each row's external id, it sends the rows in one statement.
+    """
+    table = cast(Table, PostRow.__table__)
+    inserted = session.execute(insert(table).returning(table.c.external_id, table.c.id), values)
+    ids = {external_id: post_id for external_id, post_id in inserted}
+    return [ids[value["external_id"]] for value in values]
 
 
 def _row(

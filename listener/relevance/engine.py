@@ -27,6 +27,7 @@ WIN_CATEGORIES = tuple(CATEGORIES[Kind.WIN])
 CHALLENGE_CATEGORIES = tuple(CATEGORIES[Kind.CHALLENGE])
 NONE_CATEGORIES = tuple(CATEGORIES[Kind.NONE])
 _WINS, _NONES = frozenset(WIN_CATEGORIES), frozenset(NONE_CATEGORIES)  # for membership tests
+_SMALL_TALK = frozenset({"chatter", "other"})  # an offer (promo) is a message of its own, even beside a denial
 # Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
 OTHER_WIN_KEEPS = ("partnership", "leadership")
 OVERRIDABLE = (Kind.WIN, Kind.NEWS, Kind.GOAL)  # "An update on our team" that announces cuts is about the cuts
@@ -232,6 +233,10 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         # Promotional numbers: "10,000 happy customers, 20% off today" is an ad, not a milestone.
         scores["promo"] += scores.pop("milestone")
         support["promo"].extend(support.pop("milestone"))
+    if denied and signals["denial"] and all(c in _SMALL_TALK for c in scores):
+        # A correction ("no plans to close the plant, despite what was posted this weekend") is about what it
+        # denies (taxonomy.md: none/other); the small talk around it is not what the post is.
+        scores = {}
     if not scores:
         label = "other"
         return Decision(label, 0.0, tuple(signals["denial"]) if denied else ())
@@ -271,6 +276,10 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
     # SAFETY RULE (taxonomy.md): a challenge in the headline decides the kind, whatever else the post says.
     if challenge_headline:
         best = max(challenge_headline, key=rank)
+        if best == "incident" and any(h.headline and h.weight >= 3 for h in support.get("legal", ())):
+            # A fine, lawsuit or probe in the headline is the news; the incident words describe what it is about
+            # ("Regulators fine Coastline $2.1M over refund delays").
+            best = "legal"
     elif scores.get("layoffs") and any(c in _WINS for c in scores):
         # Mixed news (taxonomy.md): body-only cuts never overturn a headline win, and never get congratulated.
         win = max((c for c in scores if c in _WINS), key=rank)
