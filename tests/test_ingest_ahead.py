@@ -56,6 +56,8 @@ def test_fingerprints_tell_edits_apart() -> None:
     assert fingerprint(post("1", "A")) != fingerprint(post("2", "A"))
     # Fields are separated, so moving text between title and id does not collide.
     assert fingerprint(post("1", "2A")) != fingerprint(post("12", "A"))
+    # What storing does not count as an edit (spacing, case) does not count here either.
+    assert fingerprint(post("1", "Big  News")) == fingerprint(post("1", "big news"))
 
 
 def test_changed_feed_stores_only_what_changed_and_classifies_it(local: App) -> None:

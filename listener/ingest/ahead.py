@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectors.feedtext import content_hash
 from listener.ingest.classify import loaded_classifier
 from listener.ingest.leases import Claim
 from listener.ingest.store import eligible
@@ -31,12 +32,9 @@ MAX_SEEN = 1000  # feeds carry tens of items; a bound keeps a runaway feed's sta
 
 
 def fingerprint(post: Post) -> str:
-    """Identifies a post's id and content: equal fingerprints mean storing the post again would change nothing."""
-    digest = hashlib.blake2b(digest_size=9)
-    for part in (post.external_id, post.title, post.text):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """A post's id and content hash (storing's test for an edit): equal means storing it again changes nothing."""
+    marked = f"{post.external_id}\0{content_hash(post.title, post.text)}"
+    return hashlib.blake2b(marked.encode("utf-8", "surrogatepass"), digest_size=9).hexdigest()
 
 
 @dataclass(frozen=True)
