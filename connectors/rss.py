@@ -65,15 +65,10 @@ class RssConnector:
         if parsed.error:
             raise FetchError(parsed.error)
         state["body_sha"] = body_sha
-        if prepared is None:
-            return FetchResult(posts=parsed.posts, state=state, new_locator=new_locator, declared_lang=parsed.lang)
-        return FetchResult(
-            posts=prepared.posts,
-            state={**state, **prepared.state},
-            new_locator=new_locator,
-            declared_lang=parsed.lang,
-            insights=prepared.insights,
-        )
+        posts, insights = parsed.posts, {}
+        if prepared is not None:
+            posts, insights, state = prepared.posts, prepared.insights, {**state, **prepared.state}
+        return FetchResult(posts, state, new_locator=new_locator, declared_lang=parsed.lang, insights=insights)
 
 
 async def parse_in_pool(
