@@ -13,8 +13,8 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable
+from contextlib import ExitStack, suppress
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from connectors.http import FetchResponse, SafeFetcher
 from connectors.http_pool import DNS_TTL, GuardedBackend
 from listener.errors import FetchError
 from listener.settings import FetchSettings
-from tests.servers.http import Reply, Routes, _make_handler, _QuietServer, hang, serve
+from tests.servers.http import Reply, hang, serve
 
 LOCAL = FetchSettings(allow_private_networks=True, connect_timeout=1.0, total_timeout=5.0, max_bytes=10_000_000)
 
@@ -295,21 +295,10 @@ def test_a_refused_connection_is_a_fetch_error() -> None:
 # ---------------------------------------------------------------- TLS
 
 
-@contextmanager
-def serve_tls(cert: Path, key: Path) -> Iterator[tuple[str, Routes]]:
-    routes = Routes()
-    server = _QuietServer(("127.0.0.1", 0), _make_handler(routes))
+def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", routes
-    finally:
-        server.shutdown()
-        server.server_close()
+    return context
 
 
 @pytest.fixture
@@ -329,7 +318,7 @@ def test_https_is_fetched_over_one_verified_connection(
     certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # httpx's default context trusts it, nothing else
-    with serve_tls(*certificate) as (base, routes):
+    with serve(tls=server_context(*certificate)) as (base, routes):
         routes["/f"] = Reply(b"<rss/>", headers={"ETag": '"1"'})
 
         async def body(fetcher: SafeFetcher) -> tuple[list[int], int]:
@@ -343,7 +332,7 @@ def test_https_is_fetched_over_one_verified_connection(
 def test_an_untrusted_certificate_is_refused(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
-    with serve_tls(*certificate) as (base, routes):
+    with serve(tls=server_context(*certificate)) as (base, routes):
         routes["/f"] = Reply(b"<rss/>")
         with pytest.raises(FetchError, match=r"cannot connect: .*CERTIFICATE_VERIFY_FAILED"):
             run(LOCAL, lambda fetcher: fetcher.get(f"{base}/f"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import sys
 import threading
 import time
@@ -94,15 +95,19 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(routes: Routes | None = None, host: str = "127.0.0.1") -> Iterator[tuple[str, Routes]]:
-    """Serve `routes` on host:0 in a thread; yields (base URL, routes)."""
+def serve(
+    routes: Routes | None = None, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+) -> Iterator[tuple[str, Routes]]:
+    """Serve `routes` on host:0 in a thread (over TLS with a server context); yields (base URL, routes)."""
     routes = routes or Routes()
     server = _QuietServer((host, 0), _make_handler(routes))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{server.server_address[1]}", routes
+        yield f"{'https' if tls else 'http'}://{host}:{server.server_address[1]}", routes
     finally:
         server.shutdown()
         server.server_close()
