@@ -216,6 +216,11 @@ def canonical_url(url: str | None, base: str | None = None) -> str:
         if query:
             query = "&".join(pair for pair in query.split("&") if not _TRACKING.match(pair.partition("=")[0]))
         return f"{scheme}://{host.lower()}{path or '/'}{'?' if query else ''}{query or ''}"
+    return _canonical_url_parsed(url, base)
+
+
+def _canonical_url_parsed(url: str, base: str | None) -> str:
+    """canonical_url for any URL, through urllib (what the plain-URL shortcut must agree with)."""
     if base:
         url = urljoin(base, url)
     try:

