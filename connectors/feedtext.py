@@ -21,7 +21,8 @@ MAX_HTML = 10 * MAX_TEXT
 # Elements whose content is never text a person reads (and may be hostile: scripts, styles, embedded documents).
 _DROP = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "math", "head", "form")
 _BLOCKS = re.compile(r"(?i)<\s*(br|/p|/div|/li|/h[1-6]|/tr|/blockquote|/pre|hr)\b[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Lone surrogates too: JSON's \u escapes can name half a pair, which no database encoding (nor UTF-8) accepts.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
 # The runs of _SPACES that are not a single space already: replacing only these by a space gives the same text as
 # replacing every run, without a replacement for every word.
@@ -209,6 +210,8 @@ def canonical_url(url: str | None, base: str | None = None) -> str:
     if not url:
         return ""
     url = url.strip()
+    if not url.isascii():
+        url = _SURROGATE.sub("", url)  # half a surrogate pair (from a JSON escape) would break encoding the URL
     simple = _SIMPLE_URL.fullmatch(url)
     if simple is not None and (not base or _base_parses(base)):
         # An absolute http(s) URL that urljoin returns as it is, and whose parts need none of the steps below.

@@ -28,7 +28,8 @@ from connectors.feedtext import canonical_url, clean_text, html_to_text, one_lin
 
 _DROP = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "math", "head", "form")
 _BLOCKS = re.compile(r"(?i)<\s*(br|/p|/div|/li|/h[1-6]|/tr|/blockquote|/pre|hr)\b[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Lone surrogates are dropped too (they cannot be stored), since the fast paths were written.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
 
 
@@ -378,3 +379,10 @@ def test_deeply_nested_hostile_markup_is_read_in_bounded_time() -> None:
     assert html_to_text("<div>" * depth + "x" + "</div>" * depth) == ""
     assert html_to_text("<p>" + "word " * 50_000 + "</p>").startswith("word word")
     assert time.process_time() - started < 10  # seconds of CPU; about one on the development machine
+
+
+def test_lone_surrogates_are_dropped_from_text_and_urls() -> None:
+    # Half a surrogate pair cannot be encoded as UTF-8: left in, it would fail the post's storing.
+    assert clean_text("We \ud83d launched\udc00 today") == "We launched today"
+    assert one_line("Ana \ud800") == "Ana"
+    assert canonical_url("https://acme.example/launch\ud800?q=\udc00x&utm_source=a") == "https://acme.example/launch?q=x"

@@ -293,3 +293,22 @@ def test_a_long_queue_of_sources_is_not_cut_short_by_the_per_poll_time_limit(
             add(local, f"{base}/f{i}")
         report = ingest(local)
     assert report.failed == 0 and report.new_posts == 10
+
+
+def test_lone_surrogates_in_a_json_feed_are_stored_without_them(local: App) -> None:
+    """JSON escapes can name half a surrogate pair, which no database encoding accepts: dropped, post kept."""
+    feed = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "Acme \\ud83d news", "items": [{'
+        b'"id": "tag:acme.example,2030:\\udc00launch", "url": "https://acme.example/launch\\ud800",'
+        b'"title": "Launch \\ud83d day", "content_text": "We launched \\udc00 today.",'
+        b'"authors": [{"name": "Ana \\ud800"}], "date_published": "2030-04-30T10:00:00Z"}]}'
+    )
+    with serve() as (base, routes):
+        add(local, f"{base}/feed.json")
+        routes["/feed.json"] = Reply(feed, headers={"Content-Type": "application/feed+json"})
+        report = ingest(local)
+    assert report.failed == 0 and report.new_posts == 1
+    (stored,) = posts(local)
+    assert (stored.title, stored.text, stored.author) == ("Launch day", "We launched today.", "Ana")
+    fields = (stored.external_id, stored.canonical_url, stored.title, stored.text, stored.author)
+    assert not any("\ud800" <= ch <= "\udfff" for value in fields for ch in value)
