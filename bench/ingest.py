@@ -215,7 +215,8 @@ class Run:
     rss_mb: float  # the ingest process
     workers_mb: float  # the largest of its child processes (parsers), 0 when not measurable
     counts: dict[str, int]
-    cpu: float = 0.0  # CPU seconds (user + system) of the ingest process and its parser processes
+    cpu: float = 0.0  # CPU seconds (user + system) of the ingest process itself
+    workers_cpu: float = 0.0  # CPU seconds of its descendants (the parser processes), sampled from /proc
 
 
 class FeedServer:
@@ -277,11 +278,16 @@ def seed(db_url: str, server: FeedServer, feeds: int) -> None:
 
 
 class TreePeaks:
-    """Peak RSS (VmHWM) of a process's descendants, sampled from /proc every 0.2 s; empty where there is no /proc."""
+    """Peak RSS (VmHWM) and CPU time of a process's descendants, sampled from /proc every 0.2 s (none without /proc).
+
+    The parser processes are the forkserver's children, which the ingest process never waits for, so the rusage of
+    os.wait4 leaves their CPU out; the last sample of each is at most 0.2 s short.
+    """
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peaks: dict[int, int] = {}
+        self.cpu_ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         if Path("/proc/self/status").exists():
@@ -290,17 +296,21 @@ class TreePeaks:
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             children: dict[int, list[int]] = {}
+            ticks: dict[int, int] = {}
             for entry in os.scandir("/proc"):
                 if entry.name.isdigit():
                     try:
                         stat = Path(f"/proc/{entry.name}/stat").read_text()
                     except OSError:
                         continue
-                    children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+                    fields = stat.rsplit(")", 1)[1].split()  # fields[0] is the state, the third of stat(5)
+                    children.setdefault(int(fields[1]), []).append(int(entry.name))
+                    ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
             todo = list(children.get(self.pid, []))
             while todo:
                 pid = todo.pop()
                 todo.extend(children.get(pid, []))
+                self.cpu_ticks[pid] = ticks.get(pid, self.cpu_ticks.get(pid, 0))
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
@@ -315,13 +325,17 @@ class TreePeaks:
             self._thread.join()
         return max(self.peaks.values(), default=0) / 1024
 
+    def cpu_seconds(self) -> float:
+        """CPU time of the descendants, summed."""
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK") if self.cpu_ticks else 0.0
+
 
 def listener_command() -> list[str]:
     script = Path(sys.executable).with_name("listener")
     return [str(script)] if script.exists() else [sys.executable, "-m", "listener"]
 
 
-def ingest(name: str, db_url: str, workdir: Path, server: FeedServer) -> Run:
+def ingest(name: str, db_url: str, workdir: Path, server: FeedServer, profile: bool = False) -> Run:
     """One `listener ingest --all --json` in a subprocess: its wall time, JSON report and peak memory."""
     env = {
         **os.environ,
@@ -334,20 +348,32 @@ def ingest(name: str, db_url: str, workdir: Path, server: FeedServer) -> Run:
     out, err = workdir / f"{name}.out", workdir / f"{name}.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         started = time.monotonic()
-        process = subprocess.Popen(
-            [*listener_command(), "ingest", "--all", "--json"], stdout=stdout, stderr=stderr, env=env
-        )
+        command = [*listener_command(), "ingest", "--all", "--json"]
+        if profile:  # py-spy samples the ingest and its parser processes; collapsed stacks, one file per run
+            spy = [
+                str(Path(sys.executable).with_name("py-spy")),
+                "record",
+                "--subprocesses",
+                "--format",
+                "raw",
+                "--rate",
+                "50",
+                "--nonblocking",
+            ]
+            command = [*spy, "--output", str(workdir / f"{name}.stacks"), "--", *command]
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
         tree = TreePeaks(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.monotonic() - started
         process.returncode = os.waitstatus_to_exitcode(status)
     workers = tree.stop()
-    lines = out.read_text().strip().splitlines()
+    lines = [line for line in out.read_text().splitlines() if line.startswith("{")]  # py-spy may print too
     if not lines:
         raise SystemExit(f"{name}: ingest printed nothing (exit {process.returncode}):\n{err.read_text()[-2000:]}")
     rss_mb = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
-    cpu = usage.ru_utime + usage.ru_stime  # wait4 counts the children the ingest process waited for: its parsers
-    return Run(name, seconds, json.loads(lines[-1]), rss_mb, workers, server.control("/_stats"), cpu)
+    cpu = usage.ru_utime + usage.ru_stime
+    stats = server.control("/_stats")
+    return Run(name, seconds, json.loads(lines[-1]), rss_mb, workers, stats, cpu, tree.cpu_seconds())
 
 
 def show(run: Run, feeds: int) -> None:
@@ -357,7 +383,7 @@ def show(run: Run, feeds: int) -> None:
         f" (parser processes up to {run.workers_mb:.0f} MB each)  | polled {report['sources_polled']},"
         f" not modified {report['not_modified']}, new posts {report['new_posts']}, failed {report['failed']};"
         f" server sent {run.counts['200']} x 200, {run.counts['304']} x 304"
-        f" on {run.counts['connections'] - 1} connections; {run.cpu:.1f} s CPU"
+        f" on {run.counts['connections'] - 1} connections; CPU {run.cpu:.1f} s + parsers {run.workers_cpu:.1f} s"
     )
 
 
@@ -386,6 +412,9 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1000, help="distinct loopback hosts the feeds are spread over")
     parser.add_argument("--changed", type=float, default=0.05, help="share of feeds that gain an item before warm")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, outputs)")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample each run with py-spy into WORKDIR/NAME.stacks (implies --keep)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     hosts = max(1, min(args.hosts, args.feeds, 250 * 250))
@@ -402,11 +431,11 @@ def main() -> None:
     server = FeedServer(args.feeds, args.items, args.latency, hosts)
     try:
         seed(db_url, server, args.feeds)
-        cold = ingest("cold", db_url, workdir, server)
+        cold = ingest("cold", db_url, workdir, server, args.profile)
         show(cold, args.feeds)
         every = max(1, round(1 / args.changed)) if args.changed > 0 else args.feeds + 1
         changed = server.control(f"/_change?every={every}")
-        warm = ingest("warm", db_url, workdir, server)
+        warm = ingest("warm", db_url, workdir, server, args.profile)
         show(warm, args.feeds)
     finally:
         server.close()
@@ -415,7 +444,7 @@ def main() -> None:
         print("MISSED:", line)
     if not missed:
         print(f"targets met: cold <= {TARGETS['cold']:g} s, warm <= {TARGETS['warm']:g} s, RSS <= {RSS_TARGET_MB:g} MB")
-    if not args.keep:
+    if not (args.keep or args.profile):
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)
