@@ -385,4 +385,6 @@ def test_lone_surrogates_are_dropped_from_text_and_urls() -> None:
     # Half a surrogate pair cannot be encoded as UTF-8: left in, it would fail the post's storing.
     assert clean_text("We \ud83d launched\udc00 today") == "We launched today"
     assert one_line("Ana \ud800") == "Ana"
-    assert canonical_url("https://acme.example/launch\ud800?q=\udc00x&utm_source=a") == "https://acme.example/launch?q=x"
+    assert (
+        canonical_url("https://acme.example/launch\ud800?q=\udc00x&utm_source=a") == "https://acme.example/launch?q=x"
+    )
