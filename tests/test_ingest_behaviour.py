@@ -312,3 +312,34 @@ def test_lone_surrogates_in_a_json_feed_are_stored_without_them(local: App) -> N
     assert (stored.title, stored.text, stored.author) == ("Launch day", "We launched today.", "Ana")
     fields = (stored.external_id, stored.canonical_url, stored.title, stored.text, stored.author)
     assert not any("\ud800" <= ch <= "\udfff" for value in fields for ch in value)
+
+
+def test_a_storing_bug_in_one_source_loses_only_that_sources_posts(local: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is stored without savepoints; when storing raises, it is written again with one per source."""
+    from listener.ingest import batch
+
+    real_store_posts = batch.store_posts
+    broken: set[int] = set()
+
+    def store_posts(session, claim, *args):  # type: ignore[no-untyped-def]
+        if claim.ref.id in broken:
+            raise RuntimeError("a bug in storing")
+        return real_store_posts(session, claim, *args)
+
+    monkeypatch.setattr(batch, "store_posts", store_posts)
+    with serve() as (base, routes):
+        good = add(local, f"{base}/good", customer="Acme Corp")
+        bad = add(local, f"{base}/bad", customer="Globex")
+        opening = {"guid": "g1", "title": "Acme Corp opens an office in Madrid", "date": rfc822(1, NOW)}
+        routes["/good"] = Reply(rss([opening]))
+        routes["/bad"] = Reply(rss([{"guid": "b1", "title": "Globex wins an award", "date": rfc822(1, NOW)}]))
+        broken.add(bad)
+        report = ingest(local)
+    # Counted once, although the batch was written twice.
+    assert (report.sources_polled, report.new_posts, report.failed) == (2, 1, 1)
+    assert report.failures == [(bad, f"{base}/bad", "storing failed: RuntimeError")]
+    (stored,) = posts(local)
+    assert stored.source_id == good and stored.title == "Acme Corp opens an office in Madrid"
+    with local.transaction() as session:
+        assert session.scalar(select(Insight.category).where(Insight.post_id == stored.id)) == "expansion"
+    assert source(local, good).error_count == 0 and source(local, bad).error_count == 1

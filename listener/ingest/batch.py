@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from listener.ingest.classify import Classification
 from listener.ingest.poll import Outcome
 from listener.ingest.report import IngestReport
 from listener.ingest.schedule import settle_error, settle_success
-from listener.ingest.store import store_posts
+from listener.ingest.store import Stored, store_posts
 from listener.models import Insight, Post
 from listener.relevance import CustomerHints
 from listener.settings import Settings
@@ -29,11 +29,13 @@ log = logging.getLogger(__name__)
 class Pending:
     """A batch's posts that need an insight: classified ahead of storing (ready), or still to classify."""
 
-    to_classify: list[tuple[int, Post, CustomerHints]]
-    classified: list[tuple[int, Insight]]
+    to_classify: list[tuple[int, Post, CustomerHints]] = field(default_factory=list)
+    classified: list[tuple[int, Insight]] = field(default_factory=list)
+    edited: set[int] = field(default_factory=set)  # posts whose old insight is replaced
 
-    def add(self, stored: list[tuple[int, Post]], ready: dict[str, Insight], hints: CustomerHints) -> None:
-        for post_id, post in stored:
+    def add(self, stored: Stored, ready: dict[str, Insight], hints: CustomerHints) -> None:
+        self.edited.update(stored.edited)
+        for post_id, post in stored.classify:
             insight = ready.get(post.external_id)
             if insight is None:
                 self.to_classify.append((post_id, post, hints))
@@ -61,41 +63,55 @@ class BatchStore:
         self.classification = classification
 
     def __call__(self, outcomes: Sequence[Outcome]) -> None:
+        try:
+            self._write(outcomes, isolated=False)
+        except Exception:
+            # A storing bug hit one of the sources: the batch was rolled back. Written again with a savepoint per
+            # source, only that source loses its posts. Savepoints cost a quarter of storing, so only when needed.
+            log.info("a batch of %d sources failed storing; writing it again source by source", len(outcomes))
+            self._write(outcomes, isolated=True)
+
+    def _write(self, outcomes: Sequence[Outcome], *, isolated: bool) -> None:
         ids = [o.claim.ref.id for o in outcomes]
+        done = IngestReport()  # counted into the run's report once the batch is committed, never twice
         with transaction(self.sessions) as session:
             # Only rows this run still holds: if our lease expired and another run took the source, it owns it now.
             rows = session.scalars(select(Source).where(Source.id.in_(ids), Source.lease_owner == self.owner)).all()
             held = {row.id: row for row in rows}
-            pending = Pending([], [])
+            pending = Pending()
             for outcome in outcomes:
                 source = held.get(outcome.claim.ref.id)
                 if source is None:
                     log.warning("source %s: lease lost before its result was stored", outcome.claim.ref.id)
                     continue
-                self._settle(session, source, outcome, pending)
-            self.classification.write_classified(session, pending.classified, self.now)
-            # The whole batch at once: the classifier works on large chunks, in the parser processes when there are.
-            self.classification.submit(pending.to_classify)
+                self._settle(session, source, outcome, pending, done, isolated)
+            self.classification.write_classified(session, pending.classified, self.now, pending.edited)
             self.classification.write_ready(session, self.now)
+        self.report.add(done)
+        # The whole batch at once: the classifier works on large chunks, in the parser processes when there are.
+        self.classification.submit(pending.to_classify)
 
     def finish(self) -> None:
         """Write the insights still being classified once polling is over."""
         with transaction(self.sessions) as session:
             self.classification.write_ready(session, self.now, wait=True)
 
-    def _settle(self, session: Session, source: Source, outcome: Outcome, pending: Pending) -> None:
+    def _settle(
+        self, session: Session, source: Source, outcome: Outcome, pending: Pending, done: IngestReport, isolated: bool
+    ) -> None:
         ref = outcome.claim.ref
-        self.report.sources_polled += 1
+        done.sources_polled += 1
         result = outcome.result
-        if outcome.error is None and result is not None and not result.posts and not result.new_locator:
-            # Nothing to store (most often a 304): only the row's columns change, so no savepoint is needed, and
-            # the batch's updates are flushed together at commit instead of one statement per source.
-            self._store(session, source, outcome)
+        if outcome.error is None and result is not None and (not isolated or not (result.posts or result.new_locator)):
+            # Nothing to store (most often a 304) needs no savepoint: only the row's columns change, and the batch's
+            # updates are flushed together at commit instead of one statement per source.
+            stored = self._store(session, source, outcome, done)
+            pending.add(stored, result.insights, outcome.claim.hints())
             return
         if outcome.error is None and result is not None:
             try:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
-                    stored = self._store(session, source, outcome)
+                    stored = self._store(session, source, outcome, done)
                 pending.add(stored, result.insights, outcome.claim.hints())
                 return
             except Exception as exc:
@@ -104,27 +120,30 @@ class BatchStore:
         error = outcome.error or FetchError("no result")
         verdict = settle_error(source, error, self.now, self.settings.ingest)
         if verdict == "deferred":
-            self.report.deferred += 1
+            done.deferred += 1
             log.info("source %s (%s): deferred: %s", ref.id, ref.locator, error.message)
         else:
-            self.report.failed += 1
-            self.report.failures.append((ref.id, ref.locator, error.message))
+            done.failed += 1
+            done.failures.append((ref.id, ref.locator, error.message))
             log.warning("source %s (%s): %s", ref.id, ref.locator, error.message)
 
-    def _store(self, session: Session, source: Source, outcome: Outcome) -> list[tuple[int, Post]]:
-        """Store the posts and settle the source; the (post id, post) pairs that need an insight."""
+    def _store(self, session: Session, source: Source, outcome: Outcome, done: IngestReport) -> Stored:
+        """Store the posts and settle the source; what storing did (which posts need an insight)."""
         result = outcome.result
         assert result is not None
         claim = outcome.claim
         if result.not_modified:
-            self.report.not_modified += 1
-        stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days)
-        self.report.new_posts += stored.new
-        self.report.updated_posts += stored.updated
+            done.not_modified += 1
+        # The posts table only: earlier sources' row updates need not be flushed first, so the batch's updates go
+        # out together at commit instead of one UPDATE statement per source.
+        with session.no_autoflush:
+            stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days)
+        done.new_posts += stored.new
+        done.updated_posts += stored.updated
         if result.new_locator and result.new_locator != source.locator:
             self._move(session, source, result.new_locator)
         settle_success(source, result, self.now, self.settings.ingest)
-        return stored.classify
+        return stored
 
     def _move(self, session: Session, source: Source, new_locator: str) -> None:
         """A permanent redirect: the source now lives at the new URL (unless the customer already has that one)."""

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
+from listener.db.bulk import BulkInsert
 from listener.db.schema import Insight as InsightRow
 from listener.db.schema import Post as PostRow
 from listener.models import Insight, Post
@@ -112,16 +113,15 @@ class Classification:
             waiting -= len(pending.items)
             self._write(session, pending.items, pending.insights(), now)
 
-    def write_classified(self, session: Session, items: Sequence[tuple[int, Insight]], now: datetime) -> None:
-        """Write insights classified ahead of storing, in the transaction that stored (or edited) their posts."""
-        ids = [post_id for post_id, _ in items]
-        for start in range(0, len(ids), 400):  # an edited post's old insight goes; new posts have none
-            session.execute(
-                delete(InsightRow).where(InsightRow.post_id.in_(ids[start : start + 400])),
-                execution_options={"synchronize_session": False},
-            )
-        if items:
-            session.execute(insert(cast(Table, InsightRow.__table__)), [_row(i, insight, now) for i, insight in items])
+    def write_classified(
+        self, session: Session, items: Sequence[tuple[int, Insight]], now: datetime, edited: Collection[int] = ()
+    ) -> None:
+        """Write insights classified ahead of storing, in the transaction that stored (or edited) their posts.
+
+        `edited`: the ids of posts that were edited, whose old insight goes (a new post has none to delete).
+        """
+        _delete_insights(session, [post_id for post_id, _ in items if post_id in edited])
+        _INSERT_INSIGHTS.execute(session.connection(), (_row(post_id, insight, now) for post_id, insight in items))
 
     def _write(
         self,
@@ -133,30 +133,39 @@ class Classification:
         ids = [post_id for post_id, _, _ in items]
         alive: set[int] = set()
         for start in range(0, len(ids), 400):  # stays under SQLite's bound-parameter limit
-            chunk = ids[start : start + 400]
             # Written in a later transaction than the posts: one may have been removed since (source removed).
-            alive.update(session.scalars(select(PostRow.id).where(PostRow.id.in_(chunk))))
-            session.execute(
-                delete(InsightRow).where(InsightRow.post_id.in_(chunk)),
-                execution_options={"synchronize_session": False},
-            )
-        rows = [
+            alive.update(session.scalars(select(PostRow.id).where(PostRow.id.in_(ids[start : start + 400]))))
+        _delete_insights(session, ids)
+        rows = (
             _row(post_id, insight, now)
             for (post_id, _, _), insight in zip(items, insights, strict=True)
             if insight is not None and post_id in alive
-        ]
-        if rows:  # Core executemany: the ORM's bulk path costs more per row than SQLite does
-            session.execute(insert(cast(Table, InsightRow.__table__)), rows)
+        )
+        _INSERT_INSIGHTS.execute(session.connection(), rows)
 
 
-def _row(post_id: int, insight: Insight, now: datetime) -> dict[str, Any]:
-    return {
-        "post_id": post_id,
-        "kind": str(insight.kind),
-        "category": insight.category,
-        "score": float(insight.score),
-        "language": insight.lang or "",
-        "evidence": list(insight.evidence),
-        "facts": dict(insight.facts),
-        "classified_at": now,
-    }
+_INSIGHTS = cast(Table, InsightRow.__table__)
+_INSERT_INSIGHTS = BulkInsert(
+    _INSIGHTS, ("post_id", "kind", "category", "score", "language", "evidence", "facts", "classified_at")
+)
+
+
+def _delete_insights(session: Session, post_ids: Sequence[int]) -> None:
+    """Remove these posts' insights (Core, not the ORM's bulk delete: nothing loaded needs syncing)."""
+    connection = session.connection()
+    for start in range(0, len(post_ids), 400):  # stays under SQLite's bound-parameter limit
+        connection.execute(delete(_INSIGHTS).where(_INSIGHTS.c.post_id.in_(post_ids[start : start + 400])))
+
+
+def _row(post_id: int, insight: Insight, now: datetime) -> tuple[Any, ...]:
+    """An insights row, in _INSERT_INSIGHTS' column order."""
+    return (
+        post_id,
+        str(insight.kind),
+        insight.category,
+        float(insight.score),
+        insight.lang or "",
+        list(insight.evidence),
+        dict(insight.facts),
+        now,
+    )

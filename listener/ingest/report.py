@@ -18,6 +18,16 @@ class IngestReport:
     skipped_kinds: dict[str, str] = field(default_factory=dict)  # kind -> why it was skipped
     updated_posts: int = 0
 
+    def add(self, other: IngestReport) -> None:
+        """Count another part of the run (a stored batch) into this report."""
+        self.sources_polled += other.sources_polled
+        self.not_modified += other.not_modified
+        self.failed += other.failed
+        self.deferred += other.deferred
+        self.new_posts += other.new_posts
+        self.updated_posts += other.updated_posts
+        self.failures.extend(other.failures)
+
     def as_json(self) -> dict[str, Any]:
         """The machine-readable summary; the first five keys are the documented contract."""
         return {

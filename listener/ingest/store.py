@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from connectors.feedtext import content_hash, story_key, title_words
+from listener.db.bulk import BulkInsert
 from listener.db.schema import Post as PostRow
 from listener.ingest.leases import Claim
 from listener.models import Post
@@ -30,6 +31,7 @@ class Stored:
     updated: int = 0
     duplicates: int = 0
     classify: list[tuple[int, Post]] = field(default_factory=list)
+    edited: list[int] = field(default_factory=list)  # ids of the edited posts (their old insight must go)
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -137,6 +139,7 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
         elif row.content_hash != hashes[post.external_id]:
             _update(session, row.id, post, hashes[post.external_id])
             stored.updated += 1
+            stored.edited.append(row.id)
             if row.duplicate_of_id is None:
                 stored.classify.append((row.id, post))
     if not fresh:
@@ -153,7 +156,7 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
         original = (
             by_key.get(key)
             or next((by_url[u] for u in (post.url, *post.links) if u in by_url), None)
-            or _same_headline(title_words(post.title), recent)
+            or (_same_headline(title_words(post.title), recent) if recent else None)
         )
         duplicate_of = None
         if original is not None:
@@ -161,11 +164,11 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
             if post.url:
                 extra_links.setdefault(duplicate_of, []).append(post.url)
         values.append(_row(claim, post, hashes[post.external_id], key, now, duplicate_of, first_poll_days))
-    ids = _insert(session, values)
+    ids = _insert(session, claim.ref.id, values)
     for post_id, value, (post, _) in zip(ids, values, fresh, strict=True):
-        if value["duplicate_of_id"] is not None:
+        if value[_DUPLICATE_OF] is not None:
             stored.duplicates += 1
-        elif value["digest_eligible"]:
+        elif value[_ELIGIBLE]:
             # A first poll's backlog never reaches a digest, so classifying it would only cost time: a new
             # source's twenty old posts are most of the classifier's work on the day it is added.
             stored.classify.append((post_id, post))
@@ -174,40 +177,55 @@ def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: date
     return stored
 
 
-def _insert(session: Session, values: list[dict[str, Any]]) -> list[int]:
-    """Insert the rows; their ids, in order.
+_POSTS = cast(Table, PostRow.__table__)
+_POST_COLUMNS = (
+    "source_id", "customer_id", "external_id", "canonical_url", "title", "text", "author", "published_at",
+    "fetched_at", "language", "content_hash", "story_key", "links", "metrics", "duplicate_of_id", "digest_eligible",
+)  # fmt: skip
+_INSERT_POSTS = BulkInsert(_POSTS, _POST_COLUMNS)
+_NO_LINKS: list[str] = []  # read-only: the links of every new post (repeats of its story are added later)
+_NO_METRICS: dict[str, Any] = {}
+_EXTERNAL_ID = _POST_COLUMNS.index("external_id")
+_DUPLICATE_OF = _POST_COLUMNS.index("duplicate_of_id")
+_ELIGIBLE = _POST_COLUMNS.index("digest_eligible")
 
-    Asking for the ids in parameter order makes SQLAlchemy run one statement per row on SQLite (whose RETURNING
-    order is not guaranteed); asked for unordered with each row's external id, it sends the rows in one statement.
-    """
-    table = cast(Table, PostRow.__table__)
-    inserted = session.execute(insert(table).returning(table.c.external_id, table.c.id), values)
-    ids = {external_id: post_id for external_id, post_id in inserted}
-    return [ids[value["external_id"]] for value in values]
+
+def _insert(session: Session, source_id: int, values: list[tuple[Any, ...]]) -> list[int]:
+    """Insert one source's rows; their ids, in order (looked up by external id, unique per source)."""
+    connection = session.connection()
+    _INSERT_POSTS.execute(connection, values)
+    ids: dict[str, int] = {}
+    for chunk in _chunks([value[_EXTERNAL_ID] for value in values]):
+        query = select(_POSTS.c.external_id, _POSTS.c.id).where(
+            _POSTS.c.source_id == source_id, _POSTS.c.external_id.in_(chunk)
+        )
+        ids.update((external_id, post_id) for external_id, post_id in connection.execute(query))
+    return [ids[value[_EXTERNAL_ID]] for value in values]
 
 
 def _row(
     claim: Claim, post: Post, digest: str, key: str, now: datetime, duplicate_of: int | None, first_poll_days: int
-) -> dict[str, Any]:
-    return {
-        "source_id": claim.ref.id,
-        "customer_id": claim.customer_id,
-        "external_id": post.external_id,
-        "canonical_url": post.url,
-        "title": post.title,
-        "text": post.text,
-        "author": post.author,
-        "published_at": post.published_at,
-        "fetched_at": now,
-        "language": post.lang[:16],
-        "content_hash": digest,
-        "story_key": key,
-        "links": [],
-        "metrics": dict(post.metrics),
-        "duplicate_of_id": duplicate_of,
+) -> tuple[Any, ...]:
+    """A posts row, in _POST_COLUMNS order."""
+    return (
+        claim.ref.id,
+        claim.customer_id,
+        post.external_id,
+        post.url,
+        post.title,
+        post.text,
+        post.author,
+        post.published_at,
+        now,
+        post.lang[:16],
+        digest,
+        key,
+        _NO_LINKS,
+        post.metrics or _NO_METRICS,  # one shared empty value: the bulk insert converts it once
+        duplicate_of,
         # A repeat of a story is shown through its first post's links, never as an item of its own.
-        "digest_eligible": duplicate_of is None and eligible(post, claim.first_poll, now, first_poll_days),
-    }
+        duplicate_of is None and eligible(post, claim.first_poll, now, first_poll_days),
+    )
 
 
 def _update(session: Session, post_id: int, post: Post, digest: str) -> None:
