@@ -359,6 +359,7 @@ def ingest(name: str, db_url: str, workdir: Path, server: FeedServer, profile: b
                 "--rate",
                 "50",
                 "--nonblocking",
+                "--gil",  # only the thread holding the GIL: where each process's Python time goes
             ]
             command = [*spy, "--output", str(workdir / f"{name}.stacks"), "--", *command]
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
