@@ -65,10 +65,16 @@ class RssConnector:
         if parsed.error:
             raise FetchError(parsed.error)
         state["body_sha"] = body_sha
-        posts, insights = parsed.posts, {}
-        if prepared is not None:
-            posts, insights, state = prepared.posts, prepared.insights, {**state, **prepared.state}
-        return FetchResult(posts, state, new_locator=new_locator, declared_lang=parsed.lang, insights=insights)
+        if prepared is None:
+            return FetchResult(parsed.posts, state, new_locator=new_locator, declared_lang=parsed.lang)
+        return FetchResult(
+            prepared.posts,
+            {**state, **prepared.state},
+            new_locator=new_locator,
+            declared_lang=parsed.lang,
+            insights=prepared.insights,
+            content_hashes=prepared.content_hashes,
+        )
 
 
 async def parse_in_pool(

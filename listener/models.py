@@ -90,6 +90,7 @@ class FetchResult:
     declared_lang: str = ""  # the feed's own language, if it declares one
     # Insights of some of `posts` (by external id), classified where the feed was parsed: see PreparedPosts.
     insights: dict[str, Insight] = field(default_factory=dict)
+    content_hashes: dict[str, str] = field(default_factory=dict)  # of some of `posts`, by external id: as insights
 
 
 @dataclass(frozen=True)
@@ -98,4 +99,5 @@ class PreparedPosts:
 
     posts: tuple[Post, ...]  # what is left to store: posts delivered unchanged at the last poll are dropped
     insights: dict[str, Insight]  # by external id: the posts classified there
+    content_hashes: dict[str, str]  # by external id (first post of each id): storing's digest, computed once here
     state: dict[str, Any]  # to merge into the source's state (what the next poll needs to drop unchanged posts)

@@ -44,7 +44,9 @@ def test_rows_read_back_as_sqlalchemys_own_insert_writes_them(any_db_url: str) -
         with engine.begin() as connection:
             ids = _posts(connection, 6)
             BulkInsert(table, COLUMNS).execute(connection, [(ids[i], *row) for i, row in enumerate(values)])
-            connection.execute(insert(table), [dict(zip(COLUMNS, (ids[3 + i], *row))) for i, row in enumerate(values)])
+            connection.execute(
+                insert(table), [dict(zip(COLUMNS, (ids[3 + i], *row), strict=True)) for i, row in enumerate(values)]
+            )
             stored = connection.execute(select(*(table.c[c] for c in COLUMNS)).order_by(table.c.post_id)).all()
     finally:
         engine.dispose()

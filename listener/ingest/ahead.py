@@ -31,9 +31,9 @@ SEEN_KEY = "seen"  # the source-state key holding the last poll's fingerprints
 MAX_SEEN = 1000  # feeds carry tens of items; a bound keeps a runaway feed's state small
 
 
-def fingerprint(post: Post) -> str:
+def fingerprint(post: Post, digest: str | None = None) -> str:
     """A post's id and content hash (storing's test for an edit): equal means storing it again changes nothing."""
-    marked = f"{post.external_id}\0{content_hash(post.title, post.text)}"
+    marked = f"{post.external_id}\0{digest or content_hash(post.title, post.text)}"
     return hashlib.blake2b(marked.encode("utf-8", "surrogatepass"), digest_size=9).hexdigest()
 
 
@@ -48,12 +48,19 @@ class AheadOfStore:
     now: datetime  # the run's clock, the same storing uses to decide what may reach a digest
 
     def __call__(self, posts: tuple[Post, ...]) -> PreparedPosts:
-        prints = [fingerprint(post) for post in posts]
-        fresh = tuple(post for post, mark in zip(posts, prints, strict=True) if mark not in self.seen)
+        digests = [content_hash(post.title, post.text) for post in posts]
+        prints = [fingerprint(post, digest) for post, digest in zip(posts, digests, strict=True)]
+        fresh = []
+        hashes: dict[str, str] = {}  # storing keeps the first post of an id, so the first one's digest
+        for post, digest, mark in zip(posts, digests, prints, strict=True):
+            if mark not in self.seen:
+                fresh.append(post)
+                hashes.setdefault(post.external_id, digest)
         return PreparedPosts(
-            posts=fresh,
+            posts=tuple(fresh),
             insights=self._classify(fresh),
             state={SEEN_KEY: list(dict.fromkeys(prints))[:MAX_SEEN]},
+            content_hashes=hashes,
         )
 
     def _classify(self, posts: Sequence[Post]) -> dict[str, Insight]:

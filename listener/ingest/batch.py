@@ -137,7 +137,9 @@ class BatchStore:
         # The posts table only: earlier sources' row updates need not be flushed first, so the batch's updates go
         # out together at commit instead of one UPDATE statement per source.
         with session.no_autoflush:
-            stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days)
+            stored = store_posts(
+                session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, result.content_hashes
+            )
         done.new_posts += stored.new
         done.updated_posts += stored.updated
         if result.new_locator and result.new_locator != source.locator:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -122,13 +122,24 @@ def eligible(post: Post, first_poll: bool, now: datetime, first_poll_days: int) 
     return post.published_at >= now - timedelta(days=first_poll_days)
 
 
-def store_posts(session: Session, claim: Claim, posts: Sequence[Post], now: datetime, first_poll_days: int) -> Stored:
-    """Insert new posts, update edited ones, link repeats of a story to its first post; nothing stored twice."""
+def store_posts(
+    session: Session,
+    claim: Claim,
+    posts: Sequence[Post],
+    now: datetime,
+    first_poll_days: int,
+    known_hashes: Mapping[str, str] | None = None,
+) -> Stored:
+    """Insert new posts, update edited ones, link repeats of a story to its first post; nothing stored twice.
+
+    `known_hashes`: content hashes already computed where the posts were parsed (by external id).
+    """
     stored = Stored()
     unique = list({p.external_id: p for p in reversed(posts)}.values())[::-1]  # first occurrence wins
     if not unique:
         return stored
-    hashes = {p.external_id: content_hash(p.title, p.text) for p in unique}
+    known = known_hashes or {}
+    hashes = {p.external_id: known.get(p.external_id) or content_hash(p.title, p.text) for p in unique}
     # A source that never stored anything has nothing to match against: three lookups saved per new source.
     existing = {} if claim.first_poll else _existing(session, claim.ref.id, unique, hashes)
     fresh: list[tuple[Post, str]] = []
