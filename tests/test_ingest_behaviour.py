@@ -343,3 +343,16 @@ def test_a_storing_bug_in_one_source_loses_only_that_sources_posts(local: App, m
     with local.transaction() as session:
         assert session.scalar(select(Insight.category).where(Insight.post_id == stored.id)) == "expansion"
     assert source(local, good).error_count == 0 and source(local, bad).error_count == 1
+
+
+def test_two_sources_moved_to_one_url_leave_one_source_there(local: App) -> None:
+    """A customer's two feeds redirected to the same URL: one source moves, the other keeps its URL; none fails."""
+    with serve() as (base, routes):
+        first, second = add(local, f"{base}/a"), add(local, f"{base}/b")
+        routes["/a"] = Reply(b"", 301, {"Location": "/same"})
+        routes["/b"] = Reply(b"", 308, {"Location": "/same"})
+        routes["/same"] = Reply(rss([{"guid": "1", "title": "Moved", "date": rfc822(1, NOW)}]))
+        report = ingest(local)
+    assert report.failed == 0 and report.sources_polled == 2
+    locators = sorted(source(local, sid).locator for sid in (first, second))
+    assert locators in ([f"{base}/a", f"{base}/same"], [f"{base}/b", f"{base}/same"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from listener.db.schema import Source
@@ -16,7 +17,7 @@ from listener.errors import FetchError
 from listener.ingest.classify import Classification
 from listener.ingest.poll import Outcome
 from listener.ingest.report import IngestReport
-from listener.ingest.schedule import settle_error, settle_success
+from listener.ingest.schedule import SETTLED, SourceRow, settle_error, settle_success
 from listener.ingest.store import Stored, store_posts
 from listener.models import Insight, Post
 from listener.relevance import CustomerHints
@@ -41,6 +42,17 @@ class Pending:
                 self.to_classify.append((post_id, post, hints))
             else:
                 self.classified.append((post_id, insight))
+
+
+_SOURCES = cast(Table, Source.__table__)
+_COLUMNS = tuple(_SOURCES.c[name] for name in SourceRow.__dataclass_fields__)
+_UPDATE_SOURCE = (
+    update(_SOURCES).where(_SOURCES.c.id == bindparam("row_id")).values({name: bindparam(name) for name in SETTLED})
+)
+
+
+def _settled(source: SourceRow) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in SETTLED}
 
 
 class BatchStore:
@@ -74,10 +86,16 @@ class BatchStore:
     def _write(self, outcomes: Sequence[Outcome], *, isolated: bool) -> None:
         ids = [o.claim.ref.id for o in outcomes]
         done = IngestReport()  # counted into the run's report once the batch is committed, never twice
+        self._moved: set[tuple[int, str, str]] = set()  # (customer, kind, locator) the batch's redirects move to
         with transaction(self.sessions) as session:
+            connection = session.connection()
             # Only rows this run still holds: if our lease expired and another run took the source, it owns it now.
-            rows = session.scalars(select(Source).where(Source.id.in_(ids), Source.lease_owner == self.owner)).all()
-            held = {row.id: row for row in rows}
+            held = {
+                row.id: SourceRow(**row._mapping)
+                for row in connection.execute(
+                    select(*_COLUMNS).where(_SOURCES.c.id.in_(ids), _SOURCES.c.lease_owner == self.owner)
+                )
+            }
             pending = Pending()
             for outcome in outcomes:
                 source = held.get(outcome.claim.ref.id)
@@ -85,6 +103,8 @@ class BatchStore:
                     log.warning("source %s: lease lost before its result was stored", outcome.claim.ref.id)
                     continue
                 self._settle(session, source, outcome, pending, done, isolated)
+            if held:  # every held row was settled: one statement for the batch
+                connection.execute(_UPDATE_SOURCE, [{"row_id": s.id, **_settled(s)} for s in held.values()])
             self.classification.write_classified(session, pending.classified, self.now, pending.edited)
             self.classification.write_ready(session, self.now)
         self.report.add(done)
@@ -97,7 +117,13 @@ class BatchStore:
             self.classification.write_ready(session, self.now, wait=True)
 
     def _settle(
-        self, session: Session, source: Source, outcome: Outcome, pending: Pending, done: IngestReport, isolated: bool
+        self,
+        session: Session,
+        source: SourceRow,
+        outcome: Outcome,
+        pending: Pending,
+        done: IngestReport,
+        isolated: bool,
     ) -> None:
         ref = outcome.claim.ref
         done.sources_polled += 1
@@ -109,10 +135,12 @@ class BatchStore:
             pending.add(stored, result.insights, outcome.claim.hints())
             return
         if outcome.error is None and result is not None:
+            trial = replace(source)  # the row as settled if storing succeeds; left as it was if it fails
             try:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
-                    stored = self._store(session, source, outcome, done)
+                    stored = self._store(session, trial, outcome, done)
                 pending.add(stored, result.insights, outcome.claim.hints())
+                source.__dict__.update(trial.__dict__)
                 return
             except Exception as exc:
                 log.exception("source %s (%s): storing failed", ref.id, ref.locator)
@@ -127,19 +155,16 @@ class BatchStore:
             done.failures.append((ref.id, ref.locator, error.message))
             log.warning("source %s (%s): %s", ref.id, ref.locator, error.message)
 
-    def _store(self, session: Session, source: Source, outcome: Outcome, done: IngestReport) -> Stored:
+    def _store(self, session: Session, source: SourceRow, outcome: Outcome, done: IngestReport) -> Stored:
         """Store the posts and settle the source; what storing did (which posts need an insight)."""
         result = outcome.result
         assert result is not None
         claim = outcome.claim
         if result.not_modified:
             done.not_modified += 1
-        # The posts table only: earlier sources' row updates need not be flushed first, so the batch's updates go
-        # out together at commit instead of one UPDATE statement per source.
-        with session.no_autoflush:
-            stored = store_posts(
-                session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, result.content_hashes
-            )
+        stored = store_posts(
+            session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, result.content_hashes
+        )
         done.new_posts += stored.new
         done.updated_posts += stored.updated
         if result.new_locator and result.new_locator != source.locator:
@@ -147,7 +172,7 @@ class BatchStore:
         settle_success(source, result, self.now, self.settings.ingest)
         return stored
 
-    def _move(self, session: Session, source: Source, new_locator: str) -> None:
+    def _move(self, session: Session, source: SourceRow, new_locator: str) -> None:
         """A permanent redirect: the source now lives at the new URL (unless the customer already has that one)."""
         clash = session.scalar(
             select(Source.id).where(
@@ -157,5 +182,9 @@ class BatchStore:
         if clash is not None:
             log.info("source %s: moved to %s, which source %s already polls", source.id, new_locator, clash)
             return
+        if (source.customer_id, source.kind, new_locator) in self._moved:  # not written yet: the query cannot see it
+            log.info("source %s: moved to %s, where another source of this batch moves too", source.id, new_locator)
+            return
         log.info("source %s: permanently moved from %s to %s", source.id, source.locator, new_locator)
+        self._moved.add((source.customer_id, source.kind, new_locator))
         source.locator = new_locator

@@ -2,16 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from listener.db.schema import Source
 from listener.errors import FetchError, RateLimited
 from listener.models import FetchResult
 from listener.settings import IngestSettings
 
 MAX_DEFERRAL = timedelta(days=7)
 _STATE_COLUMNS = ("etag", "last_modified")
+
+
+@dataclass
+class SourceRow:
+    """A polled source's row: read at the start of its batch, settled here, written back with the whole batch.
+
+    Plain data rather than the ORM's Source: loading and flushing ORM objects cost more than storing the posts of
+    a source that did not change (most sources, most runs).
+    """
+
+    id: int
+    customer_id: int
+    kind: str
+    locator: str
+    etag: str
+    last_modified: str
+    cursor: dict[str, Any]
+    declared_lang: str
+    enabled: bool
+    disabled_reason: str
+    polls: int
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    next_poll_at: datetime | None
+    error_count: int
+    last_error: str
+    failing_since: datetime | None
+    lease_owner: str
+    lease_until: datetime | None
+
+
+READ_ONLY = ("id", "customer_id", "kind")
+SETTLED = tuple(name for name in SourceRow.__dataclass_fields__ if name not in READ_ONLY)  # what a poll may change
 
 
 def backoff(error_count: int, settings: IngestSettings) -> timedelta:
@@ -22,14 +55,14 @@ def backoff(error_count: int, settings: IngestSettings) -> timedelta:
     return min(base * (2**exponent), cap)
 
 
-def _release(source: Source, now: datetime) -> None:
+def _release(source: SourceRow, now: datetime) -> None:
     source.lease_owner = ""
     source.lease_until = None
     source.last_polled_at = now
     source.polls = (source.polls or 0) + 1
 
 
-def settle_success(source: Source, result: FetchResult, now: datetime, settings: IngestSettings) -> None:
+def settle_success(source: SourceRow, result: FetchResult, now: datetime, settings: IngestSettings) -> None:
     """A good poll: save the new state, clear the error, schedule the next regular poll."""
     state: dict[str, Any] = dict(result.state)
     source.etag = str(state.pop("etag", "") or "")[:1000]
@@ -45,7 +78,7 @@ def settle_success(source: Source, result: FetchResult, now: datetime, settings:
     _release(source, now)
 
 
-def settle_error(source: Source, error: FetchError, now: datetime, settings: IngestSettings) -> str:
+def settle_error(source: SourceRow, error: FetchError, now: datetime, settings: IngestSettings) -> str:
     """A failed poll: defer (rate limit), disable (gone for good) or back off; returns which of the three."""
     _release(source, now)
     if isinstance(error, RateLimited):
