@@ -73,7 +73,7 @@ class RssConnector:
             new_locator=new_locator,
             declared_lang=parsed.lang,
             insights=prepared.insights,
-            content_hashes=prepared.content_hashes,
+            keys=prepared.keys,
         )
 
 

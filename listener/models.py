@@ -90,7 +90,8 @@ class FetchResult:
     declared_lang: str = ""  # the feed's own language, if it declares one
     # Insights of some of `posts` (by external id), classified where the feed was parsed: see PreparedPosts.
     insights: dict[str, Insight] = field(default_factory=dict)
-    content_hashes: dict[str, str] = field(default_factory=dict)  # of some of `posts`, by external id: as insights
+    # Storing's keys of some of `posts` (content hash, story key), by external id: worked out where they were parsed.
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,5 +100,5 @@ class PreparedPosts:
 
     posts: tuple[Post, ...]  # what is left to store: posts delivered unchanged at the last poll are dropped
     insights: dict[str, Insight]  # by external id: the posts classified there
-    content_hashes: dict[str, str]  # by external id (first post of each id): storing's digest, computed once here
+    keys: dict[str, tuple[str, str]]  # by external id (first post of an id): storing's (content hash, story key)
     state: dict[str, Any]  # to merge into the source's state (what the next poll needs to drop unchanged posts)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from connectors.feedtext import content_hash
+from connectors.feedtext import content_hash, story_key
 from listener.cli.app import App
 from listener.db.schema import Insight, Post, Source
 from listener.ingest.ahead import SEEN_KEY, AheadOfStore, fingerprint
@@ -41,14 +41,18 @@ def test_posts_seen_unchanged_at_the_last_poll_are_dropped_and_the_rest_classifi
     assert prepared.insights["2"].category == "expansion"
     # The next poll drops what this one saw, whatever was dropped now.
     assert prepared.state[SEEN_KEY] == [fingerprint(p) for p in (same, edited_after, new)]
-    # Storing's content hashes of what is shipped, computed once here.
-    assert prepared.content_hashes == {p.external_id: content_hash(p.title, p.text) for p in (edited_after, new)}
+    # Storing's keys (content hash, story key) of what is shipped, computed once here.
+    assert prepared.keys == {
+        p.external_id: (content_hash(p.title, p.text), story_key(p.title, p.url, p.text)) for p in (edited_after, new)
+    }
 
 
-def test_a_repeated_id_ships_the_hash_of_its_first_post_as_storing_keeps_the_first(local: App) -> None:
+def test_a_repeated_id_ships_the_keys_of_its_first_post_as_storing_keeps_the_first(local: App) -> None:
     first, again = post("1", "Acme Corp opens an office in Madrid"), post("1", "Acme Corp opens an office in Lyon")
     prepared = work(local)((first, again))
-    assert prepared.content_hashes == {"1": content_hash(first.title, first.text)}
+    assert prepared.keys == {
+        "1": (content_hash(first.title, first.text), story_key(first.title, first.url, first.text))
+    }
 
 
 def test_a_first_polls_backlog_is_not_classified_where_it_is_parsed(local: App) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.feedtext import content_hash
+from connectors.feedtext import content_hash, story_key
 from listener.ingest.classify import loaded_classifier
 from listener.ingest.leases import Claim
 from listener.ingest.store import eligible
@@ -51,16 +51,17 @@ class AheadOfStore:
         digests = [content_hash(post.title, post.text) for post in posts]
         prints = [fingerprint(post, digest) for post, digest in zip(posts, digests, strict=True)]
         fresh = []
-        hashes: dict[str, str] = {}  # storing keeps the first post of an id, so the first one's digest
+        keys: dict[str, tuple[str, str]] = {}  # storing keeps the first post of an id, so the first one's keys
         for post, digest, mark in zip(posts, digests, prints, strict=True):
             if mark not in self.seen:
                 fresh.append(post)
-                hashes.setdefault(post.external_id, digest)
+                if post.external_id not in keys:
+                    keys[post.external_id] = (digest, story_key(post.title, post.url, post.text))
         return PreparedPosts(
             posts=tuple(fresh),
             insights=self._classify(fresh),
             state={SEEN_KEY: list(dict.fromkeys(prints))[:MAX_SEEN]},
-            content_hashes=hashes,
+            keys=keys,
         )
 
     def _classify(self, posts: Sequence[Post]) -> dict[str, Insight]:

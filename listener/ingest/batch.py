@@ -162,9 +162,7 @@ class BatchStore:
         claim = outcome.claim
         if result.not_modified:
             done.not_modified += 1
-        stored = store_posts(
-            session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, result.content_hashes
-        )
+        stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, result.keys)
         done.new_posts += stored.new
         done.updated_posts += stored.updated
         if result.new_locator and result.new_locator != source.locator:

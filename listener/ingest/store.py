@@ -128,25 +128,29 @@ def store_posts(
     posts: Sequence[Post],
     now: datetime,
     first_poll_days: int,
-    known_hashes: Mapping[str, str] | None = None,
+    known_keys: Mapping[str, tuple[str, str]] | None = None,
 ) -> Stored:
     """Insert new posts, update edited ones, link repeats of a story to its first post; nothing stored twice.
 
-    `known_hashes`: content hashes already computed where the posts were parsed (by external id).
+    `known_keys`: (content hash, story key) of posts, by external id, worked out where the posts were parsed.
     """
     stored = Stored()
     unique = list({p.external_id: p for p in reversed(posts)}.values())[::-1]  # first occurrence wins
     if not unique:
         return stored
-    known = known_hashes or {}
-    hashes = {p.external_id: known.get(p.external_id) or content_hash(p.title, p.text) for p in unique}
+    known = known_keys or {}
+    hashes = {
+        p.external_id: known[p.external_id][0] if p.external_id in known else content_hash(p.title, p.text)
+        for p in unique
+    }
     # A source that never stored anything has nothing to match against: three lookups saved per new source.
     existing = {} if claim.first_poll else _existing(session, claim.ref.id, unique, hashes)
     fresh: list[tuple[Post, str]] = []
     for post in unique:
         row = existing.get(post.external_id)
         if row is None:
-            fresh.append((post, story_key(post.title, post.url, post.text)))
+            keys = known.get(post.external_id)
+            fresh.append((post, keys[1] if keys else story_key(post.title, post.url, post.text)))
         elif row.content_hash != hashes[post.external_id]:
             _update(session, row.id, post, hashes[post.external_id])
             stored.updated += 1
