@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from connectors.feedtext import content_hash, story_key, title_words
@@ -198,6 +198,10 @@ _POST_COLUMNS = (
     "fetched_at", "language", "content_hash", "story_key", "links", "metrics", "duplicate_of_id", "digest_eligible",
 )  # fmt: skip
 _INSERT_POSTS = BulkInsert(_POSTS, _POST_COLUMNS)
+# Built once: composing the statement cost more than running it, once per source.
+_IDS_OF_POSTS = select(_POSTS.c.external_id, _POSTS.c.id).where(
+    _POSTS.c.source_id == bindparam("source"), _POSTS.c.external_id.in_(bindparam("external_ids", expanding=True))
+)
 _NO_LINKS: list[str] = []  # read-only: the links of every new post (repeats of its story are added later)
 _NO_METRICS: dict[str, Any] = {}
 _EXTERNAL_ID = _POST_COLUMNS.index("external_id")
@@ -211,10 +215,8 @@ def _insert(session: Session, source_id: int, values: list[tuple[Any, ...]]) -> 
     _INSERT_POSTS.execute(connection, values)
     ids: dict[str, int] = {}
     for chunk in _chunks([value[_EXTERNAL_ID] for value in values]):
-        query = select(_POSTS.c.external_id, _POSTS.c.id).where(
-            _POSTS.c.source_id == source_id, _POSTS.c.external_id.in_(chunk)
-        )
-        ids.update((external_id, post_id) for external_id, post_id in connection.execute(query))
+        found = connection.execute(_IDS_OF_POSTS, {"source": source_id, "external_ids": list(chunk)})
+        ids.update((external_id, post_id) for external_id, post_id in found)
     return [ids[value[_EXTERNAL_ID]] for value in values]
 
 
