@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -88,3 +91,30 @@ def test_claims_are_disjoint_and_an_expired_lease_is_claimable_again(shared_app:
     assert claim_due(sessions, new_owner(), NOW + timedelta(seconds=599), lease_seconds=600) == []
     later = claim_due(sessions, new_owner(), NOW + timedelta(seconds=601), lease_seconds=600)
     assert len(later) == SOURCES
+
+
+def _preload_in_a_fresh_interpreter(tmp_path: Path, config: str) -> subprocess.CompletedProcess[str]:
+    """Import the forkserver's preload module as the forkserver does, with this config file."""
+    path = tmp_path / "listener.toml"
+    path.write_text(config, encoding="utf-8")
+    code = (
+        "import listener.ingest.preload\n"
+        "from listener.ingest.classify import _LOADED\n"
+        "from listener.relevance.language import _identifier\n"
+        "print(len(_LOADED), _identifier.cache_info().currsize)\n"
+    )
+    env = {**os.environ, "LISTENER_CONFIG": str(path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_forkserver_preload_loads_the_classifier_and_the_language_model(tmp_path: Path) -> None:
+    done = _preload_in_a_fresh_interpreter(tmp_path, "")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "1"]
+
+
+def test_a_bad_config_only_leaves_the_preload_empty(tmp_path: Path) -> None:
+    """The run reports a bad config itself; the forkserver must still start (each process then loads its own)."""
+    done = _preload_in_a_fresh_interpreter(tmp_path, "[relevance]\nmin_score = 'not a number'\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "0"]

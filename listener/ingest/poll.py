@@ -41,8 +41,11 @@ def make_pool(settings: Settings, sources: int) -> Executor | None:
     if sources < POOL_THRESHOLD:
         return None
     workers = settings.ingest.workers or os.cpu_count() or 1
-    # forkserver: children never inherit the event loop, its sockets or the database connections.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    # forkserver: children never inherit the event loop, its sockets or the database connections. The forkserver
+    # loads the classifier before it forks them, so they share it (listener/ingest/preload.py).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["listener.ingest.preload"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def interleave_hosts(claims: Sequence[Claim]) -> list[Claim]:
