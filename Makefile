@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/classify_open.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/fetch.py
+	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/store.py
 	$(BIN)/python bench/ingest.py
 
 clean:
