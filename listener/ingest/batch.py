@@ -73,6 +73,7 @@ class BatchStore:
         self.now = now
         self.report = report
         self.classification = classification
+        self._moved: set[tuple[int, str, str]] = set()  # (customer, kind, locator) the batch's redirects move to
 
     def __call__(self, outcomes: Sequence[Outcome]) -> None:
         try:
@@ -86,7 +87,7 @@ class BatchStore:
     def _write(self, outcomes: Sequence[Outcome], *, isolated: bool) -> None:
         ids = [o.claim.ref.id for o in outcomes]
         done = IngestReport()  # counted into the run's report once the batch is committed, never twice
-        self._moved: set[tuple[int, str, str]] = set()  # (customer, kind, locator) the batch's redirects move to
+        self._moved = set()
         with transaction(self.sessions) as session:
             connection = session.connection()
             # Only rows this run still holds: if our lease expired and another run took the source, it owns it now.
@@ -128,9 +129,10 @@ class BatchStore:
         ref = outcome.claim.ref
         done.sources_polled += 1
         result = outcome.result
-        if outcome.error is None and result is not None and (not isolated or not (result.posts or result.new_locator)):
-            # Nothing to store (most often a 304) needs no savepoint: only the row's columns change, and the batch's
-            # updates are flushed together at commit instead of one statement per source.
+        # A savepoint per source only when the batch is written again after a failure, and only for sources with
+        # something to store: a 304 changes the row's columns alone, which the batch writes in one statement.
+        savepoint = isolated and result is not None and bool(result.posts or result.new_locator)
+        if outcome.error is None and result is not None and not savepoint:
             stored = self._store(session, source, outcome, done)
             pending.add(stored, result.insights, outcome.claim.hints())
             return
@@ -140,7 +142,7 @@ class BatchStore:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
                     stored = self._store(session, trial, outcome, done)
                 pending.add(stored, result.insights, outcome.claim.hints())
-                source.__dict__.update(trial.__dict__)
+                vars(source).update(vars(trial))
                 return
             except Exception as exc:
                 log.exception("source %s (%s): storing failed", ref.id, ref.locator)
