@@ -165,7 +165,11 @@ def _row(post_id: int, insight: Insight, now: datetime) -> tuple[Any, ...]:
         insight.category,
         float(insight.score),
         insight.lang or "",
-        list(insight.evidence),
-        dict(insight.facts),
+        list(insight.evidence) if insight.evidence else _NO_EVIDENCE,  # one shared empty value: converted once
+        dict(insight.facts) if insight.facts else _NO_FACTS,
         now,
     )
+
+
+_NO_EVIDENCE: list[str] = []  # read-only
+_NO_FACTS: dict[str, Any] = {}
