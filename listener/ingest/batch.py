@@ -17,7 +17,7 @@ from listener.errors import FetchError
 from listener.ingest.classify import Classification
 from listener.ingest.poll import Outcome
 from listener.ingest.report import IngestReport
-from listener.ingest.schedule import SETTLED, SourceRow, settle_error, settle_success
+from listener.ingest.schedule import COLUMNS, SETTLED, SourceRow, settle_error, settle_success
 from listener.ingest.store import Stored, store_posts
 from listener.models import Insight, Post
 from listener.relevance import CustomerHints
@@ -45,7 +45,7 @@ class Pending:
 
 
 _SOURCES = cast(Table, Source.__table__)
-_COLUMNS = tuple(_SOURCES.c[name] for name in SourceRow.__dataclass_fields__)
+_COLUMNS = tuple(_SOURCES.c[name] for name in COLUMNS)
 _UPDATE_SOURCE = (
     update(_SOURCES).where(_SOURCES.c.id == bindparam("row_id")).values({name: bindparam(name) for name in SETTLED})
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +11,6 @@ from listener.models import FetchResult
 from listener.settings import IngestSettings
 
 MAX_DEFERRAL = timedelta(days=7)
-_STATE_COLUMNS = ("etag", "last_modified")
 
 
 @dataclass
@@ -44,7 +43,8 @@ class SourceRow:
 
 
 READ_ONLY = ("id", "customer_id", "kind")
-SETTLED = tuple(name for name in SourceRow.__dataclass_fields__ if name not in READ_ONLY)  # what a poll may change
+COLUMNS = tuple(f.name for f in fields(SourceRow))
+SETTLED = tuple(name for name in COLUMNS if name not in READ_ONLY)  # what a poll may change
 
 
 def backoff(error_count: int, settings: IngestSettings) -> timedelta:
