@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -253,7 +254,7 @@ class FeedServer:
         self.process.wait(10)
 
 
-def seed(db_url: str, server: FeedServer, feeds: int) -> None:
+def seed(db_url: str, url_of: Callable[[int], str], feeds: int) -> None:
     """A migrated database with one rep, and one customer and one due RSS source per feed (bulk SQL)."""
     from sqlalchemy import insert
 
@@ -274,7 +275,7 @@ def seed(db_url: str, server: FeedServer, feeds: int) -> None:
         session.execute(
             insert(Source),
             [
-                {"customer_id": cid, "kind": "rss", "locator": server.url(i), "created_at": now}
+                {"customer_id": cid, "kind": "rss", "locator": url_of(i), "created_at": now}
                 for i, cid in enumerate(customers)
             ],
         )
@@ -435,7 +436,7 @@ def main() -> None:
     )
     server = FeedServer(args.feeds, args.items, args.latency, hosts)
     try:
-        seed(db_url, server, args.feeds)
+        seed(db_url, server.url, args.feeds)
         cold = ingest("cold", db_url, workdir, server, args.profile)
         show(cold, args.feeds)
         every = max(1, round(1 / args.changed)) if args.changed > 0 else args.feeds + 1

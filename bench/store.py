@@ -24,12 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import FeedSite  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from ingest import FeedSite, seed  # noqa: E402
 
 from connectors.rss import parse_and_prepare  # noqa: E402
-from listener.db.schema import Customer, Rep, Source  # noqa: E402
-from listener.db.session import init_database, make_engine, session_factory  # noqa: E402
+from listener.db.session import make_engine, session_factory  # noqa: E402
 from listener.ingest.ahead import post_work_for  # noqa: E402
 from listener.ingest.batch import BatchStore  # noqa: E402
 from listener.ingest.classify import Classification  # noqa: E402
@@ -40,6 +38,10 @@ from listener.models import FetchResult  # noqa: E402
 from listener.settings import load_settings  # noqa: E402
 
 
+def feed_url(i: int) -> str:
+    return f"https://customer{i}.example/feed.xml"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--feeds", type=int, default=2000, help="how many feeds (sources)")
@@ -48,28 +50,14 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(None, environ={})
     now = datetime.now(UTC)
-    engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp(prefix='listener-store-')) / 'bench.db'}")
-    init_database(engine)
-    with session_factory(engine).begin() as session:
-        rep = session.scalar(
-            insert(Rep).returning(Rep.id), [{"email": "b@example.com", "name": "B", "created_at": now}]
-        )
-        customers = session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-            [{"name": f"Customer {i}", "rep_id": rep, "created_at": now} for i in range(args.feeds)],
-        ).all()
-        session.execute(
-            insert(Source),
-            [
-                {"customer_id": c, "kind": "rss", "locator": f"https://customer{i}.example/feed.xml", "created_at": now}
-                for i, c in enumerate(customers)
-            ],
-        )
+    db_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='listener-store-')) / 'bench.db'}"
+    seed(db_url, feed_url, args.feeds)  # the ingest benchmark's customers and sources
+    engine = make_engine(db_url)
     sessions = session_factory(engine)
     owner = new_owner()
     claims = claim_due(sessions, owner, now, 3600, all_sources=True)
     site, work = FeedSite(args.feeds, args.items), post_work_for(claims, settings, now)
-    feed_of = {f"https://customer{i}.example/feed.xml": i for i in range(args.feeds)}
+    feed_of = {feed_url(i): i for i in range(args.feeds)}
     outcomes = []
     for claim in claims:
         i = feed_of[claim.ref.locator]

@@ -45,7 +45,7 @@ class Pending:
 
 
 _SOURCES = cast(Table, Source.__table__)
-_COLUMNS = tuple(_SOURCES.c[name] for name in COLUMNS)
+_ROW_COLUMNS = tuple(_SOURCES.c[name] for name in COLUMNS)
 _UPDATE_SOURCE = (
     update(_SOURCES).where(_SOURCES.c.id == bindparam("row_id")).values({name: bindparam(name) for name in SETTLED})
 )
@@ -94,7 +94,7 @@ class BatchStore:
             held = {
                 row.id: SourceRow(**row._mapping)
                 for row in connection.execute(
-                    select(*_COLUMNS).where(_SOURCES.c.id.in_(ids), _SOURCES.c.lease_owner == self.owner)
+                    select(*_ROW_COLUMNS).where(_SOURCES.c.id.in_(ids), _SOURCES.c.lease_owner == self.owner)
                 )
             }
             pending = Pending()
