@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,7 @@ from listener.db.schema import Post, Source
 from listener.directory import add_customer, add_rep, get_customer
 from listener.ingest import run_ingest
 from listener.ingest.leases import claim_due, new_owner
+from listener.ingest.poll import POOL_THRESHOLD, make_pool
 from listener.settings import load_settings
 from listener.sourcing import Resolved, insert_source
 from tests.servers.http import Routes, serve, slow_feed
@@ -118,3 +121,19 @@ def test_a_bad_config_only_leaves_the_preload_empty(tmp_path: Path) -> None:
     done = _preload_in_a_fresh_interpreter(tmp_path, "[relevance]\nmin_score = 'not a number'\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "0"]
+
+
+def test_the_parser_processes_start_before_the_first_job() -> None:
+    """The first process waits for the forkserver's preload: started at the first job, it stalled the event loop."""
+    before = {process.pid for process in multiprocessing.active_children()}
+    pool = make_pool(load_settings(None, environ={"LISTENER_INGEST_WORKERS": "2"}), POOL_THRESHOLD)
+    assert pool is not None
+    try:
+        deadline = time.monotonic() + 60
+        started: set[int | None] = set()
+        while len(started) < 2 and time.monotonic() < deadline:  # no job is submitted here
+            started = {process.pid for process in multiprocessing.active_children()} - before
+            time.sleep(0.05)
+        assert len(started) == 2
+    finally:
+        pool.shutdown(wait=True)

@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -57,6 +58,30 @@ def run_ingest(
     report.skipped_kinds = unavailable_kinds(settings, set(due))
     for kind, reason in report.skipped_kinds.items():
         log.warning("%d %s source(s) skipped: %s", due[kind], kind, reason)
+    # Parser processes, when the run is big enough: they parse feeds and classify posts, using every core. Made
+    # before claiming, so that they load the classifier meanwhile.
+    pool = make_pool(settings, sum(n for kind, n in due.items() if kind not in report.skipped_kinds))
+    try:
+        _poll_claimed(sessions, settings, report, pool, run_now, now, all_sources=all_sources, progress=progress)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _poll_claimed(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    report: IngestReport,
+    pool: Executor | None,
+    run_now: datetime,
+    now: datetime | None,
+    *,
+    all_sources: bool,
+    progress: bool,
+) -> None:
+    """Claim the due sources, poll them, store and classify what they hold, and release them."""
     owner = new_owner()
     claims = claim_due(
         sessions,
@@ -66,27 +91,22 @@ def run_ingest(
         all_sources=all_sources,
         skip_kinds=report.skipped_kinds,
     )
-    if claims:
-        connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
-        # Parser processes, when the run is big enough: they parse feeds and classify posts, using every core.
-        pool = make_pool(settings, len(claims))
-        classification = Classification(settings, pool)
-        store = BatchStore(sessions, settings, owner, run_now, report, classification)
-        clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
-        try:
-            with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
-                work = post_work_for(claims, settings, run_now)
-                polling = poll_all(
-                    claims, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
-                )
-                asyncio.run(polling)
-            store.finish()
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-            release(sessions, owner, [c.ref.id for c in claims])
-    report.seconds = time.monotonic() - started
-    return report
+    if not claims:
+        return
+    connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
+    classification = Classification(settings, pool)
+    store = BatchStore(sessions, settings, owner, run_now, report, classification)
+    clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
+    try:
+        with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
+            work = post_work_for(claims, settings, run_now)
+            polling = poll_all(
+                claims, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
+            )
+            asyncio.run(polling)
+        store.finish()
+    finally:
+        release(sessions, owner, [c.ref.id for c in claims])
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -49,7 +50,20 @@ def make_pool(settings: Settings, sources: int) -> Executor | None:
     # loads the classifier before it forks them, so they share it (listener/ingest/preload.py).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["listener.ingest.preload"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    # The processes start now, in the background. The first one waits for the forkserver to load the classifier
+    # (two seconds), and it would otherwise start at the first submit: in the event loop, which stalled that long.
+    threading.Thread(target=_start_processes, args=(pool, workers), name="start-parsers", daemon=True).start()
+    return pool
+
+
+def _start_processes(pool: ProcessPoolExecutor, count: int) -> None:
+    """Start the pool's processes (a process starts when a job finds none idle): one trivial job for each."""
+    try:
+        for started in [pool.submit(os.getpid) for _ in range(count)]:
+            started.result()
+    except Exception:  # shut down already, or broken: the run's own jobs report that
+        log.debug("starting the parser processes failed", exc_info=True)
 
 
 def interleave_hosts(claims: Sequence[Claim]) -> list[Claim]:
