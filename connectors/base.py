@@ -7,11 +7,11 @@ hundreds of polls in flight; a connector whose library is synchronous (praw) run
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from connectors.parsing import ParserQueue
 from listener.models import FetchResult, Post, PreparedPosts, SourceRef
 from listener.settings import Settings
 
@@ -42,7 +42,7 @@ class ConnectorContext:
 
     settings: Settings
     http: SafeFetcher  # the shared, safe HTTP client (time, size and address limits)
-    parse_pool: Executor | None = None  # CPU-bound parsing goes here so it uses the cores
+    parsers: ParserQueue | None = None  # CPU-bound parsing goes here so it uses the cores
     # The work to do on a source's posts right after parsing them, in the same process (see PostWork).
     post_work: Callable[[SourceRef], PostWork | None] = no_post_work
     now: Callable[[], datetime] = utcnow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import replace
 from datetime import datetime
@@ -81,10 +80,9 @@ async def parse_in_pool(
     ctx: ConnectorContext, body: bytes, url: str, content_type: str, work: PostWork | None = None
 ) -> tuple[ParsedFeed, PreparedPosts | None]:
     """Parse (and do the run's work on the posts) in the run's process pool when it has one, else right here."""
-    if ctx.parse_pool is None:
+    if ctx.parsers is None:
         return parse_and_prepare(body, url, content_type, ctx.now(), work)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(ctx.parse_pool, parse_and_prepare, body, url, content_type, ctx.now(), work)
+    return await ctx.parsers.run(parse_and_prepare, body, url, content_type, ctx.now(), work)
 
 
 def parse_and_prepare(

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from connectors.base import Connector, ConnectorContext, PostWork, no_post_work
 from connectors.http import SafeFetcher
+from connectors.parsing import ParserQueue
 from listener.errors import FetchError
 from listener.ingest.leases import Claim
 from listener.models import FetchResult, SourceRef
@@ -45,7 +46,7 @@ def make_pool(settings: Settings, sources: int) -> Executor | None:
     """Worker processes for parsing and classifying, when the run is big enough to gain from them."""
     if sources < POOL_THRESHOLD:
         return None
-    workers = settings.ingest.workers or os.cpu_count() or 1
+    workers = parser_processes(settings)
     # forkserver: children never inherit the event loop, its sockets or the database connections. The forkserver
     # loads the classifier before it forks them, so they share it (listener/ingest/preload.py).
     context = multiprocessing.get_context("forkserver")
@@ -55,6 +56,11 @@ def make_pool(settings: Settings, sources: int) -> Executor | None:
     # (two seconds), and it would otherwise start at the first submit: in the event loop, which stalled that long.
     threading.Thread(target=_start_processes, args=(pool, workers), name="start-parsers", daemon=True).start()
     return pool
+
+
+def parser_processes(settings: Settings) -> int:
+    """How many parser processes a run's pool has."""
+    return settings.ingest.workers or os.cpu_count() or 1
 
 
 def _start_processes(pool: ProcessPoolExecutor, count: int) -> None:
@@ -102,7 +108,10 @@ async def poll_all(
 ) -> None:
     """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches."""
     fetcher = SafeFetcher(settings.fetch)
-    ctx = ConnectorContext(settings=settings, http=fetcher, parse_pool=pool, now=now, post_work=post_work)
+    # Twice as many jobs out as processes: each has one running and one waiting, and feeds that arrive meanwhile
+    # leave together as the next job (see connectors/parsing.py).
+    parsers = ParserQueue(pool, in_flight=2 * parser_processes(settings)) if pool is not None else None
+    ctx = ConnectorContext(settings=settings, http=fetcher, parsers=parsers, now=now, post_work=post_work)
     queue: asyncio.Queue[Outcome | None] = asyncio.Queue(maxsize=BATCH * 4)  # backpressure bounds memory
     limit = settings.fetch.total_timeout + SLACK_SECONDS
     # A poll's time limit starts when it enters this window, not when the run starts: thousands of sources queue

@@ -1,0 +1,86 @@
+"""The run's parser processes as connectors use them: jobs go out at once, or in groups while the processes are busy.
+
+One pool job per feed cost the polling process about 0.7 ms of CPU a feed (pickling the job, the pool's manager
+thread waking for every job and every result, the event loop waking for every result), nearly half of what fetching
+the feed costs. Feeds that arrive while every process has work queued wait, and then leave together as one job:
+grouped four at a time the same work cost 0.3 ms a feed. A feed is never held back to make a group: with fewer
+than `in_flight` jobs out, it goes at once, alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MAX_GROUP = 16  # calls per job at most: bounds one message's size and the wait of the group's first feed
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def run_calls(calls: Sequence[Call]) -> list[tuple[bool, Any]]:
+    """In a parser process: each call's (True, result), or (False, the exception it raised) for that call alone."""
+    out: list[tuple[bool, Any]] = []
+    for function, args in calls:
+        try:
+            out.append((True, function(*args)))
+        except Exception as exc:
+            out.append((False, exc))
+    return out
+
+
+class ParserQueue:
+    """Runs functions in an executor's processes, grouping the calls that wait while `in_flight` jobs are out.
+
+    Used from one event loop. `in_flight` is best a little above the number of processes (twice is enough): each then
+    has a job running and one waiting, and what arrives meanwhile forms the next group.
+    """
+
+    def __init__(self, pool: Executor, in_flight: int) -> None:
+        self._pool = pool
+        self._in_flight_limit = max(1, in_flight)
+        self._in_flight = 0
+        self._waiting: list[tuple[Call, asyncio.Future[Any]]] = []
+        self._jobs: set[asyncio.Task[None]] = set()  # a reference to each running job's task
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """function(*args) in a parser process; its exception, if it raises one, is raised here."""
+        result: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((function, args), result))
+        self._send()
+        return await result
+
+    def _send(self) -> None:
+        while self._waiting and self._in_flight < self._in_flight_limit:
+            group = [item for item in self._waiting[:MAX_GROUP] if not item[1].done()]  # a cancelled caller: skip
+            del self._waiting[:MAX_GROUP]
+            if group:
+                self._in_flight += 1
+                job = asyncio.ensure_future(self._job(group))
+                self._jobs.add(job)
+                job.add_done_callback(self._jobs.discard)
+
+    async def _job(self, group: list[tuple[Call, asyncio.Future[Any]]]) -> None:
+        try:
+            results = await asyncio.wrap_future(self._pool.submit(run_calls, [call for call, _ in group]))
+        except asyncio.CancelledError:
+            for _, waiter in group:
+                waiter.cancel()
+            raise
+        except Exception as exc:  # the pool broke or is shut down, or the job could not be pickled: every caller
+            for _, waiter in group:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+        else:
+            for (_, waiter), (ok, value) in zip(group, results, strict=True):
+                if waiter.done():  # its caller gave up (time limit)
+                    continue
+                if ok:
+                    waiter.set_result(value)
+                else:
+                    waiter.set_exception(value)
+        finally:
+            self._in_flight -= 1
+        self._send()
