@@ -1,10 +1,9 @@
 """The run's parser processes as connectors use them: jobs go out at once, or in groups while the processes are busy.
 
-One pool job per feed cost the polling process about 0.7 ms of CPU a feed (pickling the job, the pool's manager
-thread waking for every job and every result, the event loop waking for every result), nearly half of what fetching
-the feed costs. Feeds that arrive while every process has work queued wait, and then leave together as one job:
-grouped four at a time the same work cost 0.3 ms a feed. A feed is never held back to make a group: with fewer
-than `in_flight` jobs out, it goes at once, alone.
+A pool job per feed costs the polling process CPU for every job and every result: pickling, the pool's manager
+thread waking, the event loop waking. Feeds that arrive while every process has work queued wait, and then leave
+together as one job: in bench/ingest.py's cold run (10,000 feeds) the polling process used 25 s of CPU instead of
+30 s. A feed is never held back to make a group: with fewer than `in_flight` jobs out, it goes at once, alone.
 """
 
 from __future__ import annotations
