@@ -283,7 +283,7 @@ def seed(db_url: str, url_of: Callable[[int], str], feeds: int) -> None:
 
 
 class TreePeaks:
-    """Peak RSS (VmHWM) and CPU time of a process's descendants, sampled from /proc every 0.2 s (none without /proc).
+    """Peak RSS (VmHWM) and CPU time of a process's descendants (found once a second), sampled from /proc every 0.2 s.
 
     The parser processes are the forkserver's children, which the ingest process never waits for, so the rusage of
     os.wait4 leaves their CPU out; the last sample of each is at most 0.2 s short.
@@ -299,29 +299,40 @@ class TreePeaks:
             self._thread.start()
 
     def _run(self) -> None:
+        descendants: list[int] = []
+        tick = 0
         while not self._stop.wait(0.2):
-            children: dict[int, list[int]] = {}
-            ticks: dict[int, int] = {}
-            for entry in os.scandir("/proc"):
-                if entry.name.isdigit():
-                    try:
-                        stat = Path(f"/proc/{entry.name}/stat").read_text()
-                    except OSError:
-                        continue
-                    fields = stat.rsplit(")", 1)[1].split()  # fields[0] is the state, the third of stat(5)
-                    children.setdefault(int(fields[1]), []).append(int(entry.name))
-                    ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
-            todo = list(children.get(self.pid, []))
-            while todo:
-                pid = todo.pop()
-                todo.extend(children.get(pid, []))
-                self.cpu_ticks[pid] = ticks.get(pid, self.cpu_ticks.get(pid, 0))
+            # Finding the descendants means reading every process's stat: once a second, not at every sample (the
+            # sampler's own CPU competes with the ingest on 2 cores). Parser processes start once, and early.
+            if tick % 5 == 0:
+                descendants = self._descendants()
+            tick += 1
+            for pid in descendants:
                 try:
+                    stat = Path(f"/proc/{pid}/stat").read_text()
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
                     continue
+                fields = stat.rsplit(")", 1)[1].split()  # fields[0] is the state, the third of stat(5)
+                self.cpu_ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
                 if found := re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE):
                     self.peaks[pid] = max(self.peaks.get(pid, 0), int(found.group(1)))
+
+    def _descendants(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry.name}/stat").read_text()
+                except OSError:
+                    continue
+                children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+        found, todo = [], list(children.get(self.pid, []))
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
 
     def stop(self) -> float:
         """The largest descendant's peak, in MB."""
