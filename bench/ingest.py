@@ -54,6 +54,8 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.procfs import descendants as process_descendants  # noqa: E402
+
 EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 TARGETS = {"cold": 60.0, "warm": 20.0}
 RSS_TARGET_MB = 500.0
@@ -266,7 +268,7 @@ def seed(db_url: str, url_of: Callable[[int], str], feeds: int) -> None:
     now = datetime.now(UTC)
     with session_factory(engine).begin() as session:
         rep = session.scalar(
-            insert(Rep).returning(Rep.id), [{"email": "bench@example.com", "name": "Bench", "created_at": now}]
+            insert(Rep).returning(Rep.id), {"email": "bench@example.com", "name": "Bench", "created_at": now}
         )
         customers = session.scalars(
             insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
@@ -305,7 +307,7 @@ class TreePeaks:
             # Finding the descendants means reading every process's stat: once a second, not at every sample (the
             # sampler's own CPU competes with the ingest on 2 cores). Parser processes start once, and early.
             if tick % 5 == 0:
-                descendants = self._descendants()
+                descendants = process_descendants(self.pid)
             tick += 1
             for pid in descendants:
                 try:
@@ -317,22 +319,6 @@ class TreePeaks:
                 self.cpu_ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
                 if found := re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE):
                     self.peaks[pid] = max(self.peaks.get(pid, 0), int(found.group(1)))
-
-    def _descendants(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry.name}/stat").read_text()
-                except OSError:
-                    continue
-                children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-        found, todo = [], list(children.get(self.pid, []))
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, []))
-        return found
 
     def stop(self) -> float:
         """The largest descendant's peak, in MB."""

@@ -40,6 +40,7 @@ from sqlalchemy import insert, select
 from listener.cli.app import App
 from listener.db.schema import Customer, Post, Rep, Source
 from listener.ingest import IngestReport, run_ingest
+from tests.procfs import descendants
 from tests.servers.http import Reply, serve
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "feedparser"
@@ -205,7 +206,7 @@ class PeakRss:
             self._sample()
 
     def _sample(self) -> None:
-        for pid in self._tree():
+        for pid in [os.getpid(), *descendants(os.getpid())]:
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
@@ -213,24 +214,6 @@ class PeakRss:
             match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
             if match:
                 self.peaks[pid] = max(self.peaks.get(pid, 0), int(match.group(1)) * 1024)
-
-    @staticmethod
-    def _tree() -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry.name}/stat").read_text()
-                except OSError:
-                    continue
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-        tree, todo = [], [os.getpid()]
-        while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo.extend(children.get(pid, []))
-        return tree
 
 
 def seed(app: App, files: list[CorpusFile], base: str) -> dict[int, CorpusFile]:
