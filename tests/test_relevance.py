@@ -283,6 +283,16 @@ def test_customer_name_is_not_evidence(classifier: RuleClassifier) -> None:
     assert classifier.classify(post("", "Summit turns 5 today! Thank you all."), hints).category == "milestone"
 
 
+@pytest.mark.parametrize(
+    ("text", "amount"), [("Tudo por R$29,90 nesta semana", "R$29,90"), ("r$1.500 de desconto", "r$1.500")]
+)
+def test_a_short_word_joined_to_a_symbol_still_starts_its_phrases(
+    classifier: RuleClassifier, text: str, amount: str
+) -> None:
+    """pt's "r$#" (reais): the word "r" is a candidate where a "$" follows it; "r$29" is not taken for one word."""
+    assert amount in classifier.classify(Post("1", "", "", text, None, lang="pt")).evidence
+
+
 def test_classify_is_deterministic(classifier: RuleClassifier) -> None:
     p = post("Webinar: closing the books faster", "Join our CFO on Thursday.")
     first = classifier.classify(p)

@@ -175,7 +175,8 @@ def _trie_pattern(keys: Sequence[str], follows: dict[str, str] | None = None) ->
         if "" in node:  # a prefix key ends here: any word going on from here is a candidate
             after = follows.get(node[""]["key"])
             return rf"\w*{after}" if after and len(node) == 1 else ""
-        branches = [re.escape(char) + walk(child) for char, child in sorted(node.items()) if len(char) == 1]
+        # Letters only: "" and "$" mark where a key ends (a key is a run of word characters, never "$").
+        branches = [re.escape(char) + walk(child) for char, child in sorted(node.items()) if char not in ("", "$")]
         if "$" in node:
             branches.append(r"(?!\w)" + follows.get(node["$"]["key"], ""))
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
