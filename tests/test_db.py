@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from listener import directory
 from listener.db.schema import Base, Insight, Post, Source
-from listener.db.session import head_revision, init_database, make_engine, session_factory, transaction
+from listener.db.session import (
+    alembic_config,
+    head_revision,
+    init_database,
+    make_engine,
+    session_factory,
+    transaction,
+)
 
 
 def test_migrations_match_models(any_db_url: str) -> None:
@@ -24,6 +32,32 @@ def test_migrations_match_models(any_db_url: str) -> None:
 def test_init_is_idempotent(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     assert init_database(engine) == (head_revision(), head_revision())
+    engine.dispose()
+
+
+def test_a_database_of_the_first_revision_upgrades_and_keeps_its_posts(any_db_url: str) -> None:
+    """0002 drops ix_posts_source_id (the unique (source_id, external_id) index covers it) and touches no row."""
+    engine = make_engine(any_db_url)
+    command.downgrade(alembic_config(engine), "0001")
+    assert "ix_posts_source_id" in {ix["name"] for ix in inspect(engine).get_indexes("posts")}
+    sessions = session_factory(engine)
+    when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    with transaction(sessions) as session:
+        directory.add_rep(session, "ana@example.com", "Ana")
+        customer = directory.add_customer(session, "Acme", rep_email="ana@example.com")
+        source = Source(customer=customer, kind="rss", locator="https://acme.example/feed", created_at=when)
+        session.add(source)
+        session.flush()
+        session.add(
+            Post(
+                source_id=source.id, customer_id=customer.id, external_id="guid-1", title="Acme opens in Lyon",
+                fetched_at=when, content_hash="h", story_key="s",
+            )
+        )  # fmt: skip
+    assert init_database(engine) == ("0001", head_revision())
+    assert "ix_posts_source_id" not in {ix["name"] for ix in inspect(engine).get_indexes("posts")}
+    with transaction(sessions) as session:
+        assert session.scalars(select(Post.title)).all() == ["Acme opens in Lyon"]
     engine.dispose()
 
 

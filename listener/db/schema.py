@@ -147,7 +147,8 @@ class Post(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    # No index of its own: the unique (source_id, external_id) index serves every lookup by source_id.
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(Text, default="")
