@@ -18,6 +18,13 @@ from sqlalchemy.engine import Dialect
 
 Processor = Callable[[Any], Any]
 _NOTHING = object()
+IN_CHUNK = 400  # values in one IN (...) list: stays under SQLite's bound-parameter limit
+
+
+def in_chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """`values` in slices of IN_CHUNK, one IN (...) query each."""
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
 
 
 @dataclass(frozen=True)

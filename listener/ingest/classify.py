@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from listener.db.bulk import BulkInsert
+from listener.db.bulk import BulkInsert, in_chunks
 from listener.db.schema import Insight as InsightRow
 from listener.db.schema import Post as PostRow
 from listener.models import Insight, Post
@@ -132,9 +132,9 @@ class Classification:
     ) -> None:
         ids = [post_id for post_id, _, _ in items]
         alive: set[int] = set()
-        for start in range(0, len(ids), 400):  # stays under SQLite's bound-parameter limit
+        for chunk in in_chunks(ids):
             # Written in a later transaction than the posts: one may have been removed since (source removed).
-            alive.update(session.scalars(select(PostRow.id).where(PostRow.id.in_(ids[start : start + 400]))))
+            alive.update(session.scalars(select(PostRow.id).where(PostRow.id.in_(chunk))))
         _delete_insights(session, ids)
         rows = (
             _row(post_id, insight, now)
@@ -153,8 +153,8 @@ _INSERT_INSIGHTS = BulkInsert(
 def _delete_insights(session: Session, post_ids: Sequence[int]) -> None:
     """Remove these posts' insights (Core, not the ORM's bulk delete: nothing loaded needs syncing)."""
     connection = session.connection()
-    for start in range(0, len(post_ids), 400):  # stays under SQLite's bound-parameter limit
-        connection.execute(delete(_INSIGHTS).where(_INSIGHTS.c.post_id.in_(post_ids[start : start + 400])))
+    for chunk in in_chunks(post_ids):
+        connection.execute(delete(_INSIGHTS).where(_INSIGHTS.c.post_id.in_(chunk)))
 
 
 def _row(post_id: int, insight: Insight, now: datetime) -> tuple[Any, ...]:

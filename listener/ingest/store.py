@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -11,12 +11,11 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from connectors.feedtext import content_hash, story_key, title_words
-from listener.db.bulk import BulkInsert
+from listener.db.bulk import BulkInsert, in_chunks
 from listener.db.schema import Post as PostRow
 from listener.ingest.leases import Claim
 from listener.models import Post
 
-_CHUNK = 400  # stays under SQLite's bound-parameter limit
 STORY_WINDOW_DAYS = 14  # the same story turns up on a customer's other sources within days, not months
 HEADLINE_OVERLAP = 0.8  # share of the shorter headline's words that the longer one must repeat
 _MIN_TITLE_WORDS = 5  # shorter headlines ("Weekly update") repeat too often to mean the same story
@@ -34,16 +33,11 @@ class Stored:
     edited: list[int] = field(default_factory=list)  # ids of the edited posts (their old insight must go)
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 def _existing(session: Session, source_id: int, posts: Sequence[Post], hashes: dict[str, str]) -> dict[str, Any]:
     """Rows of this source matching a post by external id, or failing that by canonical URL or content hash."""
     found: dict[str, Any] = {}
     cols = (PostRow.id, PostRow.external_id, PostRow.canonical_url, PostRow.content_hash, PostRow.duplicate_of_id)
-    for chunk in _chunks([p.external_id for p in posts]):
+    for chunk in in_chunks([p.external_id for p in posts]):
         for row in session.execute(select(*cols).where(PostRow.source_id == source_id, PostRow.external_id.in_(chunk))):
             found[row.external_id] = row
     rest = [p for p in posts if p.external_id not in found]
@@ -54,7 +48,7 @@ def _existing(session: Session, source_id: int, posts: Sequence[Post], hashes: d
     urls = [p.url for p in rest if p.url]
     wanted_hashes = [hashes[p.external_id] for p in rest]
     for column, wanted in ((PostRow.canonical_url, urls), (PostRow.content_hash, wanted_hashes)):
-        for chunk in _chunks(wanted):
+        for chunk in in_chunks(wanted):
             for row in session.execute(select(*cols).where(PostRow.source_id == source_id, column.in_(chunk))):
                 if row.canonical_url:
                     by_url.setdefault(row.canonical_url, row)
@@ -76,10 +70,10 @@ def _story_originals(
     by_url: dict[str, Any] = {}
     cols = (PostRow.id, PostRow.story_key, PostRow.canonical_url, PostRow.duplicate_of_id, PostRow.links)
     base = (PostRow.customer_id == claim.customer_id, PostRow.source_id != claim.ref.id)
-    for chunk in _chunks(keys):
+    for chunk in in_chunks(keys):
         for row in session.execute(select(*cols).where(*base, PostRow.story_key.in_(chunk)).order_by(PostRow.id)):
             by_key.setdefault(row.story_key, row)
-    for chunk in _chunks(urls):
+    for chunk in in_chunks(urls):
         for row in session.execute(select(*cols).where(*base, PostRow.canonical_url.in_(chunk)).order_by(PostRow.id)):
             by_url.setdefault(row.canonical_url, row)
     return by_key, by_url
@@ -214,7 +208,7 @@ def _insert(session: Session, source_id: int, values: list[tuple[Any, ...]]) -> 
     connection = session.connection()
     _INSERT_POSTS.execute(connection, values)
     ids: dict[str, int] = {}
-    for chunk in _chunks([value[_EXTERNAL_ID] for value in values]):
+    for chunk in in_chunks([value[_EXTERNAL_ID] for value in values]):
         found = connection.execute(_IDS_OF_POSTS, {"source": source_id, "external_ids": list(chunk)})
         ids.update((external_id, post_id) for external_id, post_id in found)
     return [ids[value[_EXTERNAL_ID]] for value in values]
