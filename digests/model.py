@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 # Section keys, in the order a rep reads them: what is timely first, then relationship upkeep.
@@ -22,6 +23,16 @@ ACTION_SECTIONS = frozenset(SECTION_OF_KIND.values())  # sections with a post to
 
 
 @dataclass(frozen=True)
+class Action:
+    """Something the rep can do from the email in one tap: reply with the draft, open the post, or tell Listener
+    what they did or think (done, snooze, not relevant, a kind correction). `url` is http(s) or mailto only."""
+
+    kind: str  # reply | open | comments | done | snooze | not_relevant | bad_news | good_news
+    label: str  # the link's words, in the rep's language
+    url: str
+
+
+@dataclass(frozen=True)
 class Item:
     """One thing for the rep to do: who, what happened, where to read it, what to say, and why it is here."""
 
@@ -38,6 +49,10 @@ class Item:
     attachment: str = ""  # file name of an .ics draft that goes with this item
     insight_ids: tuple[int, ...] = ()
     customer_id: int = 0
+    contact_name: str = ""  # who the draft is addressed to
+    contact_email: str = ""  # where a reply goes (empty: no mailto link)
+    subject: str = ""  # the draft's subject line, for a reply by email
+    actions: tuple[Action, ...] = ()  # filled after assembly (digests/actions.py), rendered by _actions templates
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,15 @@ class Digest:
                 for insight_id in item.insight_ids:
                     seen[insight_id] = None
         return list(seen)
+
+    def items(self) -> list[Item]:
+        """Every item, wherever the digest shows it."""
+        return [item for section in self.sections for item in section.items]
+
+    def map_items(self, change: Callable[[Item], Item]) -> Digest:
+        """A copy with `change` applied to every item wherever it sits (how actions are attached after assembly)."""
+        sections = tuple(replace(s, items=tuple(change(i) for i in s.items)) for s in self.sections)
+        return replace(self, sections=sections)
 
     @property
     def is_empty(self) -> bool:
