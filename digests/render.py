@@ -23,6 +23,14 @@ def is_http_url(value: object) -> bool:
     return isinstance(value, str) and bool(_HTTP.match(value))
 
 
+_MAILTO = re.compile(r"^mailto:[^\s\"'<>\\]*$", re.IGNORECASE)
+
+
+def is_action_url(value: object) -> bool:
+    """An action's link: http(s), or a mailto: whose parts are percent-encoded (RFC 6068)."""
+    return is_http_url(value) or (isinstance(value, str) and bool(_MAILTO.match(value)))
+
+
 def link_label(url: str) -> str:
     """A short readable label for a link: host and the start of the path."""
     parts = urlsplit(url)
@@ -40,6 +48,7 @@ def _environment() -> Environment:
         lstrip_blocks=False,
     )
     env.tests["http_url"] = is_http_url
+    env.tests["action_url"] = is_action_url
     env.filters["link_label"] = link_label
     return env
 
