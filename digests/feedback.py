@@ -239,9 +239,7 @@ def _apply(session: Session, claim: Claim, row: Feedback, now: datetime) -> None
             customer.muted_until = until
     elif claim.action == "not_relevant" and claim.insight_ids:
         session.execute(
-            update(Insight)
-            .where(Insight.id.in_(claim.insight_ids), Insight.acted_at.is_(None))
-            .values(acted_at=now)
+            update(Insight).where(Insight.id.in_(claim.insight_ids), Insight.acted_at.is_(None)).values(acted_at=now)
         )
 
 

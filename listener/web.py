@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from html import escape
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -177,19 +178,26 @@ def create_app(sessions: sessionmaker[Session], web: WebSettings) -> Starlette:
     return app
 
 
-def serve(sessions: sessionmaker[Session], web: WebSettings, host: str, port: int) -> None:
-    """Run the app under uvicorn until stopped. No access log: every URL carries a token."""
+def uvicorn_config(sessions: sessionmaker[Session], web: WebSettings, host: str, port: int) -> Any:
+    """uvicorn's settings for the app. No access log: every URL carries a token that acts for a rep."""
     import uvicorn
 
-    uvicorn.run(
+    return uvicorn.Config(
         create_app(sessions, web),
         host=host,
         port=port,
         access_log=False,
         server_header=False,
-        proxy_headers=True,
+        proxy_headers=True,  # the reverse proxy's X-Forwarded-For, from 127.0.0.1 only (uvicorn's default)
         log_level="warning",
     )
 
 
-__all__ = ["create_app", "serve"]
+def serve(sessions: sessionmaker[Session], web: WebSettings, host: str, port: int) -> None:
+    """Run the app under uvicorn until stopped (SIGTERM or Ctrl-C)."""
+    import uvicorn
+
+    uvicorn.Server(uvicorn_config(sessions, web, host, port)).run()
+
+
+__all__ = ["create_app", "serve", "uvicorn_config"]
