@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -182,7 +181,9 @@ def test_snooze_not_relevant_and_kind_correction(web: tuple[str, App], invoke: I
 
 
 def test_one_click_unsubscribe_pauses_the_reps_digests_until_resumed(
-    web: tuple[str, App], invoke: Invoke, inbox: tuple[Inbox, int]
+    web: tuple[str, App],
+    invoke: Invoke,
+    inbox: tuple[Inbox, int],  # noqa: F811 (the fixture)
 ) -> None:
     base, app = web
     handler, port = inbox
