@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -191,7 +192,7 @@ def feedback_report(app: App, since: str | None, as_json: bool) -> None:
             continue
         seen.add(item)
         counts["wrong" if wrong else "right"] += 1
-    report = [
+    report: list[dict[str, Any]] = [
         {
             "kind": kind,
             "category": category,
