@@ -39,9 +39,10 @@ def fingerprint(item: dict[str, str]) -> str:
     return re.sub(r"\W+", " ", f"{item.get('title', '')} {item.get('text', '')}").strip().lower()
 
 
-def main(new_path: str) -> int:
-    dev, blind, new = read(DEV), read(BLIND), read(Path(new_path))
-    known = {fingerprint(i) for path in OTHER_SETS for i in read(path)}
+def main(new_path: str, dev_path: Path = DEV, blind_path: Path = BLIND, other_sets: list[Path] = OTHER_SETS) -> int:
+    """Split the items of `new_path` into `dev_path` and `blind_path`; 2 and nothing written on bad input."""
+    dev, blind, new = read(dev_path), read(blind_path), read(Path(new_path))
+    known = {fingerprint(i) for path in other_sets for i in read(path)}
     known |= {fingerprint(i) for i in dev + blind}
     ids = {i["id"] for i in dev + blind}
     for item in new:
@@ -67,7 +68,7 @@ def main(new_path: str) -> int:
         need = max(0, min(len(items), int(total[key] / 5 + 0.5) - in_blind[key]))
         rng = random.Random(f"{SEED}:{key[0]}:{key[1]}:{total[key]}")
         chosen |= {i["id"] for i in rng.sample(sorted(items, key=lambda i: i["id"]), need)}
-    with DEV.open("a", encoding="utf-8") as d, BLIND.open("a", encoding="utf-8") as b:
+    with dev_path.open("a", encoding="utf-8") as d, blind_path.open("a", encoding="utf-8") as b:
         for item in new:
             (b if item["id"] in chosen else d).write(json.dumps(item, ensure_ascii=False) + "\n")
     print(f"{len(new) - len(chosen)} to dev, {len(chosen)} to blind")
