@@ -28,6 +28,9 @@ DTD_REFUSED = "the feed declares a DTD; Listener never processes DTDs"
 _DECLARATION_STARTS = (b"<!doctype", b"<!entity", b"<!element", b"<!attlist", b"<!notation")
 
 
+_MISPLACED_DECLARATION = expat.errors.codes[expat.errors.XML_ERROR_MISPLACED_XML_PI]
+
+
 class DTDRefused(ValueError):
     """The document declares a DTD with declarations of its own."""
 
@@ -39,7 +42,7 @@ class _RootReached(Exception):
     pass
 
 
-def without_dtd(data: bytes) -> bytes:
+def without_dtd(data: bytes, *, retry: bool = True) -> bytes:
     """The document with no DTD: `data` itself when it has no DOCTYPE; DTDRefused when its DOCTYPE declares things.
 
     A DOCTYPE with an external identifier only is dropped with the whole prolog (comments, processing instructions,
@@ -71,11 +74,12 @@ def without_dtd(data: bytes) -> bytes:
         # Not well-formed before (or without) a root: feedparser's loose parser may still read it, with no DTD (see
         # the module's docstring). A declaration expat would not tokenize is refused all the same.
         error_at = max(parser.ErrorByteIndex, 0)
-        if error_at and not data[:error_at].strip():
-            # whitespace before the XML declaration (common, and not well-formed): read on from the declaration
-            stripped = data.lstrip()
-            clean = without_dtd(stripped)
-            return data if clean is stripped else clean
+        if parser.ErrorCode == _MISPLACED_DECLARATION and error_at and retry:
+            # An XML declaration after whitespace, or after the one feedparser's encoding step put in front of it:
+            # what came before was read without a DOCTYPE; read on from the misplaced declaration (once).
+            rest = data[error_at:]
+            clean = without_dtd(rest, retry=False)
+            return data if clean is rest else clean
         if data[error_at:][:10].lower().startswith(_DECLARATION_STARTS):
             raise DTDRefused from None
         return data

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from connectors.discovery import Discovery, discover, google_news_feed
 from connectors.http import SafeFetcher, address_allowed, check_url
 from connectors.registry import CONNECTORS
+from connectors.xmlguard import DTD_REFUSED
 from listener.db.schema import Customer, Source
 from listener.directory import get_customer
 from listener.errors import AlreadyExists, BadInput, FetchError, NotFound
@@ -143,7 +144,7 @@ def resolve_locator(
 
 
 def _unreadable(url: str, exc: FetchError) -> BadInput:
-    if "allow_private_networks" in exc.message:  # the fetcher refused the address: --kind rss would not help
+    if "allow_private_networks" in exc.message or exc.message == DTD_REFUSED:  # --kind rss would not help
         return BadInput(f"cannot read {url}: {exc.message}")
     return BadInput(f"cannot read {url}: {exc.message}", hint="check the URL, or add it anyway with --kind rss")
 
