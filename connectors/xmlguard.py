@@ -23,9 +23,8 @@ from xml.parsers import expat
 from defusedxml.expatreader import DefusedExpatParser
 
 DTD_REFUSED = "the feed declares a DTD; Listener never processes DTDs"
-# Declarations expat refuses to tokenize because of their spelling (XML is case-sensitive: `<!doctype`), seen at the
-# point where it stopped.
-_DECLARATION_STARTS = (b"<!doctype", b"<!entity", b"<!element", b"<!attlist", b"<!notation")
+# Markup declarations, which belong in a DTD only (compared in lower case).
+_DECLARATIONS = (b"<!entity", b"<!element", b"<!attlist", b"<!notation")
 
 
 _MISPLACED_DECLARATION = expat.errors.codes[expat.errors.XML_ERROR_MISPLACED_XML_PI]
@@ -42,7 +41,7 @@ class _RootReached(Exception):
     pass
 
 
-def without_dtd(data: bytes, *, retry: bool = True) -> bytes:
+def without_dtd(data: bytes, *, retries: int = 2) -> bytes:
     """The document with no DTD: `data` itself when it has no DOCTYPE; DTDRefused when its DOCTYPE declares things.
 
     A DOCTYPE with an external identifier only is dropped with the whole prolog (comments, processing instructions,
@@ -74,14 +73,21 @@ def without_dtd(data: bytes, *, retry: bool = True) -> bytes:
         # Not well-formed before (or without) a root: feedparser's loose parser may still read it, with no DTD (see
         # the module's docstring). A declaration expat would not tokenize is refused all the same.
         error_at = max(parser.ErrorByteIndex, 0)
-        if parser.ErrorCode == _MISPLACED_DECLARATION and error_at and retry:
+        at = data[error_at : error_at + 10]
+        if parser.ErrorCode == _MISPLACED_DECLARATION and error_at and retries:
             # An XML declaration after whitespace, or after the one feedparser's encoding step put in front of it:
-            # what came before was read without a DOCTYPE; read on from the misplaced declaration (once).
+            # what came before was read without a DOCTYPE; read on from the misplaced declaration.
             rest = data[error_at:]
-            clean = without_dtd(rest, retry=False)
+            clean = without_dtd(rest, retries=retries - 1)
             return data if clean is rest else clean
-        if data[error_at:][:10].lower().startswith(_DECLARATION_STARTS):
-            raise DTDRefused from None
+        if at[:9].lower() == b"<!doctype" and retries:
+            # A DOCTYPE expat would not read here: HTML's `<!doctype html>`, or a hostile one after text or in the
+            # wrong case, which feedparser's loose parser might still read. Read on its own, from its start, and
+            # spelled as XML: does it declare anything? (DTDRefused if so.)
+            without_dtd(b"<!DOCTYPE" + data[error_at + 9 :], retries=retries - 1)
+            return data
+        if at.lower().startswith(_DECLARATIONS):
+            raise DTDRefused from None  # a declaration out of place: a DTD whose start expat could not read
         return data
     if not doctype:
         return data
