@@ -16,12 +16,17 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from connectors import http_pool
 from connectors.addresses import address_allowed
 from connectors.http import FetchResponse, SafeFetcher
+from listener.cli.app import App
+from listener.db.schema import Source
+from listener.directory import add_customer, add_rep
 from listener.errors import FetchError
 from listener.settings import FetchSettings
+from tests.conftest import Invoke
 from tests.servers.http import Reply, serve
 
 
@@ -227,3 +232,15 @@ def test_a_name_resolving_to_metadata_is_refused_on_an_intranet_too(address: str
     with pytest.raises(FetchError, match=r"refused to contact metadata\.example"):
         fetch("http://metadata.example/latest/meta-data/", INTRANET, address)
     assert connects == []
+
+
+@pytest.mark.parametrize("address", [*PRIVATE[:7], *METADATA[1:8]])
+def test_source_add_refuses_an_ipv6_spelling_of_a_private_address(app: App, invoke: Invoke, address: str) -> None:
+    with app.transaction() as session:
+        add_rep(session, "ana@example.com", "Ana")
+        add_customer(session, "Acme Corp", rep_email="ana@example.com")
+    result = invoke("source", "add", "Acme Corp", f"http://[{address}]/feed", "--kind", "rss")
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "is a loopback or private network address, which Listener does not fetch" in result.output
+    with app.transaction() as session:
+        assert session.scalars(select(Source)).all() == []
