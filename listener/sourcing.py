@@ -64,9 +64,9 @@ def normalize_url(url: str) -> str:
 
 
 def refuse_private(settings: Settings, url: str) -> None:
-    """BadInput for a loopback or private address (or localhost) unless fetch.allow_private_networks is on."""
-    if settings.fetch.allow_private_networks:
-        return
+    """BadInput for a loopback or private address (or localhost) unless fetch.allow_private_networks is on; for a
+    cloud metadata address always (the fetcher would refuse it at every poll)."""
+    allow_private = settings.fetch.allow_private_networks
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
     address = host
     if re.fullmatch(r"[0-9a-fx.]+", host) and any(c.isdigit() for c in host):
@@ -74,10 +74,15 @@ def refuse_private(settings: Settings, url: str) -> None:
             address = socket.inet_ntoa(socket.inet_aton(host))
     try:
         ipaddress.ip_address(address)
-        private = not address_allowed(address, allow_private=False)
     except ValueError:
         private = host == "localhost" or host.endswith(".localhost")
-    if private:
+    else:
+        if not address_allowed(address, allow_private=True):
+            raise BadInput(
+                f"refused {url}: {host} is a cloud metadata or unusable address, which Listener never fetches"
+            )
+        private = not address_allowed(address, allow_private=False)
+    if private and not allow_private:
         raise BadInput(
             f"refused {url}: {host} is a loopback or private network address, which Listener does not fetch",
             hint="for an intranet feed, set fetch.allow_private_networks = true "

@@ -26,7 +26,7 @@ from listener.db.schema import Source
 from listener.directory import add_customer, add_rep
 from listener.errors import FetchError
 from listener.settings import FetchSettings
-from tests.conftest import Invoke
+from tests.conftest import Invoke, allow_loopback
 from tests.servers.http import Reply, serve
 
 
@@ -234,7 +234,7 @@ def test_a_name_resolving_to_metadata_is_refused_on_an_intranet_too(address: str
     assert connects == []
 
 
-@pytest.mark.parametrize("address", [*PRIVATE[:7], *METADATA[1:8]])
+@pytest.mark.parametrize("address", PRIVATE[:7])
 def test_source_add_refuses_an_ipv6_spelling_of_a_private_address(app: App, invoke: Invoke, address: str) -> None:
     with app.transaction() as session:
         add_rep(session, "ana@example.com", "Ana")
@@ -242,5 +242,21 @@ def test_source_add_refuses_an_ipv6_spelling_of_a_private_address(app: App, invo
     result = invoke("source", "add", "Acme Corp", f"http://[{address}]/feed", "--kind", "rss")
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "is a loopback or private network address, which Listener does not fetch" in result.output
+    with app.transaction() as session:
+        assert session.scalars(select(Source)).all() == []
+
+
+@pytest.mark.parametrize("intranet", [False, True])
+@pytest.mark.parametrize("address", METADATA[:8])
+def test_source_add_refuses_metadata_on_an_intranet_too(app: App, invoke: Invoke, address: str, intranet: bool) -> None:
+    with app.transaction() as session:
+        add_rep(session, "ana@example.com", "Ana")
+        add_customer(session, "Acme Corp", rep_email="ana@example.com")
+    if intranet:
+        allow_loopback(app)
+    host = f"[{address}]" if ":" in address else address
+    result = invoke("source", "add", "Acme Corp", f"http://{host}/latest/meta-data/", "--kind", "rss")
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "is a cloud metadata or unusable address, which Listener never fetches" in result.output
     with app.transaction() as session:
         assert session.scalars(select(Source)).all() == []
