@@ -13,6 +13,7 @@ from connectors.feedparse import parse_feed
 from connectors.feedtext import canonical_url, one_line
 from connectors.http import SafeFetcher
 from connectors.pagelinks import decode_html
+from connectors.xmlguard import DTD_REFUSED
 from listener.errors import FetchError
 
 FEED_TYPES = {
@@ -266,6 +267,9 @@ async def discover(url: str, fetcher: SafeFetcher) -> Discovery:
     parsed = parse_feed(response.body, response.url, content_type)
     if not parsed.error:
         return Discovery(feeds=(Candidate(response.permanent_url or url, parsed.title),), page_title=parsed.title)
+    if parsed.error == DTD_REFUSED:
+        # a feed, but one that no poll would read: say so, rather than look for its feed in it as in a page
+        raise FetchError(DTD_REFUSED)
     candidates, title = alternate_links(response.body, response.url, content_type)
     if is_youtube_page(url):
         channel = youtube_channel_id(response.body)

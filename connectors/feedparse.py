@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+import feedparser.api
+from defusedxml import DefusedXmlException
 from feedparser.encodings import convert_to_utf8
+from feedparser.sanitizer import replace_doctype
 
-from connectors import fastfeed
+from connectors import fastfeed, xmlguard
 from connectors.feedtext import (
     canonical_url,
     clean_text,
@@ -28,10 +31,8 @@ from connectors.feedtext import (
 from listener.models import Post
 
 MAX_ENTRIES = 500
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
-# The prolog's DOCTYPE (with any internal subset) and ENTITY declarations: removed so no entity is ever expanded.
-_DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]|\[.*?\]\s*(?=>))*>", re.IGNORECASE | re.DOTALL)
-_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)\b", re.IGNORECASE)
+# feedparser's strict parser is the SAX parser of the first of these modules that imports: ours refuses any DTD.
+feedparser.api.PREFERRED_XML_PARSERS = ["connectors.xmlguard"]
 _FEED_ROOT = re.compile(rb"<(?:[\w.-]+:)?(rss|feed|RDF|channel)\b", re.IGNORECASE)
 
 
@@ -44,21 +45,6 @@ class ParsedFeed:
     lang: str = ""
     link: str = ""
     error: str = ""  # non-empty: the document is not a usable feed
-
-
-def strip_declarations(data: bytes) -> bytes:
-    """Drop DOCTYPE/ENTITY declarations from the prolog of UTF-8 XML, so no parser can expand an entity."""
-    match = _FIRST_ELEMENT.search(data)
-    cut = match.start() if match else len(data)
-    head, rest = data[:cut], data[cut:]
-    if not _DECLARATION.search(head):
-        return data
-    head = _DOCTYPE.sub(b"", head)
-    if _DECLARATION.search(head):
-        # Something declaration-like survived (odd nesting, quotes): keep only the XML declaration.
-        xml_decl = re.match(rb"\s*<\?xml[^>]*\?>", head)
-        head = xml_decl.group(0) if xml_decl else b""
-    return head + rest
 
 
 def parse_feed(
@@ -75,6 +61,8 @@ def parse_feed(
         if stripped[:1] == b"{" or "json" in content_type.lower():
             return _parse_json_feed(stripped, url, now)
         return _parse_xml_feed(body, url, content_type, now, fast)
+    except (xmlguard.DTDRefused, DefusedXmlException):
+        return ParsedFeed(error=xmlguard.DTD_REFUSED)
     except Exception as exc:  # a parser bug on hostile bytes must not take the run down
         return ParsedFeed(error=f"unreadable feed ({type(exc).__name__})")
 
@@ -83,7 +71,7 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str, now: datetime, fas
     headers = {"content-type": content_type or "application/xml", "content-location": url}
     result: dict[str, Any] = {"bozo": False, "encoding": "", "headers": headers}
     utf8 = convert_to_utf8(dict(headers), body, result)
-    clean = strip_declarations(utf8)
+    clean = xmlguard.without_dtd(utf8)  # DTDRefused when it declares entities (or anything else)
     # The fast path only for a document feedparser's encoding rules found nothing odd in and that has no DTD.
     usual = not result.get("bozo") and clean is utf8
     usual = usual and fastfeed.encoding_agrees(body, content_type, result["encoding"])
@@ -91,6 +79,10 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str, now: datetime, fas
     if quick is not None:
         feed, entries, version = quick
     else:
+        if replace_doctype(clean)[2]:
+            # feedparser's own prolog rewrite would hand its loose parser entities to expand (declarations it finds
+            # with a pattern, in a comment too): never.
+            raise xmlguard.DTDRefused
         # A stream, never bytes or str: feedparser would take a str/bytes for a URL or a file name to open.
         parsed = feedparser.parse(
             io.BytesIO(clean),

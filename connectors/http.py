@@ -322,7 +322,7 @@ class SafeFetcher:
             key = name.encode("ascii")
             lower = key.lower()
             headers = [(k, v) for k, v in headers if k.lower() != lower]
-            headers.append((key, value.encode("ascii")))
+            headers.append((key, value.encode("latin-1")))  # HTTP's obs-text: a validator as the server sent it
         if not any(k.lower() == b"host" for k, _ in headers):
             headers.insert(0, (b"Host", url.netloc))
         if self._cookies:

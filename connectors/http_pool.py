@@ -22,32 +22,12 @@ from typing import Any, cast
 
 import httpcore
 
+from connectors.addresses import address_allowed
 from listener.errors import FetchError
 
-# Cloud metadata endpoints (AWS/GCP/Azure/OpenStack, AWS IPv6, Alibaba): refused even when private networks are allowed.
-_METADATA = {
-    ipaddress.ip_address("169.254.169.254"),
-    ipaddress.ip_address("fd00:ec2::254"),
-    ipaddress.ip_address("100.100.100.200"),
-}
 DNS_TTL = 30.0  # seconds a resolved name is reused within one fetcher (one run); failures are never cached
 KEEPALIVE_EXPIRY = 30.0  # seconds an idle connection may be reused
 _READ_HIGH_WATER = 1 << 20  # bytes buffered from the socket before it is paused until they are read
-
-
-def address_allowed(address: str, allow_private: bool) -> bool:
-    """Whether a resolved address may be contacted: public always, private only when allowed, metadata never."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip in _METADATA or ip.is_multicast or ip.is_unspecified:
-        return False
-    if ip.is_global:
-        return True
-    return allow_private
 
 
 # ---------------------------------------------------------------- a network stream on asyncio's transports

@@ -16,13 +16,23 @@ from listener.settings import Settings
 
 
 def conditional_headers(state: dict[str, object]) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since from the saved validators, so an unchanged feed costs a 304."""
+    """If-None-Match / If-Modified-Since from the saved validators, so an unchanged feed costs a 304.
+
+    A validator is sent as latin-1 bytes (HTTP's obs-text: the bytes it came in as, unless the server sent UTF-8);
+    one with a character beyond latin-1, or a control character, is not sent at all: the poll is then unconditional,
+    which costs a body, never a failure.
+    """
     headers = {}
-    if state.get("etag"):
-        headers["If-None-Match"] = str(state["etag"])
-    if state.get("last_modified"):
-        headers["If-Modified-Since"] = str(state["last_modified"])
+    for key, name in (("etag", "If-None-Match"), ("last_modified", "If-Modified-Since")):
+        value = str(state.get(key) or "")
+        if value and _sendable(value):
+            headers[name] = value
     return headers
+
+
+def _sendable(value: str) -> bool:
+    """Whether the value is an HTTP field value: visible ASCII, obs-text (0x80-0xFF), spaces and tabs."""
+    return all(c == "\t" or (" " <= c <= "\xff" and c != "\x7f") for c in value)
 
 
 def next_state(state: dict[str, object], response: FetchResponse) -> dict[str, object]:

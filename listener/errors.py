@@ -67,6 +67,10 @@ class FetchError(ListenerError):
         self.permanent = permanent  # e.g. 410 Gone: disable the source
 
 
+class LocalError(FetchError):
+    """A poll that failed on our side (a bug met on hostile input), not the server's: its validators are dropped."""
+
+
 class DeliveryError(ListenerError):
     """A digest could not be delivered; the next run retries it."""
 

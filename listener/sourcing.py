@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from connectors.discovery import Discovery, discover, google_news_feed
 from connectors.http import SafeFetcher, address_allowed, check_url
 from connectors.registry import CONNECTORS
+from connectors.xmlguard import DTD_REFUSED
 from listener.db.schema import Customer, Source
 from listener.directory import get_customer
 from listener.errors import AlreadyExists, BadInput, FetchError, NotFound
@@ -63,9 +64,9 @@ def normalize_url(url: str) -> str:
 
 
 def refuse_private(settings: Settings, url: str) -> None:
-    """BadInput for a loopback or private address (or localhost) unless fetch.allow_private_networks is on."""
-    if settings.fetch.allow_private_networks:
-        return
+    """BadInput for a loopback or private address (or localhost) unless fetch.allow_private_networks is on; for a
+    cloud metadata address always (the fetcher would refuse it at every poll)."""
+    allow_private = settings.fetch.allow_private_networks
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
     address = host
     if re.fullmatch(r"[0-9a-fx.]+", host) and any(c.isdigit() for c in host):
@@ -73,10 +74,15 @@ def refuse_private(settings: Settings, url: str) -> None:
             address = socket.inet_ntoa(socket.inet_aton(host))
     try:
         ipaddress.ip_address(address)
-        private = not address_allowed(address, allow_private=False)
     except ValueError:
         private = host == "localhost" or host.endswith(".localhost")
-    if private:
+    else:
+        if not address_allowed(address, allow_private=True):
+            raise BadInput(
+                f"refused {url}: {host} is a cloud metadata or unusable address, which Listener never fetches"
+            )
+        private = not address_allowed(address, allow_private=False)
+    if private and not allow_private:
         raise BadInput(
             f"refused {url}: {host} is a loopback or private network address, which Listener does not fetch",
             hint="for an intranet feed, set fetch.allow_private_networks = true "
@@ -143,7 +149,7 @@ def resolve_locator(
 
 
 def _unreadable(url: str, exc: FetchError) -> BadInput:
-    if "allow_private_networks" in exc.message:  # the fetcher refused the address: --kind rss would not help
+    if "allow_private_networks" in exc.message or exc.message == DTD_REFUSED:  # --kind rss would not help
         return BadInput(f"cannot read {url}: {exc.message}")
     return BadInput(f"cannot read {url}: {exc.message}", hint="check the URL, or add it anyway with --kind rss")
 

@@ -49,12 +49,15 @@ def accepts(body: bytes, url: str = URL, content_type: str = "application/xml") 
     """Whether parse_feed would take the fast path for these bytes (the same gate as connectors.feedparse)."""
     from feedparser.encodings import convert_to_utf8
 
-    from connectors.feedparse import strip_declarations
+    from connectors.xmlguard import DTDRefused, without_dtd
 
     headers = {"content-type": content_type or "application/xml", "content-location": url}
     result: dict[str, object] = {"bozo": False, "encoding": "", "headers": headers}
     utf8 = convert_to_utf8(dict(headers), body, result)
-    clean = strip_declarations(utf8)
+    try:
+        clean = without_dtd(utf8)
+    except DTDRefused:
+        return False  # refused before any parser, fast or not
     usual = not result.get("bozo") and clean is utf8
     return (
         usual
@@ -199,7 +202,7 @@ def test_real_shaped_atom_1() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        # a DOCTYPE with an internal entity: feedparser's path strips the declaration, so nothing is expanded
+        # a DOCTYPE with an internal entity: the feed is refused before any parser sees it
         b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY boom "EXPANDED">]>'
         b"<rss version='2.0'><channel><title>t</title><item><title>a &boom; b</title>"
         b"<link>https://x.example/1</link></item></channel></rss>",
@@ -209,12 +212,11 @@ def test_real_shaped_atom_1() -> None:
         b"</channel></rss>",
     ],
 )
-def test_dtds_fall_back_and_expand_nothing(body: bytes) -> None:
-    assert not accepts(body)
+def test_dtds_are_refused_and_expand_nothing(body: bytes) -> None:
     assert fastfeed.parse(body, URL) is None  # even handed the raw bytes, the fast path refuses a DTD
-    parsed = parse_feed(body, URL, "application/xml", NOW)
-    assert "EXPANDED" not in repr(parsed) and "lollol" not in repr(parsed)
-    assert len(parsed.posts) == 1
+    for parsed in both(body):
+        assert parsed.error == "the feed declares a DTD; Listener never processes DTDs"
+        assert "EXPANDED" not in repr(parsed) and "lollol" not in repr(parsed) and parsed.posts == ()
 
 
 @pytest.mark.parametrize(

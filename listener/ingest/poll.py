@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from connectors.base import Connector, ConnectorContext, PostWork, no_post_work
 from connectors.http import SafeFetcher
 from connectors.parsing import ParserQueue
-from listener.errors import FetchError
+from listener.errors import FetchError, LocalError
 from listener.ingest.leases import Claim
 from listener.models import FetchResult, SourceRef
 from listener.settings import Settings
@@ -92,7 +92,7 @@ async def _poll_one(connector: Connector, claim: Claim, ctx: ConnectorContext, l
         return Outcome(claim, error=FetchError(f"gave up after {limit:g} s"))
     except Exception as exc:  # one broken source or connector bug never stops the run
         log.exception("source %s (%s): unexpected error", claim.ref.id, claim.ref.locator)
-        return Outcome(claim, error=FetchError(f"internal error: {type(exc).__name__}: {str(exc)[:200]}"))
+        return Outcome(claim, error=LocalError(f"internal error: {type(exc).__name__}: {str(exc)[:200]}"))
 
 
 async def poll_all(

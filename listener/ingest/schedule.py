@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from listener.errors import FetchError, RateLimited
+from listener.errors import FetchError, LocalError, RateLimited
 from listener.models import FetchResult
 from listener.settings import IngestSettings
 
@@ -89,6 +89,11 @@ def settle_error(source: SourceRow, error: FetchError, now: datetime, settings: 
     source.last_error = message
     source.failing_since = source.failing_since or now
     source.error_count = (source.error_count or 0) + 1
+    if isinstance(error, LocalError):
+        # What the source saved may be what broke the poll (a validator that could not be sent): the next poll
+        # starts afresh, unconditional, rather than fail the same way forever.
+        source.etag = source.last_modified = ""
+        source.cursor = {k: v for k, v in (source.cursor or {}).items() if k != "body_sha"}
     if error.permanent:
         source.enabled = False
         source.disabled_reason = message
