@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.db.schema import Contact, Customer, Rep
+from listener.db.schema import CUSTOMER_TIERS, NAME_LENGTH, Contact, Customer, Rep
 from listener.errors import AlreadyExists, BadInput, NotFound
+from listener.names import clean_name, name_key
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -76,6 +77,23 @@ def parse_birthday(text: str) -> str:
     return candidate
 
 
+def check_name(name: str, what: str) -> str:
+    """A name as stored (whitespace collapsed, NFC); empty or longer than the column is one clear error."""
+    name = clean_name(name)
+    if not name:
+        raise BadInput(f"a {what} needs a name")
+    if len(name) > NAME_LENGTH:
+        raise BadInput(f"the {what} name is {len(name)} characters long", hint=f"use at most {NAME_LENGTH}")
+    return name
+
+
+def check_tier(tier: str) -> str:
+    tier = tier.strip().lower()
+    if tier not in CUSTOMER_TIERS:
+        raise BadInput(f"tier {tier!r} is not one of {', '.join(CUSTOMER_TIERS)}")
+    return tier
+
+
 def add_rep(
     session: Session, email: str, name: str, *, time_zone: str = "UTC", hour: int = 7, language: str = "en"
 ) -> Rep:
@@ -84,7 +102,7 @@ def add_rep(
         raise BadInput("a rep needs a name", hint="pass --name")
     rep = Rep(
         email=email,
-        name=name.strip(),
+        name=check_name(name, "rep"),
         time_zone=check_time_zone(time_zone),
         digest_hour=check_hour(hour),
         language=check_language(language),
@@ -120,10 +138,9 @@ def add_customer(
     cadence_days: int = 30,
     aliases: Sequence[str] = (),
     founded: str | None = None,
+    tier: str = "normal",
 ) -> Customer:
-    name = " ".join(name.split())
-    if not name:
-        raise BadInput("a customer needs a name")
+    name = check_name(name, "customer")
     if cadence_days < 1:
         raise BadInput(f"cadence {cadence_days} must be at least 1 day")
     rep = get_rep(session, rep_email)
@@ -133,12 +150,13 @@ def add_customer(
         name=name,
         rep=rep,
         domains=sorted({check_domain(d) for d in domains}),
-        aliases=[a.strip() for a in aliases if a.strip()],
+        aliases=[check_name(a, "alias") for a in aliases if a.strip()],
         customer_since=parse_date(since, "--since") if since else None,
         founded_on=parse_date(founded, "--founded") if founded else None,
         interests=[i.strip().lower() for i in interests if i.strip()],
         language=check_language(language),
         touch_cadence_days=cadence_days,
+        tier=check_tier(tier),
         created_at=_now(),
     )
     session.add(customer)
@@ -147,9 +165,8 @@ def add_customer(
 
 
 def find_customer(session: Session, name: str) -> Customer | None:
-    """Case-insensitive lookup by name."""
-    wanted = " ".join(name.split()).lower()
-    return session.scalar(select(Customer).where(func.lower(Customer.name) == wanted))
+    """Lookup by name key: case, accents and Unicode forms do not matter, on any database (listener.names)."""
+    return session.scalar(select(Customer).where(Customer.name_key == name_key(name)))
 
 
 def get_customer(session: Session, name: str) -> Customer:
@@ -174,10 +191,8 @@ def add_contact(
     session: Session, customer_name: str, name: str, *, email: str = "", role: str = "", birthday: str = ""
 ) -> Contact:
     customer = get_customer(session, customer_name)
-    name = " ".join(name.split())
-    if not name:
-        raise BadInput("a contact needs a name")
-    if any(c.name.lower() == name.lower() for c in customer.contacts):
+    name = check_name(name, "contact")
+    if any(c.name_key == name_key(name) for c in customer.contacts):
         raise AlreadyExists(f"{customer.name} already has a contact named {name!r}")
     contact = Contact(
         customer=customer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import click
@@ -10,6 +11,7 @@ from listener import directory
 from listener.cli.app import App
 from listener.cli.common import echo_json, split_commas
 from listener.db.schema import Customer
+from listener.errors import BadInput
 
 
 @click.group("rep")
@@ -209,17 +211,27 @@ def customer_show(app: App, name: str, as_json: bool) -> None:
 
 @customer_group.command("remove")
 @click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask (scripts); without it a terminal asks first.")
 @click.pass_obj
-def customer_remove(app: App, name: str) -> None:
+def customer_remove(app: App, name: str, yes: bool) -> None:
     """Remove a customer with its contacts, sources, posts and interactions.
+
+    At a terminal it asks first; scripts pass --yes. To hand customers to another rep, use
+    `customer edit NAME --rep EMAIL` or `rep remove EMAIL --reassign-to EMAIL` instead.
 
     \b
     Example:
-      listener customer remove "Nimbus Logistics"
+      listener customer remove "Nimbus Logistics" --yes
     """
     with app.transaction() as session:
-        directory.remove_customer(session, name)
-    click.echo(f"Removed customer {name}.")
+        customer = directory.get_customer(session, name)
+        if not yes and sys.stdin.isatty():
+            what = f"{len(customer.sources)} source(s), {len(customer.contacts)} contact(s) and their history"
+            if not click.confirm(f"Remove {customer.name} with {what}?", default=False):
+                raise BadInput("nothing removed", hint="pass --yes to remove without asking")
+        removed = customer.name
+        session.delete(customer)
+    click.echo(f"Removed customer {removed}.")
 
 
 @click.group("contact")
