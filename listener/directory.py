@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from listener.db.schema import CUSTOMER_TIERS, NAME_LENGTH, Contact, Customer, Rep
 from listener.errors import AlreadyExists, BadInput, NotFound
 from listener.names import clean_name, name_key
+from listener.resources import config_dir
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -26,7 +27,7 @@ def _now() -> datetime:
 
 def check_email(email: str) -> str:
     email = email.strip()
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or len(email) > 320:
         raise BadInput(f"{email!r} is not an email address", hint="use e.g. ana@example.com")
     return email.lower()
 
@@ -45,10 +46,22 @@ def check_hour(hour: int) -> int:
     return hour
 
 
+def phrasebook_languages() -> tuple[str, ...]:
+    """The languages Listener can write in: one phrasebook file each (config/phrasebook/<lang>.toml)."""
+    return tuple(sorted(p.stem for p in (config_dir() / "phrasebook").glob("*.toml")))
+
+
 def check_language(lang: str) -> str:
+    """A language Listener has a phrasebook for; anything else would silently become English."""
     lang = lang.strip().lower()
     if not _LANG.match(lang):
         raise BadInput(f"{lang!r} is not a two-letter language code", hint="use e.g. en, es, pt")
+    known = phrasebook_languages()
+    if lang not in known:
+        raise BadInput(
+            f"there is no phrasebook for language {lang!r}",
+            hint=f"use one of {', '.join(known)}, or add config/phrasebook/{lang}.toml",
+        )
     return lang
 
 
@@ -198,7 +211,7 @@ def add_contact(
         customer=customer,
         name=name,
         email=check_email(email) if email else "",
-        role=role.strip(),
+        role=check_name(role, "role") if role.strip() else "",
         birthday=parse_birthday(birthday) if birthday else "",
     )
     session.add(contact)

@@ -11,6 +11,7 @@ import click
 
 from connectors.registry import CONNECTORS
 from listener.cli.app import App
+from listener.cli.common import check_output_file, writing_to
 from listener.importer import ImportRejected, export_opml, import_file
 from listener.sourcing import add_source, list_sources, remove_source
 
@@ -169,7 +170,8 @@ def export_opml_cmd(app: App, output: Path | None) -> None:
     with app.transaction() as session:
         text = export_opml(session)
     if output:
-        output.write_text(text, encoding="utf-8")
+        with writing_to(check_output_file(output)):
+            output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
