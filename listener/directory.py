@@ -200,8 +200,124 @@ def remove_customer(session: Session, name: str) -> None:
     session.delete(get_customer(session, name))
 
 
+def update_customer(
+    session: Session,
+    customer: Customer,
+    *,
+    name: str | None = None,
+    rep: Rep | None = None,
+    language: str | None = None,
+    cadence_days: int | None = None,
+    tier: str | None = None,
+    since: str | None = None,
+    founded: str | None = None,
+    domains: Sequence[str] | None = None,
+    aliases: Sequence[str] | None = None,
+    interests: Sequence[str] | None = None,
+    add_domains: Sequence[str] = (),
+    add_aliases: Sequence[str] = (),
+    add_interests: Sequence[str] = (),
+) -> list[str]:
+    """Change what is given (None: leave it; `domains=[]` clears); returns what changed, as "field old -> new"."""
+    changes: list[str] = []
+
+    def change(label: str, old: object, new: object) -> bool:
+        if new == old:
+            return False
+        shown = [", ".join(v) if isinstance(v, list) else ("-" if v in (None, "") else str(v)) for v in (old, new)]
+        changes.append(f"{label} {shown[0]} -> {shown[1]}")
+        return True
+
+    if name is not None:
+        new_name = check_name(name, "customer")
+        other = find_customer(session, new_name)
+        if other is not None and other.id != customer.id:
+            raise AlreadyExists(f"customer {other.name!r} already exists", hint="pick another name")
+        if change("name", customer.name, new_name):
+            customer.name = new_name
+    if rep is not None and change("rep", customer.rep.email, rep.email):
+        customer.rep = rep
+    if language is not None and change("language", customer.language, check_language(language)):
+        customer.language = check_language(language)
+    if cadence_days is not None:
+        if cadence_days < 1:
+            raise BadInput(f"cadence {cadence_days} must be at least 1 day")
+        if change("cadence", customer.touch_cadence_days, cadence_days):
+            customer.touch_cadence_days = cadence_days
+    if tier is not None and change("tier", customer.tier, check_tier(tier)):
+        customer.tier = check_tier(tier)
+    if since is not None:
+        value = parse_date(since, "--since") if since else None
+        if change("since", customer.customer_since, value):
+            customer.customer_since = value
+    if founded is not None:
+        value = parse_date(founded, "--founded") if founded else None
+        if change("founded", customer.founded_on, value):
+            customer.founded_on = value
+    current = list(customer.domains or [])
+    new_domains = sorted({check_domain(d) for d in [*(domains if domains is not None else current), *add_domains]})
+    if change("domains", current, new_domains):
+        customer.domains = new_domains
+    current = list(customer.aliases or [])
+    wanted = [check_name(a, "alias") for a in (aliases if aliases is not None else current) if a.strip()]
+    new_aliases = list(dict.fromkeys([*wanted, *(check_name(a, "alias") for a in add_aliases if a.strip())]))
+    if change("aliases", current, new_aliases):
+        customer.aliases = new_aliases
+    current = list(customer.interests or [])
+    wanted = [i.strip().lower() for i in (interests if interests is not None else current) if i.strip()]
+    new_interests = list(dict.fromkeys([*wanted, *(i.strip().lower() for i in add_interests if i.strip())]))
+    if change("interests", current, new_interests):
+        customer.interests = new_interests
+    session.flush()
+    return changes
+
+
+def get_contact(session: Session, customer_name: str, name: str) -> Contact:
+    customer = get_customer(session, customer_name)
+    contact = next((c for c in customer.contacts if c.name_key == name_key(name)), None)
+    if contact is None:
+        raise NotFound(f"{customer.name} has no contact named {name!r}", hint="see `listener contact list CUSTOMER`")
+    return contact
+
+
+def update_contact(
+    contact: Contact,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+    birthday: str | None = None,
+    language: str | None = None,
+) -> list[str]:
+    """Change what is given (None: leave it; "" clears); returns what changed."""
+    changes: list[str] = []
+    wanted = {
+        "name": check_name(name, "contact") if name is not None else None,
+        "email": (check_email(email) if email else "") if email is not None else None,
+        "role": (check_name(role, "role") if role.strip() else "") if role is not None else None,
+        "birthday": (parse_birthday(birthday) if birthday else "") if birthday is not None else None,
+        "language": (check_language(language) if language else "") if language is not None else None,
+    }
+    new_key = name_key(wanted["name"]) if wanted["name"] is not None else contact.name_key
+    if new_key != contact.name_key and any(c.name_key == new_key for c in contact.customer.contacts):
+        raise AlreadyExists(f"{contact.customer.name} already has a contact named {wanted['name']!r}")
+    for attribute, value in wanted.items():
+        old = getattr(contact, attribute)
+        if value is not None and value != old:
+            changes.append(f"{attribute} {old or '-'} -> {value or '-'}")
+            setattr(contact, attribute, value)
+    return changes
+
+
 def add_contact(
-    session: Session, customer_name: str, name: str, *, email: str = "", role: str = "", birthday: str = ""
+    session: Session,
+    customer_name: str,
+    name: str,
+    *,
+    email: str = "",
+    role: str = "",
+    birthday: str = "",
+    language: str = "",
 ) -> Contact:
     customer = get_customer(session, customer_name)
     name = check_name(name, "contact")
@@ -213,6 +329,7 @@ def add_contact(
         email=check_email(email) if email else "",
         role=check_name(role, "role") if role.strip() else "",
         birthday=parse_birthday(birthday) if birthday else "",
+        language=check_language(language) if language else "",
     )
     session.add(contact)
     session.flush()

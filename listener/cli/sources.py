@@ -12,6 +12,7 @@ import click
 from connectors.registry import CONNECTORS
 from listener.cli.app import App
 from listener.cli.common import check_output_file, writing_to
+from listener.errors import ExitCode
 from listener.importer import ImportRejected, export_opml, import_file
 from listener.sourcing import add_source, list_sources, remove_source
 
@@ -120,36 +121,78 @@ def source_remove(app: App, source_id: int) -> None:
         click.echo(f"removed source {source_id} ({removed.kind} {removed.locator})")
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 source', '2 sources'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--rep", "rep_email", help="Rep for customers whose row names none.")
+@click.option("--map", "maps", multiple=True, help='"Column=field" for a column the importer does not know.')
+@click.option("--dayfirst", is_flag=True, help="Read 03/04/2021 as 3 April (default: US, 4 March).")
+@click.option("--skip-bad", is_flag=True, help="Import the good rows and list the bad ones (exit status 1).")
+@click.option("--dry-run", is_flag=True, help="Say what would change, change nothing.")
 @click.pass_obj
-def import_(app: App, file: Path, rep_email: str | None) -> None:
-    """Import customers and their sources from a CSV (one customer a row) or an OPML file.
+def import_(
+    app: App, file: Path, rep_email: str | None, maps: tuple[str, ...], dayfirst: bool, skip_bad: bool, dry_run: bool
+) -> None:
+    """Import customers (or contacts) from a CSV, an Excel .xlsx or an OPML file.
 
-    One transaction: if any row is bad, every bad row is listed with its line number and nothing is imported.
-    CSV: a header row, then one customer a row; columns customer, rep, domains, aliases, language, since,
-    interests, cadence, sources (several separated by `;`; a homepage's feed is found; `page:URL` watches a page).
-    OPML: top-level outlines are customers, their children are feeds (what `listener export opml` writes).
-    Customers already there get the new sources only; sources already there are skipped.
+    One transaction: if any row is bad, every bad row is listed with its line number and nothing is imported
+    (with --skip-bad, the good rows are imported and the bad ones listed). Importing a changed row again updates
+    the customer and says what changed.
+    CSV and .xlsx: a header row, then one customer a row; columns customer, rep, domains, website, aliases,
+    language, since, founded, interests, cadence, tier, sources (several separated by `;`; a homepage's feed is
+    found; `page:URL` watches a page). HubSpot and Salesforce company/account and contact exports are read as
+    exported (`,` `;` or tab, UTF-8 or cp1252, report footers skipped); `--map "Column=field"` for the rest.
+    OPML: outlines in folders are customers (the folder becomes a tag); feeds at the top level are one customer
+    each; `export opml` files (customers with feeds under them) import back.
 
     \b
     Example:
-      listener import crm-export.csv --rep ana@example.com
+      listener import hubspot-companies.csv --dry-run
+      listener import accounts.csv --map "Key Account Manager=rep" --dayfirst --skip-bad
       listener import feeds.opml --rep ana@example.com
     """
     try:
         with app.transaction() as session:
-            summary = import_file(session, app.settings, file, rep_email=rep_email)
+            summary = import_file(
+                session, app.settings, file, rep_email=rep_email, maps=maps, dayfirst=dayfirst, skip_bad=skip_bad
+            )
+            if dry_run:
+                session.rollback()
     except ImportRejected as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         raise
+    if summary.ignored_columns:
+        click.echo(
+            f'ignored columns: {", ".join(summary.ignored_columns)} (--map "Column=field" imports one)',
+            err=True,
+        )
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for change in summary.changes:
+        click.echo(f"  {change}")
     already = f" ({summary.sources_present} already there)" if summary.sources_present else ""
-    click.echo(
-        f"imported {file.name}: {summary.customers_added} new customers, {summary.sources_added} new sources"
-        f"{already} from {summary.lines} rows"
+    contacts = (
+        f", {plural(summary.contacts_added, 'new contact')}, {summary.contacts_updated} updated"
+        if summary.contacts_added or summary.contacts_updated
+        else ""
     )
+    verb = "would import" if dry_run else "imported"
+    updated = f", {summary.customers_updated} updated" if summary.customers_updated else ""
+    click.echo(
+        f"{verb} {file.name}: {plural(summary.customers_added, 'new customer')}{updated}, "
+        f"{plural(summary.sources_added, 'new source')}{already}{contacts} from {plural(summary.lines, 'row')}"
+        + (" (dry run: nothing changed)" if dry_run else "")
+    )
+    if summary.skipped:
+        for problem in summary.skipped:
+            click.echo(f"skipped: {problem}", err=True)
+        click.echo(f"{plural(len(summary.skipped), 'row')} skipped (see above)", err=True)
+        raise SystemExit(int(ExitCode.ATTENTION))
 
 
 @click.group("export")
