@@ -152,6 +152,7 @@ def add_customer(
     aliases: Sequence[str] = (),
     founded: str | None = None,
     tier: str = "normal",
+    tags: Sequence[str] = (),
 ) -> Customer:
     name = check_name(name, "customer")
     if cadence_days < 1:
@@ -170,6 +171,7 @@ def add_customer(
         language=check_language(language),
         touch_cadence_days=cadence_days,
         tier=check_tier(tier),
+        tags=list(dict.fromkeys(t.strip() for t in tags if t.strip())),
         created_at=_now(),
     )
     session.add(customer)
@@ -217,6 +219,8 @@ def update_customer(
     add_domains: Sequence[str] = (),
     add_aliases: Sequence[str] = (),
     add_interests: Sequence[str] = (),
+    tags: Sequence[str] | None = None,
+    add_tags: Sequence[str] = (),
 ) -> list[str]:
     """Change what is given (None: leave it; `domains=[]` clears); returns what changed, as "field old -> new"."""
     changes: list[str] = []
@@ -268,6 +272,11 @@ def update_customer(
     new_interests = list(dict.fromkeys([*wanted, *(i.strip().lower() for i in add_interests if i.strip())]))
     if change("interests", current, new_interests):
         customer.interests = new_interests
+    current = list(customer.tags or [])
+    wanted = [t.strip() for t in (tags if tags is not None else current) if t.strip()]
+    new_tags = list(dict.fromkeys([*wanted, *(t.strip() for t in add_tags if t.strip())]))
+    if change("tags", current, new_tags):
+        customer.tags = new_tags
     session.flush()
     return changes
 

@@ -186,77 +186,153 @@ def read_csv(text: str) -> list[Row]:
     return [row for row in rows if isinstance(row, Row)]
 
 
+@dataclass
+class _Outline:
+    line: int
+    attrs: dict[str, str]
+    children: list[_Outline] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return (self.attrs.get("text") or self.attrs.get("title") or "").strip()
+
+    def source(self) -> tuple[str, str] | None:
+        """(locator, kind) when this outline is a feed (xmlUrl) or another source (type + url)."""
+        url = (self.attrs.get("xmlUrl") or "").strip()
+        if url:
+            return url, "rss"
+        kind = (self.attrs.get("type") or "").strip().lower()
+        other = (self.attrs.get("url") or self.attrs.get("htmlUrl") or "").strip()
+        if other and kind and kind not in ("rss", "link"):
+            return other, kind
+        return None
+
+    def is_customer(self) -> bool:
+        """An outline `listener export opml` wrote for a customer: it carries Listener's attributes."""
+        return any(self.attrs.get(key) for key in _CUSTOMER_ATTRIBUTES)
+
+
+_CUSTOMER_ATTRIBUTES = ("rep", "domains", "aliases", "language", "since", "founded", "interests", "cadence", "tier")
+
+
 class _OpmlHandler(xml.sax.ContentHandler):
-    """Top-level outlines are customers; outlines under them are feeds (xmlUrl) or other sources (type + url)."""
+    """The outlines of the body as a tree, each with its line."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[Row] = []
-        self.errors: list[tuple[int, str]] = []
+        self.top: list[_Outline] = []
+        self._stack: list[_Outline] = []
         self.in_body = False
         self._locator: xml.sax.xmlreader.Locator | None = None
-        # One entry per open outline: (line, text) of a sourceless outline that is an error unless it has children.
-        self._open: list[tuple[int, str] | None] = []
 
     def setDocumentLocator(self, locator: xml.sax.xmlreader.Locator) -> None:
         self._locator = locator
-
-    def _line(self) -> int:
-        return int(self._locator.getLineNumber() or 0) if self._locator else 0
 
     def startElement(self, name: str, attrs: xml.sax.xmlreader.AttributesImpl) -> None:
         if name == "body":
             self.in_body = True
         if name != "outline" or not self.in_body:
             return
-        if self._open:
-            self._open[-1] = None  # a folder: its children say what to watch
-        text = (attrs.get("text") or attrs.get("title") or "").strip()
-        url = (attrs.get("xmlUrl") or "").strip()
-        kind = (attrs.get("type") or "").strip().lower() or None
-        other = (attrs.get("url") or attrs.get("htmlUrl") or "").strip()
-        pending: tuple[int, str] | None = None
-        if not self._open:
-            row = Row(
-                line=self._line(),
-                name=text,
-                rep=(attrs.get("rep") or "").strip(),
-                domains=_split(attrs.get("domains")),
-                aliases=_split(attrs.get("aliases")),
-                language=(attrs.get("language") or "").strip(),
-                since=(attrs.get("since") or "").strip(),
-                interests=_split(attrs.get("interests")),
-                cadence=(attrs.get("cadence") or "").strip(),
-            )
-            if url:  # a feed at the top level: the customer is the feed itself (its title names it)
-                row.sources.append((url, "rss"))
-            self.rows.append(row)
-        elif self.rows:
-            locator = url or other
-            if url:
-                self.rows[-1].sources.append((url, "rss"))
-            elif other and kind and kind not in ("rss", "link"):
-                self.rows[-1].sources.append((other, kind))
-            else:
-                locator = ""
-            if locator and text and text != locator:
-                self.rows[-1].titles[locator] = text
-            if locator:
-                self.rows[-1].lines[locator] = self._line()
-            if not locator:
-                pending = (self._line(), text)
-        self._open.append(pending)
+        line = int(self._locator.getLineNumber() or 0) if self._locator else 0
+        node = _Outline(line, {key: attrs.get(key) or "" for key in attrs.getNames()})
+        (self._stack[-1].children if self._stack else self.top).append(node)
+        self._stack.append(node)
 
     def endElement(self, name: str) -> None:
-        if name == "outline" and self.in_body and self._open:
-            pending = self._open.pop()
-            if pending is not None:
-                self.errors.append((pending[0], f"outline {pending[1]!r} has no xmlUrl (nor a type and url)"))
+        if name == "outline" and self.in_body and self._stack:
+            self._stack.pop()
         elif name == "body":
             self.in_body = False
 
 
-def read_opml(data: bytes) -> tuple[list[Row], list[tuple[int, str]]]:
+def _customer_row(node: _Outline) -> Row:
+    attrs = node.attrs
+    return Row(
+        line=node.line,
+        name=node.text,
+        rep=attrs.get("rep", "").strip(),
+        domains=_split(attrs.get("domains")),
+        aliases=_split(attrs.get("aliases")),
+        language=attrs.get("language", "").strip(),
+        since=attrs.get("since", "").strip(),
+        founded=attrs.get("founded", "").strip(),
+        interests=_split(attrs.get("interests")),
+        cadence=attrs.get("cadence", "").strip(),
+        tier=attrs.get("tier", "").strip(),
+        tags=_split(attrs.get("tags")),
+    )
+
+
+def _add_sources(row: Row, node: _Outline, errors: list[tuple[int, str]], *, strict: bool) -> None:
+    """Every source in the subtree goes to `row`; with `strict`, a leaf that is not a source is an error."""
+    for child in node.children:
+        found = child.source()
+        if found is not None:
+            locator = found[0]
+            row.sources.append(found)
+            if child.text and child.text != locator:
+                row.titles[locator] = child.text
+            row.lines[locator] = child.line
+        elif child.children:
+            _add_sources(row, child, errors, strict=strict)
+        elif strict:
+            errors.append((child.line, f"outline {child.text!r} has no xmlUrl (nor a type and url)"))
+
+
+def _feed_customer(node: _Outline, tags: list[str]) -> Row:
+    """A feed that stands for a company (a reader's list of feeds): named by its text, its site as a domain."""
+    row = Row(line=node.line, name=node.text, tags=list(tags))
+    source = node.source()
+    assert source is not None
+    row.sources.append(source)
+    row.lines[source[0]] = node.line
+    site = (node.attrs.get("htmlUrl") or "").strip()
+    if site and (domain := _website_domain(site)):
+        row.domains.append(domain)
+    return row
+
+
+def _folder_rows(folder: _Outline, path: list[str], rows: list[Row], errors: list[tuple[int, str]]) -> None:
+    """A feed reader's folder: its feeds are customers; a subfolder holding feeds is one company's feeds."""
+    for child in folder.children:
+        if child.is_customer():
+            row = _customer_row(child)
+            row.tags = list(dict.fromkeys([*path, *row.tags]))
+            _add_sources(row, child, errors, strict=True)
+            rows.append(row)
+        elif child.source() is not None:
+            rows.append(_feed_customer(child, path))
+        elif any(grandchild.source() is not None for grandchild in child.children):
+            row = Row(line=child.line, name=child.text, tags=list(path))
+            _add_sources(row, child, errors, strict=False)
+            rows.append(row)
+        elif child.children:
+            _folder_rows(child, [*path, child.text] if child.text else path, rows, errors)
+        # an empty folder, or a note without a feed, names nothing to watch: skipped
+
+
+def opml_rows(top: list[_Outline], one_customer: str | None = None) -> tuple[list[Row], list[tuple[int, str]]]:
+    """Customers from the outline tree (see `listener import --help`), and the structural errors by line."""
+    rows: list[Row] = []
+    errors: list[tuple[int, str]] = []
+    if one_customer:
+        row = Row(line=top[0].line if top else 1, name=one_customer)
+        _add_sources(row, _Outline(0, {}, top), errors, strict=False)
+        return [row], errors
+    for node in top:
+        if node.is_customer():
+            row = _customer_row(node)
+            _add_sources(row, node, errors, strict=True)
+            rows.append(row)
+        elif node.source() is not None:
+            rows.append(_feed_customer(node, []))
+        elif node.children:
+            _folder_rows(node, [node.text] if node.text else [], rows, errors)
+        # else: an empty folder names nothing to watch (a reader's, not a customer: it has no rep or details)
+    return rows, errors
+
+
+def read_opml(data: bytes, one_customer: str | None = None) -> tuple[list[Row], list[tuple[int, str]]]:
     """Rows of an OPML file (DTDs and entities refused), plus the structural errors found, by line."""
     handler = _OpmlHandler()
     try:
@@ -270,14 +346,14 @@ def read_opml(data: bytes) -> tuple[list[Row], list[tuple[int, str]]]:
         raise BadInput(
             f"the OPML was refused: {type(exc).__name__}", hint="remove the DTD and entity declarations"
         ) from None
-    return handler.rows, handler.errors
+    return opml_rows(handler.top, one_customer)
 
 
 Rows = list[Row] | list[ContactRow]
 
 
 def read_rows(
-    path: Path, maps: dict[str, str] | None = None, *, dayfirst: bool = False
+    path: Path, maps: dict[str, str] | None = None, *, dayfirst: bool = False, one_customer: str | None = None
 ) -> tuple[Rows, list[tuple[int, str]], list[str]]:
     """The rows of a .csv, .xlsx or .opml file, the structural errors found by line, and the ignored columns."""
     try:
@@ -286,7 +362,7 @@ def read_rows(
         raise BadInput(f"cannot read {path}: {exc.strerror}") from None
     suffix = path.suffix.lower()
     if suffix in (".opml", ".xml") or (suffix not in (".csv", ".txt", ".tsv", ".xlsx") and data.lstrip()[:1] == b"<"):
-        rows, errors = read_opml(data)
+        rows, errors = read_opml(data, one_customer)
         return rows, errors, []
     if suffix == ".xlsx":
         table = read_xlsx_table(path)
@@ -307,6 +383,7 @@ def import_file(
     maps: Sequence[str] = (),
     dayfirst: bool = False,
     skip_bad: bool = False,
+    one_customer: str | None = None,
 ) -> ImportSummary:
     """Import a CSV, Excel or OPML file in the caller's transaction.
 
@@ -316,7 +393,7 @@ def import_file(
     """
     if rep_email:
         get_rep(session, rep_email)  # one clear error, not one per row
-    rows, structural, ignored = read_rows(path, parse_maps(maps), dayfirst=dayfirst)
+    rows, structural, ignored = read_rows(path, parse_maps(maps), dayfirst=dayfirst, one_customer=one_customer)
     found = _discover_all(settings, [row for row in rows if isinstance(row, Row)])
     left_out: dict[int, list[tuple[int, str]]] = {}  # row index -> its problems (with --skip-bad)
     for _attempt in range(3):  # a bad row can only hide another one's problem once or twice
@@ -426,6 +503,7 @@ def _apply(
             interests=row.interests,
             cadence_days=int(row.cadence) if row.cadence else 30,
             tier=row.tier or "normal",
+            tags=row.tags,
         )
         summary.customers_added += 1
     else:
@@ -441,6 +519,7 @@ def _apply(
             add_domains=domains,
             add_aliases=row.aliases,
             add_interests=row.interests,
+            add_tags=row.tags,
         )
         if changed:
             summary.customers_updated += 1
@@ -520,6 +599,15 @@ def _resolve(settings: Settings, locator: str, kind: str | None, found: dict[str
         raise
 
 
+# XML 1.0 can carry only these characters; anything else (U+FFFF, most C0 controls) makes the file unreadable.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _attr(value: str) -> str:
+    """An attribute value, quoted, without the characters XML cannot carry (#17: the export must import back)."""
+    return quoteattr(_NOT_XML.sub("", value))
+
+
 def export_opml(session: Session, customers: Sequence[Customer] | None = None) -> str:
     """Every customer as a top-level outline (with its rep and details) and its sources as children."""
     rows = customers if customers is not None else session.scalars(select(Customer).order_by(Customer.name)).all()
@@ -538,15 +626,18 @@ def export_opml(session: Session, customers: Sequence[Customer] | None = None) -
             "since": customer.customer_since.isoformat() if customer.customer_since else "",
             "interests": "; ".join(customer.interests or []),
             "cadence": str(customer.touch_cadence_days),
+            "founded": customer.founded_on.isoformat() if customer.founded_on else "",
+            "tier": customer.tier,
+            "tags": "; ".join(customer.tags or []),
         }
-        attrs = "".join(f" {key}={quoteattr(value)}" for key, value in details.items() if value)
-        lines.append(f"  <outline text={quoteattr(customer.name)}{attrs}>")
+        attrs = "".join(f" {key}={_attr(value)}" for key, value in details.items() if value)
+        lines.append(f"  <outline text={_attr(customer.name)}{attrs}>")
         for src in sorted(customer.sources, key=lambda s: s.id):
-            title = quoteattr(src.title or src.locator)
+            title = _attr(src.title or src.locator)
             if src.kind == "rss":
-                lines.append(f'    <outline type="rss" text={title} xmlUrl={quoteattr(src.locator)}/>')
+                lines.append(f'    <outline type="rss" text={title} xmlUrl={_attr(src.locator)}/>')
             else:
-                lines.append(f"    <outline type={quoteattr(src.kind)} text={title} url={quoteattr(src.locator)}/>")
+                lines.append(f"    <outline type={_attr(src.kind)} text={title} url={_attr(src.locator)}/>")
         lines.append("  </outline>")
     lines += ["</body>", "</opml>", ""]
     return "\n".join(lines)

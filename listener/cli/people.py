@@ -139,6 +139,8 @@ def _customer_row(customer: Customer) -> dict[str, object]:
         "interests": customer.interests,
         "lang": customer.language,
         "cadence_days": customer.touch_cadence_days,
+        "tier": customer.tier,
+        "tags": customer.tags,
         "muted_until": customer.muted_until,
         "sources": len(customer.sources),
         "contacts": len(customer.contacts),

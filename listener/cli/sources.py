@@ -133,9 +133,17 @@ def plural(count: int, noun: str) -> str:
 @click.option("--dayfirst", is_flag=True, help="Read 03/04/2021 as 3 April (default: US, 4 March).")
 @click.option("--skip-bad", is_flag=True, help="Import the good rows and list the bad ones (exit status 1).")
 @click.option("--dry-run", is_flag=True, help="Say what would change, change nothing.")
+@click.option("--one-customer", metavar="NAME", help="OPML: every feed in the file belongs to this one customer.")
 @click.pass_obj
 def import_(
-    app: App, file: Path, rep_email: str | None, maps: tuple[str, ...], dayfirst: bool, skip_bad: bool, dry_run: bool
+    app: App,
+    file: Path,
+    rep_email: str | None,
+    maps: tuple[str, ...],
+    dayfirst: bool,
+    skip_bad: bool,
+    dry_run: bool,
+    one_customer: str | None,
 ) -> None:
     """Import customers (or contacts) from a CSV, an Excel .xlsx or an OPML file.
 
@@ -146,8 +154,10 @@ def import_(
     language, since, founded, interests, cadence, tier, sources (several separated by `;`; a homepage's feed is
     found; `page:URL` watches a page). HubSpot and Salesforce company/account and contact exports are read as
     exported (`,` `;` or tab, UTF-8 or cp1252, report footers skipped); `--map "Column=field"` for the rest.
-    OPML: outlines in folders are customers (the folder becomes a tag); feeds at the top level are one customer
-    each; `export opml` files (customers with feeds under them) import back.
+    OPML: the feeds in a folder are one customer each (named by the feed's text; the folder becomes a tag); a
+    folder inside a folder that holds feeds is one company with those feeds; feeds at the top level are one
+    customer each; `--one-customer NAME` puts every feed under one customer; what `export opml` writes
+    (customers with Listener's attributes, their sources under them) imports back.
 
     \b
     Example:
@@ -158,7 +168,14 @@ def import_(
     try:
         with app.transaction() as session:
             summary = import_file(
-                session, app.settings, file, rep_email=rep_email, maps=maps, dayfirst=dayfirst, skip_bad=skip_bad
+                session,
+                app.settings,
+                file,
+                rep_email=rep_email,
+                maps=maps,
+                dayfirst=dayfirst,
+                skip_bad=skip_bad,
+                one_customer=one_customer,
             )
             if dry_run:
                 session.rollback()

@@ -92,6 +92,7 @@ class Customer(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     touch_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
     tier: Mapped[str] = mapped_column(String(8), default="normal")  # high | normal | low (CUSTOMER_TIERS)
+    tags: Mapped[list[str]] = mapped_column(default=list)  # e.g. the feed reader's folder it was imported from
     muted_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
 

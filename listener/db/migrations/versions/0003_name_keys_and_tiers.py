@@ -1,4 +1,4 @@
-"""name keys for customers and contacts (any language, any database); customers.tier; contacts.language
+"""name keys for customers and contacts (any language, any database); customers.tier and tags; contacts.language
 
 Names are matched by listener.names.name_key, stored in its own column with a unique index, so SQLite and
 PostgreSQL agree on "CAFÉ MÜLLER" = "Café Müller". Existing rows get their key here. Older SQLite databases
@@ -45,6 +45,7 @@ def upgrade() -> None:
     # old table, and with foreign keys on that would cascade to every source, post and contact.
     op.add_column("customers", sa.Column("name_key", sa.Text(), nullable=False, server_default=""))
     op.add_column("customers", sa.Column("tier", sa.String(length=8), nullable=False, server_default="normal"))
+    op.add_column("customers", sa.Column("tags", sa.JSON(), nullable=False, server_default="[]"))
     op.add_column("contacts", sa.Column("name_key", sa.Text(), nullable=False, server_default=""))
     op.add_column("contacts", sa.Column("language", sa.String(length=16), nullable=False, server_default=""))
     _fill_keys("customers", None)
@@ -57,6 +58,6 @@ def downgrade() -> None:
     op.drop_index("ix_contacts_customer_id_name_key", table_name="contacts")
     op.drop_index(op.f("ix_customers_name_key"), table_name="customers")
     # Plain DROP COLUMN (SQLite 3.35+), for the same reason as above.
-    for table, column in (("contacts", "language"), ("contacts", "name_key"), ("customers", "tier")):
+    for table, column in (("contacts", "language"), ("contacts", "name_key"), ("customers", "tags"), ("customers", "tier")):
         op.drop_column(table, column)
     op.drop_column("customers", "name_key")
