@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from listener.db.schema import CUSTOMER_TIERS, NAME_LENGTH, Contact, Customer, Rep
+from listener.db.schema import CUSTOMER_TIERS, NAME_LENGTH, Contact, Customer, Digest, Interaction, Rep
 from listener.errors import AlreadyExists, BadInput, NotFound
 from listener.names import clean_name, name_key
 from listener.resources import config_dir
@@ -126,6 +126,68 @@ def add_rep(
     session.add(rep)
     session.flush()
     return rep
+
+
+def edit_rep(
+    session: Session,
+    rep: Rep,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    time_zone: str | None = None,
+    hour: int | None = None,
+    language: str | None = None,
+) -> list[str]:
+    """Change what is given; returns what changed, as "field old -> new"."""
+    wanted: dict[str, object] = {}
+    if email is not None:
+        wanted["email"] = check_email(email)
+        other = session.scalar(select(Rep).where(Rep.email == wanted["email"]))
+        if other is not None and other.id != rep.id:
+            raise AlreadyExists(f"rep {wanted['email']} already exists")
+    if name is not None:
+        wanted["name"] = check_name(name, "rep")
+    if time_zone is not None:
+        wanted["time_zone"] = check_time_zone(time_zone)
+    if hour is not None:
+        wanted["digest_hour"] = check_hour(hour)
+    if language is not None:
+        wanted["language"] = check_language(language)
+    changes = []
+    for attribute, value in wanted.items():
+        if getattr(rep, attribute) != value:
+            changes.append(f"{attribute} {getattr(rep, attribute)} -> {value}")
+            setattr(rep, attribute, value)
+    session.flush()
+    return changes
+
+
+def remove_rep(session: Session, email: str, reassign_to: str | None) -> tuple[Rep, int]:
+    """Remove a rep; their customers and logged interactions go to `reassign_to` (needed when they have any).
+
+    Their digest history goes with them. Returns the rep removed and how many customers moved.
+    """
+    rep = get_rep(session, email)
+    customers = list(rep.customers)
+    interactions = list(session.scalars(select(Interaction).where(Interaction.rep_id == rep.id)))
+    heir = get_rep(session, reassign_to) if reassign_to else None
+    if heir is not None and heir.id == rep.id:
+        raise BadInput("--reassign-to names the rep being removed", hint="name the rep who takes the customers over")
+    if heir is None and (customers or interactions):
+        raise BadInput(
+            f"{rep.email} owns {len(customers)} customer(s)",
+            hint="pass --reassign-to EMAIL to hand them (and their history) to another rep",
+        )
+    if heir is not None:
+        for customer in customers:
+            customer.rep = heir
+        for interaction in interactions:
+            interaction.rep_id = heir.id
+    session.execute(delete(Digest).where(Digest.rep_id == rep.id))
+    session.flush()
+    session.delete(rep)
+    session.flush()
+    return rep, len(customers)
 
 
 def get_rep(session: Session, email: str) -> Rep:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -50,3 +51,13 @@ def writing_to(place: Path | str) -> Iterator[None]:
         raise BadInput(
             f"cannot write to {place}: {exc.strerror or exc}", hint="pick a folder that exists and you can write to"
         ) from None
+
+
+def at_terminal() -> bool:
+    """stdout is a person's terminal (lists then get a header row), not a pipe or a file."""
+    return sys.stdout.isatty()
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 source', '2 sources'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -11,10 +11,10 @@ import click
 
 from connectors.registry import CONNECTORS
 from listener.cli.app import App
-from listener.cli.common import check_output_file, writing_to
+from listener.cli.common import at_terminal, check_output_file, plural, writing_to
 from listener.errors import ExitCode
 from listener.importer import ImportRejected, export_opml, import_file
-from listener.sourcing import add_source, list_sources, remove_source
+from listener.sourcing import add_source, list_sources, remove_source, set_source_enabled
 
 
 def _when(value: datetime | None) -> str:
@@ -77,6 +77,12 @@ def source_list(app: App, customer: str | None, failing: bool, as_json: bool) ->
             click.echo(
                 "no failing sources" if failing else "no sources yet (add one with `listener source add`)", err=True
             )
+        if rows and not as_json and at_terminal():
+            click.echo(
+                "id\tcustomer\tkind\tlocator\tstate\tsince\tnext try"
+                if failing
+                else "id\tcustomer\tkind\tlocator\tstatus\tnext poll"
+            )
         for row, name in rows:
             if as_json:
                 record = {
@@ -106,6 +112,37 @@ def source_list(app: App, customer: str | None, failing: bool, as_json: bool) ->
                 click.echo(f"{row.id}\t{name}\t{row.kind}\t{row.locator}\t{status}\tnext {_when(row.next_poll_at)}")
 
 
+@source.command("disable")
+@click.argument("source_id", type=int)
+@click.option("--reason", default="", help="Why, shown by `source list --failing`.")
+@click.pass_obj
+def source_disable(app: App, source_id: int, reason: str) -> None:
+    """Stop polling a source; it keeps its posts and history (`source enable ID` resumes it).
+
+    \b
+    Example:
+      listener source disable 12 --reason "site redesign, feed gone until March"
+    """
+    with app.transaction() as session:
+        row = set_source_enabled(session, source_id, False, reason)
+        click.echo(f"disabled source {row.id} ({row.kind} {row.locator})")
+
+
+@source.command("enable")
+@click.argument("source_id", type=int)
+@click.pass_obj
+def source_enable(app: App, source_id: int) -> None:
+    """Resume polling a disabled source at the next run, its past errors forgotten.
+
+    \b
+    Example:
+      listener source enable 12
+    """
+    with app.transaction() as session:
+        row = set_source_enabled(session, source_id, True)
+        click.echo(f"enabled source {row.id} ({row.kind} {row.locator}): polled at the next run")
+
+
 @source.command("remove")
 @click.argument("source_id", type=int)
 @click.pass_obj
@@ -119,11 +156,6 @@ def source_remove(app: App, source_id: int) -> None:
     with app.transaction() as session:
         removed = remove_source(session, source_id)
         click.echo(f"removed source {source_id} ({removed.kind} {removed.locator})")
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 source', '2 sources'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @click.command("import")
