@@ -12,7 +12,7 @@ import click
 from connectors.registry import CONNECTORS
 from listener.cli.app import App
 from listener.cli.common import at_terminal, check_output_file, plural, writing_to
-from listener.errors import ExitCode
+from listener.errors import BadInput, ExitCode
 from listener.importer import ImportRejected, export_opml, import_file
 from listener.sourcing import add_source, list_sources, remove_source, set_source_enabled
 
@@ -197,6 +197,9 @@ def import_(
       listener import accounts.csv --map "Key Account Manager=rep" --dayfirst --skip-bad
       listener import feeds.opml --rep ana@example.com
     """
+    if file.suffix.lower() == ".json":
+        _import_json(app, file, dry_run)
+        return
     try:
         with app.transaction() as session:
             summary = import_file(
@@ -244,6 +247,26 @@ def import_(
         raise SystemExit(int(ExitCode.ATTENTION))
 
 
+def _import_json(app: App, file: Path, dry_run: bool) -> None:
+    """A `listener export json` file: add what it holds and the database lacks."""
+    from listener.backup import restore
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {file}: {exc}") from None
+    with app.transaction() as session:
+        done = restore(session, text, file.name)
+        if dry_run:
+            session.rollback()
+    verb = "would import" if dry_run else "imported"
+    click.echo(
+        f"{verb} {file.name}: {plural(done.reps, 'rep')}, {plural(done.customers, 'customer')}, "
+        f"{plural(done.contacts, 'contact')}, {plural(done.sources, 'source')}, "
+        f"{plural(done.interactions, 'interaction')}" + (f" ({done.present} already there)" if done.present else "")
+    )
+
+
 @click.group("export")
 def export() -> None:
     """Export what Listener watches."""
@@ -261,6 +284,30 @@ def export_opml_cmd(app: App, output: Path | None) -> None:
     """
     with app.transaction() as session:
         text = export_opml(session)
+    if output:
+        with writing_to(check_output_file(output)):
+            output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@export.command("json")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+@click.pass_obj
+def export_json_cmd(app: App, output: Path | None) -> None:
+    """Everything sales ops set up, losslessly: reps, customers, contacts, sources with their state,
+    interactions and snoozes. `listener import FILE.json` reads it back (into a fresh database, or adds what
+    is missing). Posts, insights and digests are not in it.
+
+    \b
+    Example:
+      listener export json -o listener-backup.json
+    """
+    from listener.backup import export_everything
+
+    with app.transaction() as session:
+        text = export_everything(session)
     if output:
         with writing_to(check_output_file(output)):
             output.write_text(text, encoding="utf-8")
