@@ -27,7 +27,7 @@ from listener.names import name_key
 
 CUSTOMER_FIELDS = (
     "customer", "rep", "domains", "website", "aliases", "language", "since", "founded", "interests", "cadence",
-    "tier", "sources",
+    "tier", "tags", "sources",
 )  # fmt: skip
 CONTACT_FIELDS = ("contact", "first_name", "last_name", "email", "role", "birthday")
 FIELDS = (*CUSTOMER_FIELDS, *CONTACT_FIELDS)
@@ -53,6 +53,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "interests": ("interests", "intereses"),
     "cadence": ("cadence", "cadence days", "touch cadence"),
     "tier": ("tier", "priority", "nivel"),
+    "tags": ("tags", "tag", "etiquetas"),
     "sources": ("sources", "source", "feeds", "feed", "urls", "url", "rss"),
     "contact": ("contact", "contact name", "full name"),
     "first_name": ("first name", "firstname", "nombre de pila"),

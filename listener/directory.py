@@ -290,7 +290,7 @@ def update_customer(
     def change(label: str, old: object, new: object) -> bool:
         if new == old:
             return False
-        shown = [", ".join(v) if isinstance(v, list) else ("-" if v in (None, "") else str(v)) for v in (old, new)]
+        shown = [(", ".join(v) if isinstance(v, list) else str(v or "")) or "-" for v in (old, new)]
         changes.append(f"{label} {shown[0]} -> {shown[1]}")
         return True
 

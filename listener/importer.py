@@ -34,7 +34,9 @@ from listener.sourcing import URL_KINDS, Resolved, check_source_url, discover_ur
 from listener.tabular import Table, decode, read_csv_table, read_xlsx_table
 
 MAX_ERRORS_SHOWN = 50
-CSV_COLUMNS = "customer, rep, domains, website, aliases, language, since, founded, interests, cadence, tier, sources"
+CSV_COLUMNS = (
+    "customer, rep, domains, website, aliases, language, since, founded, interests, cadence, tier, tags, sources"
+)
 
 
 class ImportRejected(BadInput):
@@ -168,6 +170,7 @@ def read_table_rows(
                 founded=cell(cells, "founded"),
                 tier=cell(cells, "tier"),
                 website=cell(cells, "website"),
+                tags=_split(cell(cells, "tags")),
             )
         )
     return rows, ignored
