@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from connectors.registry import CONNECTORS
 from listener.db.schema import Customer, Interaction, Rep, Source
@@ -46,7 +46,10 @@ def _day(value: date | None) -> str | None:
 def export_everything(session: Session) -> str:
     """The whole setup as JSON text (ends with a newline)."""
     reps = sorted(session.scalars(select(Rep)), key=lambda r: r.email)
-    customers = sorted(session.scalars(select(Customer)), key=lambda c: (c.name_key, c.id))
+    loaded = select(Customer).options(
+        selectinload(Customer.rep), selectinload(Customer.contacts), selectinload(Customer.sources)
+    )
+    customers = sorted(session.scalars(loaded), key=lambda c: (c.name_key, c.id))
     interactions: dict[int, list[Interaction]] = {}
     for interaction in session.scalars(select(Interaction)):
         interactions.setdefault(interaction.customer_id, []).append(interaction)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from listener.db.schema import CUSTOMER_TIERS, NAME_LENGTH, Contact, Customer, Digest, Interaction, Rep
 from listener.errors import AlreadyExists, BadInput, NotFound
@@ -254,7 +254,12 @@ def get_customer(session: Session, name: str) -> Customer:
 
 
 def list_customers(session: Session, rep_email: str | None = None) -> Sequence[Customer]:
-    query = select(Customer).order_by(Customer.name)
+    # One query per relationship, not three per customer: lists show every customer's rep and counts.
+    query = (
+        select(Customer)
+        .options(selectinload(Customer.rep), selectinload(Customer.sources), selectinload(Customer.contacts))
+        .order_by(Customer.name)
+    )
     if rep_email:
         query = query.where(Customer.rep_id == get_rep(session, rep_email).id)
     return session.scalars(query).all()
