@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -102,16 +103,23 @@ def _shown_insights(session: Session, customer: Customer, kinds: frozenset[str],
     )
 
 
-def snooze(session: Session, customer_name: str, days: int, *, today: date | None = None) -> Customer:
-    """Keep a customer out of digests for `days` days (0 lifts a snooze)."""
+def snooze(
+    session: Session, customer_name: str, days: int, *, today: date | None = None, now: datetime | None = None
+) -> Customer:
+    """Keep a customer out of digests for `days` more days in the rep's zone (0 lifts a snooze).
+
+    `today` defaults to the date in the rep's time zone: `snooze X 1` at 22:00 in Madrid mutes X through
+    tomorrow, Madrid time (not for the two hours left of today, nor 24 hours in UTC).
+    """
     if days < 0:
         raise BadInput(f"snooze days must be 0 or more, got {days}")
     if days > MAX_SNOOZE_DAYS:
         raise BadInput(f"snooze of {days} days is more than {MAX_SNOOZE_DAYS}", hint="remove the customer instead")
     customer = get_customer(session, customer_name)
-    today = today or datetime.now(UTC).date()
-    # Muted through the last day inclusive: snooze 7 on Monday means back in the digest next Monday.
-    customer.muted_until = today + timedelta(days=days - 1) if days else None
+    today = today or (now or datetime.now(UTC)).astimezone(ZoneInfo(customer.rep.time_zone)).date()
+    # Muted through the last day inclusive (digests compare it with the rep's local date): snooze 1 on Monday
+    # keeps Tuesday's digest quiet too, and the customer is back on Wednesday.
+    customer.muted_until = today + timedelta(days=days) if days else None
     session.flush()
     return customer
 

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
 
-from listener.db.schema import Contact, Customer, Rep
+from listener.db.schema import CUSTOMER_TIERS, NAME_LENGTH, Contact, Customer, Digest, Interaction, Rep
 from listener.errors import AlreadyExists, BadInput, NotFound
+from listener.names import clean_name, name_key
+from listener.resources import config_dir
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -25,7 +27,7 @@ def _now() -> datetime:
 
 def check_email(email: str) -> str:
     email = email.strip()
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or len(email) > 320:
         raise BadInput(f"{email!r} is not an email address", hint="use e.g. ana@example.com")
     return email.lower()
 
@@ -44,10 +46,22 @@ def check_hour(hour: int) -> int:
     return hour
 
 
+def phrasebook_languages() -> tuple[str, ...]:
+    """The languages Listener can write in: one phrasebook file each (config/phrasebook/<lang>.toml)."""
+    return tuple(sorted(p.stem for p in (config_dir() / "phrasebook").glob("*.toml")))
+
+
 def check_language(lang: str) -> str:
+    """A language Listener has a phrasebook for; anything else would silently become English."""
     lang = lang.strip().lower()
     if not _LANG.match(lang):
         raise BadInput(f"{lang!r} is not a two-letter language code", hint="use e.g. en, es, pt")
+    known = phrasebook_languages()
+    if lang not in known:
+        raise BadInput(
+            f"there is no phrasebook for language {lang!r}",
+            hint=f"use one of {', '.join(known)}, or add config/phrasebook/{lang}.toml",
+        )
     return lang
 
 
@@ -76,6 +90,23 @@ def parse_birthday(text: str) -> str:
     return candidate
 
 
+def check_name(name: str, what: str) -> str:
+    """A name as stored (whitespace collapsed, NFC); empty or longer than the column is one clear error."""
+    name = clean_name(name)
+    if not name:
+        raise BadInput(f"a {what} needs a name")
+    if len(name) > NAME_LENGTH:
+        raise BadInput(f"the {what} name is {len(name)} characters long", hint=f"use at most {NAME_LENGTH}")
+    return name
+
+
+def check_tier(tier: str) -> str:
+    tier = tier.strip().lower()
+    if tier not in CUSTOMER_TIERS:
+        raise BadInput(f"tier {tier!r} is not one of {', '.join(CUSTOMER_TIERS)}")
+    return tier
+
+
 def add_rep(
     session: Session, email: str, name: str, *, time_zone: str = "UTC", hour: int = 7, language: str = "en"
 ) -> Rep:
@@ -84,7 +115,7 @@ def add_rep(
         raise BadInput("a rep needs a name", hint="pass --name")
     rep = Rep(
         email=email,
-        name=name.strip(),
+        name=check_name(name, "rep"),
         time_zone=check_time_zone(time_zone),
         digest_hour=check_hour(hour),
         language=check_language(language),
@@ -95,6 +126,68 @@ def add_rep(
     session.add(rep)
     session.flush()
     return rep
+
+
+def edit_rep(
+    session: Session,
+    rep: Rep,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    time_zone: str | None = None,
+    hour: int | None = None,
+    language: str | None = None,
+) -> list[str]:
+    """Change what is given; returns what changed, as "field old -> new"."""
+    wanted: dict[str, object] = {}
+    if email is not None:
+        wanted["email"] = check_email(email)
+        other = session.scalar(select(Rep).where(Rep.email == wanted["email"]))
+        if other is not None and other.id != rep.id:
+            raise AlreadyExists(f"rep {wanted['email']} already exists")
+    if name is not None:
+        wanted["name"] = check_name(name, "rep")
+    if time_zone is not None:
+        wanted["time_zone"] = check_time_zone(time_zone)
+    if hour is not None:
+        wanted["digest_hour"] = check_hour(hour)
+    if language is not None:
+        wanted["language"] = check_language(language)
+    changes = []
+    for attribute, value in wanted.items():
+        if getattr(rep, attribute) != value:
+            changes.append(f"{attribute} {getattr(rep, attribute)} -> {value}")
+            setattr(rep, attribute, value)
+    session.flush()
+    return changes
+
+
+def remove_rep(session: Session, email: str, reassign_to: str | None) -> tuple[Rep, int]:
+    """Remove a rep; their customers and logged interactions go to `reassign_to` (needed when they have any).
+
+    Their digest history goes with them. Returns the rep removed and how many customers moved.
+    """
+    rep = get_rep(session, email)
+    customers = list(rep.customers)
+    interactions = list(session.scalars(select(Interaction).where(Interaction.rep_id == rep.id)))
+    heir = get_rep(session, reassign_to) if reassign_to else None
+    if heir is not None and heir.id == rep.id:
+        raise BadInput("--reassign-to names the rep being removed", hint="name the rep who takes the customers over")
+    if heir is None and (customers or interactions):
+        raise BadInput(
+            f"{rep.email} owns {len(customers)} customer(s)",
+            hint="pass --reassign-to EMAIL to hand them (and their history) to another rep",
+        )
+    if heir is not None:
+        for customer in customers:
+            customer.rep = heir
+        for interaction in interactions:
+            interaction.rep_id = heir.id
+    session.execute(delete(Digest).where(Digest.rep_id == rep.id))
+    session.flush()
+    session.delete(rep)
+    session.flush()
+    return rep, len(customers)
 
 
 def get_rep(session: Session, email: str) -> Rep:
@@ -120,10 +213,10 @@ def add_customer(
     cadence_days: int = 30,
     aliases: Sequence[str] = (),
     founded: str | None = None,
+    tier: str = "normal",
+    tags: Sequence[str] = (),
 ) -> Customer:
-    name = " ".join(name.split())
-    if not name:
-        raise BadInput("a customer needs a name")
+    name = check_name(name, "customer")
     if cadence_days < 1:
         raise BadInput(f"cadence {cadence_days} must be at least 1 day")
     rep = get_rep(session, rep_email)
@@ -133,12 +226,14 @@ def add_customer(
         name=name,
         rep=rep,
         domains=sorted({check_domain(d) for d in domains}),
-        aliases=[a.strip() for a in aliases if a.strip()],
+        aliases=[check_name(a, "alias") for a in aliases if a.strip()],
         customer_since=parse_date(since, "--since") if since else None,
         founded_on=parse_date(founded, "--founded") if founded else None,
         interests=[i.strip().lower() for i in interests if i.strip()],
         language=check_language(language),
         touch_cadence_days=cadence_days,
+        tier=check_tier(tier),
+        tags=list(dict.fromkeys(t.strip() for t in tags if t.strip())),
         created_at=_now(),
     )
     session.add(customer)
@@ -147,9 +242,8 @@ def add_customer(
 
 
 def find_customer(session: Session, name: str) -> Customer | None:
-    """Case-insensitive lookup by name."""
-    wanted = " ".join(name.split()).lower()
-    return session.scalar(select(Customer).where(func.lower(Customer.name) == wanted))
+    """Lookup by name key: case, accents and Unicode forms do not matter, on any database (listener.names)."""
+    return session.scalar(select(Customer).where(Customer.name_key == name_key(name)))
 
 
 def get_customer(session: Session, name: str) -> Customer:
@@ -160,7 +254,12 @@ def get_customer(session: Session, name: str) -> Customer:
 
 
 def list_customers(session: Session, rep_email: str | None = None) -> Sequence[Customer]:
-    query = select(Customer).order_by(Customer.name)
+    # One query per relationship, not three per customer: lists show every customer's rep and counts.
+    query = (
+        select(Customer)
+        .options(selectinload(Customer.rep), selectinload(Customer.sources), selectinload(Customer.contacts))
+        .order_by(Customer.name)
+    )
     if rep_email:
         query = query.where(Customer.rep_id == get_rep(session, rep_email).id)
     return session.scalars(query).all()
@@ -170,21 +269,143 @@ def remove_customer(session: Session, name: str) -> None:
     session.delete(get_customer(session, name))
 
 
+def update_customer(
+    session: Session,
+    customer: Customer,
+    *,
+    name: str | None = None,
+    rep: Rep | None = None,
+    language: str | None = None,
+    cadence_days: int | None = None,
+    tier: str | None = None,
+    since: str | None = None,
+    founded: str | None = None,
+    domains: Sequence[str] | None = None,
+    aliases: Sequence[str] | None = None,
+    interests: Sequence[str] | None = None,
+    add_domains: Sequence[str] = (),
+    add_aliases: Sequence[str] = (),
+    add_interests: Sequence[str] = (),
+    tags: Sequence[str] | None = None,
+    add_tags: Sequence[str] = (),
+) -> list[str]:
+    """Change what is given (None: leave it; `domains=[]` clears); returns what changed, as "field old -> new"."""
+    changes: list[str] = []
+
+    def change(label: str, old: object, new: object) -> bool:
+        if new == old:
+            return False
+        shown = [(", ".join(v) if isinstance(v, list) else str(v or "")) or "-" for v in (old, new)]
+        changes.append(f"{label} {shown[0]} -> {shown[1]}")
+        return True
+
+    if name is not None:
+        new_name = check_name(name, "customer")
+        other = find_customer(session, new_name)
+        if other is not None and other.id != customer.id:
+            raise AlreadyExists(f"customer {other.name!r} already exists", hint="pick another name")
+        if change("name", customer.name, new_name):
+            customer.name = new_name
+    if rep is not None and change("rep", customer.rep.email, rep.email):
+        customer.rep = rep
+    if language is not None and change("language", customer.language, check_language(language)):
+        customer.language = check_language(language)
+    if cadence_days is not None:
+        if cadence_days < 1:
+            raise BadInput(f"cadence {cadence_days} must be at least 1 day")
+        if change("cadence", customer.touch_cadence_days, cadence_days):
+            customer.touch_cadence_days = cadence_days
+    if tier is not None and change("tier", customer.tier, check_tier(tier)):
+        customer.tier = check_tier(tier)
+    if since is not None:
+        value = parse_date(since, "--since") if since else None
+        if change("since", customer.customer_since, value):
+            customer.customer_since = value
+    if founded is not None:
+        value = parse_date(founded, "--founded") if founded else None
+        if change("founded", customer.founded_on, value):
+            customer.founded_on = value
+    current = list(customer.domains or [])
+    new_domains = sorted({check_domain(d) for d in [*(domains if domains is not None else current), *add_domains]})
+    if change("domains", current, new_domains):
+        customer.domains = new_domains
+    current = list(customer.aliases or [])
+    wanted = [check_name(a, "alias") for a in (aliases if aliases is not None else current) if a.strip()]
+    new_aliases = list(dict.fromkeys([*wanted, *(check_name(a, "alias") for a in add_aliases if a.strip())]))
+    if change("aliases", current, new_aliases):
+        customer.aliases = new_aliases
+    current = list(customer.interests or [])
+    wanted = [i.strip().lower() for i in (interests if interests is not None else current) if i.strip()]
+    new_interests = list(dict.fromkeys([*wanted, *(i.strip().lower() for i in add_interests if i.strip())]))
+    if change("interests", current, new_interests):
+        customer.interests = new_interests
+    current = list(customer.tags or [])
+    wanted = [t.strip() for t in (tags if tags is not None else current) if t.strip()]
+    new_tags = list(dict.fromkeys([*wanted, *(t.strip() for t in add_tags if t.strip())]))
+    if change("tags", current, new_tags):
+        customer.tags = new_tags
+    session.flush()
+    return changes
+
+
+def get_contact(session: Session, customer_name: str, name: str) -> Contact:
+    customer = get_customer(session, customer_name)
+    contact = next((c for c in customer.contacts if c.name_key == name_key(name)), None)
+    if contact is None:
+        raise NotFound(f"{customer.name} has no contact named {name!r}", hint="see `listener contact list CUSTOMER`")
+    return contact
+
+
+def update_contact(
+    contact: Contact,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+    birthday: str | None = None,
+    language: str | None = None,
+) -> list[str]:
+    """Change what is given (None: leave it; "" clears); returns what changed."""
+    changes: list[str] = []
+    wanted = {
+        "name": check_name(name, "contact") if name is not None else None,
+        "email": (check_email(email) if email else "") if email is not None else None,
+        "role": (check_name(role, "role") if role.strip() else "") if role is not None else None,
+        "birthday": (parse_birthday(birthday) if birthday else "") if birthday is not None else None,
+        "language": (check_language(language) if language else "") if language is not None else None,
+    }
+    new_key = name_key(wanted["name"]) if wanted["name"] is not None else contact.name_key
+    if new_key != contact.name_key and any(c.name_key == new_key for c in contact.customer.contacts):
+        raise AlreadyExists(f"{contact.customer.name} already has a contact named {wanted['name']!r}")
+    for attribute, value in wanted.items():
+        old = getattr(contact, attribute)
+        if value is not None and value != old:
+            changes.append(f"{attribute} {old or '-'} -> {value or '-'}")
+            setattr(contact, attribute, value)
+    return changes
+
+
 def add_contact(
-    session: Session, customer_name: str, name: str, *, email: str = "", role: str = "", birthday: str = ""
+    session: Session,
+    customer_name: str,
+    name: str,
+    *,
+    email: str = "",
+    role: str = "",
+    birthday: str = "",
+    language: str = "",
 ) -> Contact:
     customer = get_customer(session, customer_name)
-    name = " ".join(name.split())
-    if not name:
-        raise BadInput("a contact needs a name")
-    if any(c.name.lower() == name.lower() for c in customer.contacts):
+    name = check_name(name, "contact")
+    if any(c.name_key == name_key(name) for c in customer.contacts):
         raise AlreadyExists(f"{customer.name} already has a contact named {name!r}")
     contact = Contact(
         customer=customer,
         name=name,
         email=check_email(email) if email else "",
-        role=role.strip(),
+        role=check_name(role, "role") if role.strip() else "",
         birthday=parse_birthday(birthday) if birthday else "",
+        language=check_language(language) if language else "",
     )
     session.add(contact)
     session.flush()

@@ -58,6 +58,10 @@ class DatabaseNotReady(ListenerError):
         )
 
 
+class DatabaseUnreachable(BadInput):
+    """The database server (or file) cannot be reached: nothing was read or changed."""
+
+
 class FetchError(ListenerError):
     """A source could not be fetched or parsed; kept on the source, never aborts a run."""
 

@@ -264,3 +264,21 @@ def remove_source(session: Session, source_id: int) -> Source:
         raise NotFound(f"no source with id {source_id}", hint="see `listener source list`")
     session.delete(source)
     return source
+
+
+def set_source_enabled(session: Session, source_id: int, enabled: bool, reason: str = "") -> Source:
+    """Pause a source (kept with its posts, never polled) or resume it: polled at the next run, errors forgotten."""
+    source = session.get(Source, source_id)
+    if source is None:
+        raise NotFound(f"no source with id {source_id}", hint="see `listener source list`")
+    source.enabled = enabled
+    if enabled:
+        source.disabled_reason = ""
+        source.error_count = 0
+        source.last_error = ""
+        source.failing_since = None
+        source.next_poll_at = datetime.now(UTC)
+    else:
+        source.disabled_reason = reason.strip() or "disabled by hand (`listener source enable ID` resumes it)"
+    session.flush()
+    return source

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import Connection, inspect, select, text
 
 from listener import directory
 from listener.db.schema import Base, Insight, Post, Source
@@ -42,23 +42,48 @@ def test_a_database_of_the_first_revision_upgrades_and_keeps_its_posts(any_db_ur
     assert "ix_posts_source_id" in {ix["name"] for ix in inspect(engine).get_indexes("posts")}
     sessions = session_factory(engine)
     when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-    with transaction(sessions) as session:
-        directory.add_rep(session, "ana@example.com", "Ana")
-        customer = directory.add_customer(session, "Acme", rep_email="ana@example.com")
-        source = Source(customer=customer, kind="rss", locator="https://acme.example/feed", created_at=when)
-        session.add(source)
-        session.flush()
-        session.add(
-            Post(
-                source_id=source.id, customer_id=customer.id, external_id="guid-1", title="Acme opens in Lyon",
-                fetched_at=when, content_hash="h", story_key="s",
-            )
-        )  # fmt: skip
+    with engine.begin() as connection:  # the 0001 tables, written without today's models
+        _seed_0001(connection, when)
     assert init_database(engine) == ("0001", head_revision())
     assert "ix_posts_source_id" not in {ix["name"] for ix in inspect(engine).get_indexes("posts")}
     with transaction(sessions) as session:
         assert session.scalars(select(Post.title)).all() == ["Acme opens in Lyon"]
     engine.dispose()
+
+
+def _seed_0001(connection: Connection, when: datetime) -> None:
+    """A rep, a customer "Acme", a source and a post, as the 0001 schema holds them."""
+    stamp = when.replace(tzinfo=None) if connection.dialect.name == "sqlite" else when
+    connection.execute(
+        text(
+            "INSERT INTO reps (id, email, name, time_zone, digest_hour, language, created_at)"
+            " VALUES (1, 'ana@example.com', 'Ana', 'UTC', 7, 'en', :t)"
+        ),
+        {"t": stamp},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO customers (id, name, rep_id, domains, aliases, interests, language, touch_cadence_days,"
+            " created_at) VALUES (1, 'Acme', 1, '[]', '[]', '[]', 'en', 30, :t)"
+        ),
+        {"t": stamp},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO sources (id, customer_id, kind, locator, title, enabled, disabled_reason, etag,"
+            " last_modified, cursor, declared_lang, polls, error_count, last_error, lease_owner, created_at)"
+            " VALUES (1, 1, 'rss', 'https://acme.example/feed', '', true, '', '', '', '{}', '', 0, 0, '', '', :t)"
+        ),
+        {"t": stamp},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO posts (source_id, customer_id, external_id, canonical_url, title, text, author, fetched_at,"
+            " language, content_hash, story_key, links, metrics, digest_eligible)"
+            " VALUES (1, 1, 'guid-1', '', 'Acme opens in Lyon', '', '', :t, '', 'h', 's', '[]', '{}', true)"
+        ),
+        {"t": stamp},
+    )
 
 
 def test_round_trip_keeps_utc_and_json(any_db_url: str) -> None:

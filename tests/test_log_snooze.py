@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -110,9 +111,9 @@ def test_snooze_keeps_a_customer_out_until_it_ends(invoke: Invoke, app: App) -> 
         rep = add_rep(session)
         acme = add_customer(session, rep, "Acme", created_at=NOW - timedelta(days=100))
         add_insight(session, acme, "win", "launch", "Acme launch", age_hours=2)
-    today = datetime.now(UTC).date()
+    today = datetime.now(ZoneInfo("Europe/Madrid")).date()  # the rep's own date
     result = invoke("snooze", "ACME", "7")
-    assert result.exit_code == 0 and result.output == f"Acme snoozed through {today + timedelta(days=6)}\n"
+    assert result.exit_code == 0 and result.output == f"Acme snoozed through {today + timedelta(days=7)}\n"
 
     def sections(day_offset: int) -> list[str]:
         with app.transaction() as session:
@@ -132,3 +133,20 @@ def test_snooze_keeps_a_customer_out_until_it_ends(invoke: Invoke, app: App) -> 
     assert result.exit_code == 0 and result.output == "Acme is no longer snoozed\n"
     with app.transaction() as session:
         assert session.scalar(select(Customer.muted_until)) is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "through"),
+    [
+        ("Europe/Madrid", datetime(2026, 12, 6, 21, 0, tzinfo=UTC), date(2026, 12, 7)),  # 22:00 in Madrid
+        ("Pacific/Auckland", datetime(2026, 12, 6, 12, 0, tzinfo=UTC), date(2026, 12, 8)),  # already the 7th there
+        ("America/Los_Angeles", datetime(2026, 12, 7, 5, 0, tzinfo=UTC), date(2026, 12, 7)),  # still the 6th there
+    ],
+)
+def test_snooze_one_day_lasts_through_tomorrow_in_the_reps_zone(
+    app: App, zone: str, now: datetime, through: date
+) -> None:
+    with app.transaction() as session:
+        rep = add_rep(session, time_zone=zone)
+        add_customer(session, rep, "Acme")
+        assert snooze(session, "Acme", 1, now=now).muted_until == through

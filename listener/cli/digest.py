@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from listener.cli.app import App
+from listener.cli.common import writing_to
 from listener.directory import INTERACTION_KINDS, get_rep, parse_date
 from listener.errors import ExitCode
 
@@ -44,7 +45,8 @@ def preview(app: App, rep_email: str, on: str | None, out_dir: str) -> None:
         day = parse_date(on, "--date") if on else now.astimezone(zone).date()
         # A past date is previewed as it looked at the end of that day, not with what arrived since.
         end_of_day = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
-        paths = write_digest_files(session, app.settings, rep, day, Path(out_dir), min(now, end_of_day))
+        with writing_to(out_dir):
+            paths = write_digest_files(session, app.settings, rep, day, Path(out_dir), min(now, end_of_day))
         session.rollback()  # a preview changes nothing
     for path in paths:
         click.echo(str(path))

@@ -19,8 +19,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+from listener.names import name_key
+
+NAME_LENGTH = 200  # customers', contacts' and reps' names; checked before writing (PostgreSQL enforces it)
+CUSTOMER_TIERS = ("high", "normal", "low")  # the digest ranks high-tier customers first
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,7 +67,7 @@ class Rep(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     digest_hour: Mapped[int] = mapped_column(Integer, default=7)
     language: Mapped[str] = mapped_column(String(8), default="en")
@@ -75,7 +80,9 @@ class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    # listener.names.name_key(name), kept in step by _key_name: what every lookup and the duplicate check use.
+    name_key: Mapped[str] = mapped_column(Text, index=True, unique=True)
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id"), index=True)
     domains: Mapped[list[str]] = mapped_column(default=list)
     aliases: Mapped[list[str]] = mapped_column(default=list)
@@ -84,6 +91,8 @@ class Customer(Base):
     interests: Mapped[list[str]] = mapped_column(default=list)
     language: Mapped[str] = mapped_column(String(8), default="en")
     touch_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
+    tier: Mapped[str] = mapped_column(String(8), default="normal")  # high | normal | low (CUSTOMER_TIERS)
+    tags: Mapped[list[str]] = mapped_column(default=list)  # e.g. the feed reader's folder it was imported from
     muted_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
 
@@ -92,19 +101,34 @@ class Customer(Base):
     sources: Mapped[list[Source]] = relationship(back_populates="customer", cascade="all, delete-orphan")
     interactions: Mapped[list[Interaction]] = relationship(back_populates="customer", cascade="all, delete-orphan")
 
+    @validates("name")
+    def _key_name(self, _attribute: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
+
 
 class Contact(Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("customer_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "name"),
+        Index("ix_contacts_customer_id_name_key", "customer_id", "name_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name_key: Mapped[str] = mapped_column(Text)  # listener.names.name_key(name), as for customers
     role: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(320), default="")
     birthday: Mapped[str] = mapped_column(String(5), default="")  # "MM-DD": the year is nobody's business
+    language: Mapped[str] = mapped_column(String(16), default="")  # "" = the customer's language
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    @validates("name")
+    def _key_name(self, _attribute: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
 
 
 class Source(Base):

@@ -12,11 +12,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from listener.errors import ConfigError, DatabaseNotReady
+from listener.errors import ConfigError, DatabaseNotReady, DatabaseUnreachable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -29,17 +29,31 @@ def safe_url(url: str) -> str:
         return "<invalid database URL>"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout so cron runs can overlap."""
+# Heroku-style `postgres://` and bare `postgresql://` mean the driver Listener installs: psycopg 3.
+_POSTGRES_SCHEMES = {"postgres", "postgresql"}
+
+
+def normalize_url(url: str) -> URL:
+    """The URL parsed, with `postgres://` and `postgresql://` spelled `postgresql+psycopg://`."""
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"invalid database URL {url!r}", hint="use e.g. sqlite:///path/listener.db") from None
+        raise ConfigError(
+            f"invalid database URL {safe_url(url)!r}", hint="use e.g. sqlite:///path/listener.db"
+        ) from None
+    if parsed.drivername in _POSTGRES_SCHEMES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout so cron runs can overlap."""
+    parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,7 +65,25 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        postgres = parsed.get_backend_name() == "postgresql"
+        raise ConfigError(
+            f"the database driver for {parsed.drivername}:// is not installed ({exc})",
+            hint="pip install 'listener[postgres]' (psycopg 3) and write postgresql+psycopg://..."
+            if postgres
+            else "use sqlite:///path/listener.db or postgresql+psycopg://user@host/db",
+        ) from None
+
+
+def _unreachable(engine: Engine, exc: OperationalError | InterfaceError) -> DatabaseUnreachable:
+    """One line naming the database (password hidden) and the driver's first line of explanation."""
+    reason = (str(exc.orig).strip().splitlines() or ["no answer"])[0]
+    return DatabaseUnreachable(
+        f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {reason}",
+        hint="check LISTENER_DB (database.url) and that the server is running",
+    )
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -67,8 +99,11 @@ def head_revision() -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except (OperationalError, InterfaceError) as exc:
+        raise _unreachable(engine, exc) from None
 
 
 def init_database(engine: Engine) -> tuple[str | None, str | None]:
