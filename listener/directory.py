@@ -15,7 +15,11 @@ from listener.errors import AlreadyExists, BadInput, NotFound
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_LANG = re.compile(r"^[a-z]{2}$")
+# BCP 47, the parts a draft's wording depends on: language, optional script, optional region ("es-419", "pt-BR").
+# A regex, not a library: the wording only needs the language and the region, and a tag that passes is canonicalized.
+_LANG = re.compile(r"^([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|\d{3}))?$", re.IGNORECASE)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRONOUNS = ("she", "he", "they")
 INTERACTION_KINDS = ("congrats", "comment", "call", "meeting", "gift", "email")
 
 
@@ -45,10 +49,33 @@ def check_hour(hour: int) -> int:
 
 
 def check_language(lang: str) -> str:
-    lang = lang.strip().lower()
-    if not _LANG.match(lang):
-        raise BadInput(f"{lang!r} is not a two-letter language code", hint="use e.g. en, es, pt")
-    return lang
+    """A BCP 47 tag in canonical case: `es-mx` -> `es-MX`, `ZH-hant` -> `zh-Hant`."""
+    match = _LANG.match(lang.strip())
+    if not match:
+        raise BadInput(f"{lang!r} is not a language tag", hint="use a BCP 47 tag, e.g. en, es, es-419, pt-BR")
+    language, script, region = match.groups()
+    parts = [language.lower()] + ([script.title()] if script else []) + ([region.upper()] if region else [])
+    return "-".join(parts)
+
+
+def parse_workdays(text: str) -> str:
+    """`mon-fri`, `sun-thu` or `mon,wed,fri` -> the canonical `mon,tue,...` list the digest reads."""
+    days: list[int] = []
+    for part in text.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise BadInput(f"{text!r} is not a list of work days", hint="use e.g. mon-fri, sun-thu or mon,wed,fri")
+        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        span = (end - start) % 7
+        days.extend((start + step) % 7 for step in range(span + 1))
+    return ",".join(WEEKDAYS[d] for d in sorted(set(days)))
+
+
+def check_pronoun(pronoun: str) -> str:
+    pronoun = pronoun.strip().lower()
+    if pronoun and pronoun not in PRONOUNS:
+        raise BadInput(f"{pronoun!r} is not a pronoun Listener knows", hint="use she, he or they (or leave it out)")
+    return pronoun
 
 
 def check_domain(domain: str) -> str:
@@ -77,7 +104,15 @@ def parse_birthday(text: str) -> str:
 
 
 def add_rep(
-    session: Session, email: str, name: str, *, time_zone: str = "UTC", hour: int = 7, language: str = "en"
+    session: Session,
+    email: str,
+    name: str,
+    *,
+    time_zone: str = "UTC",
+    hour: int = 7,
+    language: str = "en",
+    workdays: str = "mon-fri",
+    pronoun: str = "",
 ) -> Rep:
     email = check_email(email)
     if not name.strip():
@@ -88,6 +123,8 @@ def add_rep(
         time_zone=check_time_zone(time_zone),
         digest_hour=check_hour(hour),
         language=check_language(language),
+        workdays=parse_workdays(workdays),
+        pronoun=check_pronoun(pronoun),
         created_at=_now(),
     )
     if session.scalar(select(Rep).where(Rep.email == email)) is not None:
@@ -171,7 +208,14 @@ def remove_customer(session: Session, name: str) -> None:
 
 
 def add_contact(
-    session: Session, customer_name: str, name: str, *, email: str = "", role: str = "", birthday: str = ""
+    session: Session,
+    customer_name: str,
+    name: str,
+    *,
+    email: str = "",
+    role: str = "",
+    birthday: str = "",
+    language: str = "",
 ) -> Contact:
     customer = get_customer(session, customer_name)
     name = " ".join(name.split())
@@ -185,6 +229,7 @@ def add_contact(
         email=check_email(email) if email else "",
         role=role.strip(),
         birthday=parse_birthday(birthday) if birthday else "",
+        language=check_language(language) if language else "",
     )
     session.add(contact)
     session.flush()

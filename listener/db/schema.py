@@ -66,6 +66,9 @@ class Rep(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     digest_hour: Mapped[int] = mapped_column(Integer, default=7)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # The days a digest is sent, e.g. "mon,tue,wed,thu,fri"; the first work day after a break covers the break.
+    workdays: Mapped[str] = mapped_column(String(32), default="mon,tue,wed,thu,fri")
+    pronoun: Mapped[str] = mapped_column(String(8), default="")  # she | he | they | "" (drafts never gender the writer)
     created_at: Mapped[datetime]
 
     customers: Mapped[list[Customer]] = relationship(back_populates="rep")
@@ -85,6 +88,7 @@ class Customer(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     touch_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
     muted_until: Mapped[date | None] = mapped_column(Date)
+    tier: Mapped[str] = mapped_column(String(16), default="")  # migration 0006 adds it unless 0003 did (salesops)
     created_at: Mapped[datetime]
 
     rep: Mapped[Rep] = relationship(back_populates="customers")
@@ -103,6 +107,7 @@ class Contact(Base):
     role: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(320), default="")
     birthday: Mapped[str] = mapped_column(String(5), default="")  # "MM-DD": the year is nobody's business
+    language: Mapped[str] = mapped_column(String(16), default="")  # BCP 47; "" = the customer's language
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 

@@ -1,0 +1,46 @@
+"""rep work days and pronoun, contact language (and customers.tier, unless migration 0003 added it)
+
+The morning brief is sent on the rep's work days only, drafts gender the writer only when the rep says how,
+and a draft is written in the contact's own language when it differs from the company's.
+
+Revision ID: 0006
+Revises: 0002
+Create Date: 2026-12-06 23:50:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _has_column(table: str, column: str) -> bool:
+    return column in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reps", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("workdays", sa.String(length=32), nullable=False, server_default="mon,tue,wed,thu,fri")
+        )
+        batch_op.add_column(sa.Column("pronoun", sa.String(length=8), nullable=False, server_default=""))
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=16), nullable=False, server_default=""))
+    # customers.tier belongs to the salesops migration (0003); this guard lets both branches run on their own.
+    # At merge the lead drops this block once 0003 is in the chain.
+    if not _has_column("customers", "tier"):
+        with op.batch_alter_table("customers", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("tier", sa.String(length=16), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_column("language")
+    with op.batch_alter_table("reps", schema=None) as batch_op:
+        batch_op.drop_column("pronoun")
+        batch_op.drop_column("workdays")
