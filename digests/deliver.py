@@ -52,6 +52,7 @@ class _RepRef:
     email: str
     time_zone: str
     hour: int
+    workdays: str = "mon,tue,wed,thu,fri"
 
 
 def send_due(
@@ -81,7 +82,7 @@ def send_due(
 def _reps(sessions: sessionmaker[Session], rep_email: str | None) -> list[_RepRef]:
     with sessions() as session:
         rows = [get_rep(session, rep_email)] if rep_email else session.scalars(select(Rep).order_by(Rep.id)).all()
-        return [_RepRef(r.id, r.email, r.time_zone, r.digest_hour) for r in rows]
+        return [_RepRef(r.id, r.email, r.time_zone, r.digest_hour, r.workdays or "") for r in rows]
 
 
 def _due_date(rep: _RepRef, now: datetime, force_now: bool) -> date | None:
@@ -91,9 +92,18 @@ def _due_date(rep: _RepRef, now: datetime, force_now: bool) -> date | None:
     except (ZoneInfoNotFoundError, ValueError):
         log.warning("rep %s: unknown time zone %r, using UTC", rep.email, rep.time_zone)
         local = now.astimezone(UTC)
-    if force_now or local.hour >= rep.hour:
+    if force_now:
+        return local.date()
+    # Work days only: the brief of the first work day after a break covers it (what was not shown stays fresh).
+    if local.hour >= rep.hour and is_workday(rep.workdays, local.date()):
         return local.date()
     return None
+
+
+def is_workday(workdays: str, day: date) -> bool:
+    """True when `day` is one of the rep's work days ("mon,tue,wed,thu,fri"; empty means every day)."""
+    names = {d.strip() for d in (workdays or "").split(",") if d.strip()}
+    return not names or ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()] in names
 
 
 def claim(sessions: sessionmaker[Session], rep_id: int, on: date, now: datetime) -> int | None:
