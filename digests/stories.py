@@ -81,21 +81,22 @@ def group_stories(insights: list[InsightInfo]) -> list[Story]:
     stories: list[Story] = []
     for posts in by_customer.values():
         parent = list(range(len(posts)))
-
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
         for i in range(len(posts)):
             for j in range(i + 1, len(posts)):
                 if same_event(posts[i], posts[j]):
-                    parent[root(j)] = root(i)
+                    parent[_root(parent, j)] = _root(parent, i)
         groups: dict[int, list[InsightInfo]] = defaultdict(list)
         for i, insight in enumerate(posts):
-            groups[root(i)].append(insight)
+            groups[_root(parent, i)].append(insight)
         for members in groups.values():
             members.sort(key=lambda i: (-i.score, -i.published_at.timestamp(), i.id))
             stories.append(Story(lead=members[0], posts=tuple(members)))
     return stories
+
+
+def _root(parent: list[int], i: int) -> int:
+    """Union-find: the representative of `i`'s group (halving the path as it goes)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
