@@ -22,11 +22,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from digests.actions import unsubscribe_url, with_actions
 from digests.build import build_digest
 from digests.mailer import build_message, send_message
 from digests.preview import file_stem
 from digests.render import render
-from listener.db.schema import Digest, Rep
+from listener.db.schema import Digest, DigestPause, Rep
 from listener.directory import get_rep
 from listener.errors import DeliveryError
 from listener.settings import Settings
@@ -82,7 +83,11 @@ def send_due(
 def _reps(sessions: sessionmaker[Session], rep_email: str | None) -> list[_RepRef]:
     with sessions() as session:
         rows = [get_rep(session, rep_email)] if rep_email else session.scalars(select(Rep).order_by(Rep.id)).all()
-        return [_RepRef(r.id, r.email, r.time_zone, r.digest_hour, r.workdays or "") for r in rows]
+        # A rep who paused their digests (the email's one-click unsubscribe) gets none until `rep resume`.
+        paused = set(session.scalars(select(DigestPause.rep_id)))
+        return [
+            _RepRef(r.id, r.email, r.time_zone, r.digest_hour, r.workdays or "") for r in rows if r.id not in paused
+        ]
 
 
 def _due_date(rep: _RepRef, now: datetime, force_now: bool) -> date | None:
@@ -149,14 +154,16 @@ def _deliver(
         with sessions() as session:
             row = session.get(Rep, rep.id)
             assert row is not None  # claimed a row that references it
-            digest = build_digest(session, settings, row, on, now)
+            digest = with_actions(build_digest(session, settings, row, on, now), settings, rep_id=rep.id)
         if digest.is_empty and not settings.digest.send_empty:
             _record(sessions, digest_id, status="empty")
             report.skipped += 1
             return
         rendered = render(digest)
         digest = rendered.digest
-        message = build_message(digest, rendered, settings.smtp, rep_id=rep.id, now=now)
+        message = build_message(
+            digest, rendered, settings.smtp, rep_id=rep.id, now=now, unsubscribe=unsubscribe_url(settings, rep.id)
+        )
         # Recorded before sending: what this digest shows, so a crash leaves an honest trace.
         _record(
             sessions,
@@ -202,13 +209,15 @@ def _dry_run(
         )
         row = session.get(Rep, rep.id)
         assert row is not None
-        digest = build_digest(session, settings, row, on, now)
+        digest = with_actions(build_digest(session, settings, row, on, now), settings, rep_id=rep.id)
         session.rollback()
     if done is not None or (digest.is_empty and not settings.digest.send_empty):
         report.skipped += 1
         return
     rendered = render(digest)
-    message = build_message(digest, rendered, settings.smtp, rep_id=rep.id, now=now)
+    message = build_message(
+        digest, rendered, settings.smtp, rep_id=rep.id, now=now, unsubscribe=unsubscribe_url(settings, rep.id)
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{file_stem(rep.email)}-{on.isoformat()}.eml"
     path.write_bytes(message.as_bytes())

@@ -25,7 +25,7 @@ def sender_domain(from_header: str) -> str:
 
 
 def build_message(
-    digest: Digest, rendered: Rendered, smtp: SmtpSettings, *, rep_id: int, now: datetime
+    digest: Digest, rendered: Rendered, smtp: SmtpSettings, *, rep_id: int, now: datetime, unsubscribe: str = ""
 ) -> EmailMessage:
     """multipart/alternative (text, then HTML), inside multipart/mixed when .ics drafts go along."""
     message = EmailMessage()
@@ -37,6 +37,10 @@ def build_message(
     # Out-of-office replies to a robot help nobody.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
+    if unsubscribe:
+        # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" to the URL, which pauses the digests.
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
     for attachment in digest.attachments:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from digests.actions import with_actions
 from digests.build import build_digest
 from digests.render import render
 from listener.db.schema import Rep
@@ -26,7 +27,7 @@ def write_digest_files(
     """Build and render `rep`'s digest for `on`; write <rep>.html, <rep>.txt and any .ics drafts; return the paths."""
     if isinstance(rep, str):
         rep = get_rep(session, rep)
-    digest = build_digest(session, settings, rep, on, now)
+    digest = with_actions(build_digest(session, settings, rep, on, now), settings, rep_id=rep.id)
     rendered = render(digest)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

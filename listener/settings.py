@@ -110,6 +110,17 @@ class RelevanceSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    base_url: str = _opt(
+        "", "Public address of `listener serve` that reps' feedback links use (https://...); empty: no feedback links."
+    )
+    host: str = _opt("127.0.0.1", "Address `listener serve` listens on (put a TLS reverse proxy in front).")
+    port: int = _opt(8765, "Port `listener serve` listens on.")
+    token_days: int = _opt(30, "Days a feedback link in a digest keeps working.")
+    secret: str = _opt("", "Key that signs feedback links: LISTENER_WEB_SECRET (32+ random bytes).", secret=True)
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -119,6 +130,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     config_path: str | None = None
 
     @property
@@ -135,6 +147,7 @@ SECTIONS: dict[str, Any] = {
     "smtp": SmtpSettings,
     "digest": DigestSettings,
     "relevance": RelevanceSettings,
+    "web": WebSettings,
 }
 
 

@@ -69,10 +69,10 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
 
 def _register_commands() -> None:
     """The explicit list of command modules; each exposes `register(group)`."""
-    from listener.cli import classify, demo, digest, people, setup, sources
+    from listener.cli import act, classify, demo, digest, people, setup, sources
     from listener.cli import ingest as ingest_cmd
 
-    for module in (setup, people, sources, ingest_cmd, classify, digest, demo):
+    for module in (setup, people, sources, ingest_cmd, classify, digest, demo, act):
         module.register(cli)
 
 

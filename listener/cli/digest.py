@@ -88,16 +88,21 @@ def send(app: App, force_now: bool, rep_email: str | None, dry_run_dir: str | No
 @click.argument("customer")
 @click.option("--kind", required=True, type=click.Choice(INTERACTION_KINDS), help="What you did.")
 @click.option("--note", default="", help="A few words to remember it by.")
+@click.option("--date", "on", help="When it happened (YYYY-MM-DD), for a past touch. Default: now.")
 @click.pass_obj
-def log_command(app: App, customer: str, kind: str, note: str) -> None:
+def log_command(app: App, customer: str, kind: str, note: str, on: str | None) -> None:
     """Record what you did with a customer: resets the going-quiet clock and keeps answered items out of digests.
 
-    Example: listener log "Acme Corp" --kind congrats --note "commented on the Series B post"
+    Only the items that KIND answers are marked done: a congratulation answers wins, never a layoff or an outage;
+    a comment answers wins and news; an email, a call or a meeting answers them all; a gift none.
+
+    Example: listener log "Acme Corp" --kind congrats --note "commented on the Series B post" --date 2026-11-20
     """
     from digests.feedback import log_interaction
 
+    day = parse_date(on, "--date") if on else None
     with app.transaction() as session:
-        interaction, acted = log_interaction(session, customer, kind, note)
+        interaction, acted = log_interaction(session, customer, kind, note, on=day)
         name = interaction.customer.name
     click.echo(f"logged {kind} with {name}" + (f"; {acted} digest item(s) marked as done" if acted else ""))
 

@@ -220,3 +220,38 @@ class Digest(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Feedback(Base):
+    """What a rep said about one digest item from the email (done, snooze, not relevant, a kind correction).
+
+    One row per (rep, item, action): a replayed click finds its row and changes nothing.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("rep_id", "item_key", "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    item_key: Mapped[str] = mapped_column(String(200))  # "i:12,14" (its insights) or "c:5:quiet" (no post)
+    action: Mapped[str] = mapped_column(String(16))  # done | snooze | not_relevant | bad_news | good_news
+    insight_id: Mapped[int | None] = mapped_column(ForeignKey("insights.id", ondelete="SET NULL"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), default="")  # the filter's label when the rep clicked
+    category: Mapped[str] = mapped_column(String(32), default="")
+    corrected_kind: Mapped[str] = mapped_column(String(16), default="")  # the rep's label ("none": not relevant)
+    corrected_category: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime]
+
+
+class DigestPause(Base):
+    """A rep who paused their digests with the email's one-click unsubscribe (RFC 8058); `rep resume` deletes it.
+
+    A table of its own rather than a column on reps: a pause is rare, and reps' columns stay as they were.
+    """
+
+    __tablename__ = "digest_pauses"
+
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), primary_key=True)
+    paused_at: Mapped[datetime]

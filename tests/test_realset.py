@@ -1,0 +1,127 @@
+"""The real-world relevance set (tests/data/relevance/real): well-formed, labelled by the taxonomy, big
+enough for the targets of issue #12, apart from the other sets, and split so that blind items stay blind."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from listener.models import CATEGORIES, Kind
+
+REAL = Path(__file__).parent / "data" / "relevance" / "real"
+FIELDS = ("id", "title", "text", "source", "lang", "kind", "category", "origin")
+
+
+def _split_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("realset_split", REAL / "split.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+split = _split_module()
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+DEV = _read(REAL / "dev.jsonl")
+BLIND = _read(REAL / "blind.jsonl")
+ALL = DEV + BLIND
+
+
+def test_every_item_has_the_fields_a_valid_label_and_an_origin() -> None:
+    for item in ALL:
+        assert tuple(item) == FIELDS, item["id"]
+        assert re.fullmatch(r"real-\d{4}", item["id"]), item["id"]
+        assert item["category"] in CATEGORIES[Kind(item["kind"])], item["id"]
+        assert item["source"] in ("rss", "twitter", "reddit"), item["id"]
+        assert item["origin"].strip(), item["id"]
+        assert (item["title"] + item["text"]).strip(), item["id"]
+        # Short quotations only: a feed summary's length, not an article.
+        assert len(item["title"]) <= 200 and len(item["text"]) <= 600, item["id"]
+
+
+def test_ids_are_unique_and_no_item_repeats_another_set() -> None:
+    assert len({i["id"] for i in ALL}) == len(ALL)
+    fingerprints = [split.fingerprint(i) for i in ALL]
+    assert len(set(fingerprints)) == len(fingerprints), "an item appears twice in the real set"
+    others = {split.fingerprint(i) for path in split.OTHER_SETS for i in split.read(path)}
+    assert not others & set(fingerprints), "a real item repeats one of the other evaluation sets"
+
+
+def test_the_set_meets_the_size_targets_of_the_issue() -> None:
+    langs = Counter(i["lang"] for i in ALL)
+    challenges = Counter(i["category"] for i in ALL if i["kind"] == "challenge")
+    assert len(ALL) >= 500
+    assert langs["es"] >= 120
+    assert all(langs[lang] > 0 for lang in ("fr", "pt", "de", "it", "ca")), langs
+    assert sum(challenges.values()) >= 60
+    assert set(challenges) == set(CATEGORIES[Kind.CHALLENGE]), challenges
+    assert {i["kind"] for i in ALL} == {k.value for k in Kind}
+
+
+def test_a_fifth_is_blind_within_every_large_stratum() -> None:
+    assert 0.17 <= len(BLIND) / len(ALL) <= 0.23
+    total = Counter((i["kind"], i["lang"]) for i in ALL)
+    blind = Counter((i["kind"], i["lang"]) for i in BLIND)
+    for stratum, n in total.items():
+        if n >= 10:
+            assert abs(blind[stratum] - n / 5) <= 1, (stratum, blind[stratum], n)
+
+
+def _write(path: Path, items: list[dict[str, str]]) -> None:
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+
+
+def _item(n: int, kind: str = "win", category: str = "funding", lang: str = "en") -> dict[str, str]:
+    return {
+        "id": f"real-{9000 + n:04d}",
+        "title": f"Example Co raises round number {n}",
+        "text": f"Item {n} of a synthetic batch used only to exercise the split.",
+        "source": "rss",
+        "lang": lang,
+        "kind": kind,
+        "category": category,
+        "origin": "tests/test_realset.py",
+    }
+
+
+def test_split_keeps_blind_items_blind_and_tops_each_stratum_up_to_a_fifth(tmp_path: Path) -> None:
+    dev, blind, new = tmp_path / "dev.jsonl", tmp_path / "blind.jsonl", tmp_path / "new.jsonl"
+    _write(new, [_item(n) for n in range(10)])
+    assert split.main(str(new), dev, blind, []) == 0
+    first_blind = _read(blind)
+    assert len(first_blind) == 2 and len(_read(dev)) == 8
+
+    _write(new, [_item(n) for n in range(10, 20)])
+    assert split.main(str(new), dev, blind, []) == 0
+    blind_ids = [i["id"] for i in _read(blind)]
+    assert blind_ids[:2] == [i["id"] for i in first_blind]  # earlier blind items stay blind
+    assert len(blind_ids) == 4 and len(_read(dev)) == 16
+    assert not {i["id"] for i in _read(dev)} & set(blind_ids)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        # The same words as a known item in other case, spacing and punctuation.
+        {**_item(1), "title": "  EXAMPLE co raises round NUMBER 0!", "text": _item(0)["text"].upper()},
+        {k: v for k, v in _item(2).items() if k != "origin"},  # no origin
+        {**_item(3), "origin": ""},
+    ],
+)
+def test_split_refuses_repeats_and_items_without_origin_and_writes_nothing(tmp_path: Path, bad: dict) -> None:
+    dev, blind, new, other = (tmp_path / n for n in ("dev.jsonl", "blind.jsonl", "new.jsonl", "other.jsonl"))
+    _write(other, [_item(0)])
+    _write(new, [_item(5), bad])
+    assert split.main(str(new), dev, blind, [other]) == 2
+    assert not dev.exists() and not blind.exists()
