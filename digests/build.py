@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from digests.contacts import contact_for
-from digests.labels import labels, more_label, subject_line
+from digests.labels import item_label, labels, subject_line
 from digests.model import Card, Digest, FailingSource, Item, TodayLine
 from digests.posts import days_since_touch
 from digests.sections import BUILDERS, BuildContext, Candidate
@@ -57,14 +57,17 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
         weighed = candidate.stake * tier_weight(customer.tier)
         by_customer[customer.id].append((weighed, candidate))
     for entries in by_customer.values():
-        entries.sort(key=lambda pair: -pair[0])
+        # Equal stakes: the newer post or the nearer date first.
+        entries.sort(key=lambda pair: (-pair[0], -pair[1].tiebreak))
 
-    def customer_rank(customer_id: int) -> tuple[float, int]:
+    def customer_rank(customer_id: int) -> tuple[float, int, float, int]:
         customer = snap.customers[customer_id]
-        late = days_since_touch(customer, on) > customer.cadence_days
-        best = by_customer[customer_id][0][0]
-        # Past the cadence adds to what is at stake, even when there is a fresh post to answer.
-        return (-(best + (1.0 * tier_weight(customer.tier) if late else 0.0)), customer_id)
+        days = days_since_touch(customer, on)
+        best, top = by_customer[customer_id][0]
+        # Past the cadence adds to what is at stake, even when there is a fresh post to answer; at equal stakes
+        # the customer untouched longest comes first, then the newer post.
+        late = 1.0 * tier_weight(customer.tier) if days > customer.cadence_days else 0.0
+        return (-(best + late), -days, -top.tiebreak, customer_id)
 
     order = sorted(by_customer, key=customer_rank)
     shown, rest = order[: max(1, cfg.max_customers)], order[max(1, cfg.max_customers) :]
@@ -87,7 +90,7 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
         failing_more=max(0, len(failing) - MAX_FAILING_SHOWN),
         attachments=tuple(a for a in ctx.attachments if a.filename in shown_attachments),
         labels=words,
-        subject=subject_line(today[0].text if today else "", total - 1, words),
+        subject=subject_line(today[0].text if today else "", total - 1, words, on, lang),
     )
 
 
@@ -95,11 +98,12 @@ def _today(
     shown: list[int], by_customer: dict[int, list[tuple[float, Candidate]]], snap: RepSnapshot, words: dict[str, str]
 ) -> tuple[TodayLine, ...]:
     """The few things most worth doing: the best candidate of each of the top customers, best first."""
-    best = sorted(((by_customer[cid][0][0], cid) for cid in shown), key=lambda pair: (-pair[0], pair[1]))
+    # `shown` is in card order, so equal stakes keep the cards' tie-break (the customer untouched longest first).
+    best = sorted(((by_customer[cid][0][0], n, cid) for n, cid in enumerate(shown)), key=lambda e: (-e[0], e[1]))
     lines = []
-    for _, cid in best[:TODAY_SIZE]:
+    for _, _, cid in best[:TODAY_SIZE]:
         candidate = by_customer[cid][0][1]
-        lines.append(TodayLine(_do(candidate, words), candidate.item.why, cid))
+        lines.append(TodayLine(_do(candidate, words), candidate.item.why, cid, candidate.item))
     return tuple(lines)
 
 
@@ -145,7 +149,7 @@ def _card(
         relationship=relationship,
         overdue=overdue,
         items=tuple(shown),
-        more=tuple(more_label(i.customer, i.category or i.kind, words).split(" (", 1)[-1].rstrip(")") for i in rest),
+        more=tuple(item_label(i, words) for i in rest),
     )
 
 

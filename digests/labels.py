@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
+from digests.model import POST_KINDS, Item
 from digests.suggest import DEFAULT_LANGUAGE, base_language, book_labels
 
 _WEEKDAYS = {
@@ -37,10 +38,13 @@ def short_date(day: date, language: str) -> str:
     return f"{_WEEKDAYS[lang][day.weekday()]} {day.day} {_MONTHS[lang][day.month - 1]}"
 
 
-def subject_line(top: str, more: int, words: dict[str, str]) -> str:
-    """The top item, then how many more ("Congratulate Nimbus on Monterrey · 4 more"), under 70 characters."""
+def subject_line(top: str, more: int, words: dict[str, str], on: date | None = None, language: str = "en") -> str:
+    """The top item, then how many more ("Congratulate Nimbus on Monterrey · 4 more"), under 70 characters.
+
+    An empty digest says so with its date ("Nothing new today · Tue 24 Nov"), so a quiet week's mails tell apart.
+    """
     if not top:
-        return words["subject.empty"]
+        return words["subject.empty"] + (f" · {short_date(on, language)}" if on is not None else "")
     tail = words["subject.more"].format(top="", n=more) if more > 0 else ""
     room = SUBJECT_CHARS - len(tail)
     if len(top) > room:
@@ -48,8 +52,11 @@ def subject_line(top: str, more: int, words: dict[str, str]) -> str:
     return words["subject.more"].format(top=top, n=more) if more > 0 else top
 
 
-def more_label(customer: str, category: str, words: dict[str, str]) -> str:
-    """How an item past a cap is named in a summary line: `Acme (funding)`."""
-    if not category:
-        return customer
-    return f"{customer} ({words.get(f'cat.{category}', category.replace('_', ' '))})"
+def item_label(item: Item, words: dict[str, str]) -> str:
+    """How an item past a card's cap is named on its "Also" line, in the rep's words: a post by its category
+    ("funding"), a date by what it is ("Lena Park's birthday"), anything else by its title ("Time for a meeting")."""
+    if item.kind in POST_KINDS:
+        return words.get(f"cat.{item.category}") or words.get(f"title.{item.kind}") or item.kind
+    if item.kind == "upcoming":
+        return item.headline.split(" · ", 1)[0]
+    return words.get(f"title.{item.kind}", item.kind)

@@ -60,8 +60,11 @@ class Card:
 
     @property
     def more_line(self) -> str:
-        """The one-line summary of what did not fit on the card (empty when everything fit)."""
-        return ", ".join(self.more)
+        """The one-line summary of what did not fit on the card, repeats counted ("article ×2, hiring")."""
+        counts: dict[str, int] = {}
+        for label in self.more:
+            counts[label] = counts.get(label, 0) + 1
+        return ", ".join(label if n == 1 else f"{label} ×{n}" for label, n in counts.items())
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class TodayLine:
     text: str  # "Congratulate Nimbus Logistics on Monterrey"
     why: str
     customer_id: int
+    item: Item | None = None  # the card item it points at, so its actions (reply, done...) are a tap away here too
 
 
 @dataclass(frozen=True)
@@ -126,13 +130,14 @@ class Digest:
         return list(seen)
 
     def items(self) -> list[Item]:
-        """Every item, wherever the digest shows it."""
+        """Every item, wherever the digest shows it (a "today" line repeats one of its card's items, not a new one)."""
         return [item for card in self.cards for item in card.items]
 
     def map_items(self, change: Callable[[Item], Item]) -> Digest:
         """A copy with `change` applied to every item wherever it sits (how actions are attached after assembly)."""
         cards = tuple(replace(c, items=tuple(change(i) for i in c.items)) for c in self.cards)
-        return replace(self, cards=cards)
+        today = tuple(replace(t, item=change(t.item)) if t.item is not None else t for t in self.today)
+        return replace(self, cards=cards, today=today)
 
     @property
     def is_empty(self) -> bool:

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from digests.contacts import contact_for, draft_language, first_name
 from digests.gifts import gift_idea
@@ -280,9 +280,9 @@ def weekly_gesture(
     if on.weekday() != cfg.gesture_weekday or not snap.customers:
         return None
     iso_year, iso_week, _ = on.isocalendar()
-    # A thank-you for no reason lands badly in a week with a layoff or an outage: no gesture to them at all.
-    week_start = datetime.combine(on - timedelta(days=7), datetime.min.time(), tzinfo=UTC)
-    troubled = {i.customer_id for i in snap.insights if i.kind == "challenge" and i.published_at >= week_start}
+    # A thank-you for no reason lands badly in the weeks after a layoff or an outage: no gesture to a customer
+    # with a challenge anywhere in the snapshot's lookback (which covers "that week" and the weeks after).
+    troubled = {i.customer_id for i in snap.insights if i.kind == "challenge"}
     calm = set(snap.customers) - troubled
     ids = sorted(calm - busy) or sorted(calm)
     if not ids:

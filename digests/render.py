@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from digests.labels import more_label
+from digests.labels import item_label
 from digests.model import Digest
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -97,7 +97,7 @@ def _shrink(digest: Digest) -> Digest:
         return digest
     if len(fullest.items) > 1:
         last = fullest.items[-1]
-        label = more_label(last.customer, last.category or last.kind, digest.labels).split(" (", 1)[-1].rstrip(")")
+        label = item_label(last, digest.labels)
         shorter = replace(fullest, items=fullest.items[:-1], more=(label, *fullest.more))
         return replace(digest, cards=tuple(shorter if c is fullest else c for c in digest.cards))
     if len(digest.cards) <= 1:

@@ -60,6 +60,7 @@ class Candidate:
     item: Item
     stake: float
     what: str = ""  # a few words for the "today" line and the subject: "Monterrey", "the Series A"
+    tiebreak: float = 0.0  # among equal stakes, higher first: a newer post, a nearer date
 
 
 class Builder(Protocol):
@@ -80,7 +81,9 @@ class PostItems:
             if customer is None:
                 continue
             item, what = story_item(story, customer, ctx.snap, ctx.drafter, ctx.words, ctx.on)
-            out.append(Candidate(item, _stake(item) * (0.5 + story.lead.score / 2), what))
+            stake = _stake(item) * (0.5 + story.lead.score / 2)
+            newest = max(p.published_at for p in story.posts).timestamp()
+            out.append(Candidate(item, stake, what, newest))
             if item.suggestion:
                 taken.add(customer.id)
         return out
@@ -125,7 +128,8 @@ class ComingUp:
         out = []
         for item, what in occasions.coming_up(ctx.snap, ctx.cfg, ctx.on, ctx.drafter, ctx.words):
             soon = item.when is not None and (item.when - ctx.on).days <= 2
-            out.append(Candidate(item, STAKES["upcoming"] * (1.5 if soon else 1.0), what))
+            nearer = -float((item.when - ctx.on).days) if item.when is not None else 0.0
+            out.append(Candidate(item, STAKES["upcoming"] * (1.5 if soon else 1.0), what, nearer))
         return out
 
 

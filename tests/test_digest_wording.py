@@ -144,7 +144,9 @@ def test_business_date_message_names_topics_briefly(app: App) -> None:
         add_insight(session, ledgerly, "win", "launch", "Ledgerly Cards: virtual cards with per-vendor limits",
                     score=0.5, age_hours=80)  # fmt: skip
     item = items(build(app), "date")[0]
-    assert len(item.topics) == 5 and "Sync outage on Tuesday" in item.topics  # the rep's agenda has it all
+    # The rep's agenda has it all, as questions now (one a story, the outage included), then a closing question.
+    assert len(item.topics) == 5 + 1 and item.topics[-1] == "How can we help you this quarter?"
+    assert "How are things after the incident? Anything we can take off your plate?" in item.topics
     # Wins first, each named briefly: a round, a partner, a title's head.
     assert "the Series A, the partnership with Tidewater Credit Union and “Ledgerly Cards”." in item.suggestion
     assert "outage" not in item.suggestion and "…" not in item.suggestion
@@ -184,8 +186,11 @@ def test_summary_line_names_categories_in_the_reps_language_and_counts_repeats(a
         for n in range(4):
             add_insight(session, customer, "news", "content", f"Post {n}", age_hours=n + 1)
         add_insight(session, customer, "news", "hiring", "Buscamos gente", age_hours=9)
-    conversation = next(s for s in build(app, max_items=2).sections if s.key == "conversation")
-    assert conversation.more_line == "+3: Nimbus (artículo) ×2, Nimbus (contratación)"
+    # The cap is on the customer's card now, which also holds the business date (five topics) and Monday's
+    # gesture: two items shown (the date, then the newest post), the rest named in one line, in the rep's words.
+    (card,) = build(app, max_items=2).cards
+    assert [i.kind for i in card.items] == ["date", "news"]
+    assert card.more_line == "artículo ×3, contratación, El detalle inesperado de la semana"
 
 
 @pytest.mark.parametrize(
