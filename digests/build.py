@@ -88,7 +88,7 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
         more_customers=more_customers,
         failing=tuple(failing[:MAX_FAILING_SHOWN]),
         failing_more=max(0, len(failing) - MAX_FAILING_SHOWN),
-        attachments=tuple(a for a in ctx.attachments if a.filename in shown_attachments),
+        attachments=tuple(write() for name, write in ctx.invitations.items() if name in shown_attachments),
         labels=words,
         subject=subject_line(today[0].text if today else "", total - 1, words, on, lang),
     )

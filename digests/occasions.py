@@ -6,8 +6,9 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from digests.contacts import contact_for, draft_language, first_name
 from digests.gifts import gift_idea
@@ -33,7 +34,7 @@ _NOT_ON_AGENDA = frozenset({"hiring", "event"})
 
 def business_dates(
     snap: RepSnapshot, fresh: list[InsightInfo], cfg: DigestSettings, on: date, now: datetime, drafter: Drafter
-) -> list[tuple[Item, Attachment]]:
+) -> list[tuple[Item, Callable[[], Attachment]]]:
     """Customers with enough fresh topics and no recent meeting: questions to ask, an offer to meet, an .ics draft.
 
     Each draft gets its own free slot, so two invitations never propose the same hour.
@@ -57,7 +58,7 @@ def business_dates(
         stories.sort(key=lambda s: (_KIND_RANK.get(s.lead.kind, 9), -s.lead.score, -s.lead.published_at.timestamp()))
         qualified.append(((-float(len(stories)), float(customer_id)), customer, stories))
     qualified.sort(key=lambda entry: entry[0])
-    out: list[tuple[Item, Attachment]] = []
+    out: list[tuple[Item, Callable[[], Attachment]]] = []
     for slot, (_, customer, stories) in enumerate(qualified):
         contact = contact_for(customer)
         language = draft_language(contact, customer, snap.language)
@@ -77,7 +78,8 @@ def business_dates(
         }
         suggestion = drafter.draft("date", language, f"date:{customer.id}", context)
         filename = f"meet-{slug(customer.name)}-{on.isoformat()}.ics"
-        ics = invitation(snap, customer, [*shared, words["q.help"]], suggestion, on, now, language, slot)
+        # The .ics is written only if its item makes the cards (not every one does): a deferred call.
+        ics = partial(invitation, snap, customer, [*shared, words["q.help"]], suggestion, on, now, language, slot)
         rep_words = labels(snap.language)
         why = (
             rep_words["topics"].format(count=len(stories), gap=cfg.meeting_gap_days)
@@ -98,8 +100,12 @@ def business_dates(
             subject=words["ics.summary"].format(customer=customer.name),
             language=language,
         )
-        out.append((item, Attachment(filename, ics)))
+        out.append((item, partial(_attachment, filename, ics)))
     return out
+
+
+def _attachment(filename: str, content: Callable[[], bytes]) -> Attachment:
+    return Attachment(filename, content())
 
 
 def question(insight: InsightInfo, customer: CustomerInfo, language: str, words: dict[str, str]) -> str:

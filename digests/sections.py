@@ -7,6 +7,7 @@ troubled customer gets no weekly gesture). To add a section, write a builder and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -45,7 +46,8 @@ class BuildContext:
     now: datetime
     drafter: Drafter
     words: dict[str, str]
-    attachments: list[Attachment] = field(default_factory=list)
+    # .ics drafts by file name, written only for the items that make the cards
+    invitations: dict[str, Callable[[], Attachment]] = field(default_factory=dict)
 
     @property
     def fresh(self) -> list[InsightInfo]:
@@ -104,7 +106,7 @@ class BusinessDates:
         out = []
         for item, attachment in occasions.business_dates(ctx.snap, ctx.fresh, ctx.cfg, ctx.on, ctx.now, ctx.drafter):
             out.append(Candidate(item, STAKES["date"]))
-            ctx.attachments.append(attachment)
+            ctx.invitations[item.attachment] = attachment
         return out
 
 

@@ -81,10 +81,9 @@ def group_stories(insights: list[InsightInfo]) -> list[Story]:
     stories: list[Story] = []
     for posts in by_customer.values():
         parent = list(range(len(posts)))
-        for i in range(len(posts)):
-            for j in range(i + 1, len(posts)):
-                if same_event(posts[i], posts[j]):
-                    parent[_root(parent, j)] = _root(parent, i)
+        for i, j in _candidate_pairs(posts):
+            if same_event(posts[i], posts[j]):
+                parent[_root(parent, j)] = _root(parent, i)
         groups: dict[int, list[InsightInfo]] = defaultdict(list)
         for i, insight in enumerate(posts):
             groups[_root(parent, i)].append(insight)
@@ -92,6 +91,28 @@ def group_stories(insights: list[InsightInfo]) -> list[Story]:
             members.sort(key=lambda i: (-i.score, -i.published_at.timestamp(), i.id))
             stories.append(Story(lead=members[0], posts=tuple(members)))
     return stories
+
+
+def _candidate_pairs(posts: list[InsightInfo]) -> list[tuple[int, int]]:
+    """The pairs `same_event` can join, without comparing every pair: posts sharing a story key, and posts of one
+    kind and category within the story window of each other (a sliding window over each bucket sorted by date)."""
+    pairs: list[tuple[int, int]] = []
+    by_key: dict[str, list[int]] = defaultdict(list)
+    by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, insight in enumerate(posts):
+        if insight.story_key:
+            by_key[insight.story_key].append(n)
+        by_kind[(insight.kind, insight.category)].append(n)
+    for members in by_key.values():
+        pairs.extend((members[0], other) for other in members[1:])  # one chain joins them all
+    for members in by_kind.values():
+        members.sort(key=lambda n: posts[n].published_at)
+        for a, i in enumerate(members):
+            for j in members[a + 1 :]:
+                if posts[j].published_at - posts[i].published_at > STORY_WINDOW:
+                    break
+                pairs.append((i, j))
+    return pairs
 
 
 def _root(parent: list[int], i: int) -> int:

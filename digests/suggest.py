@@ -69,9 +69,15 @@ def _languages(folder: Path) -> tuple[str, ...]:
 
 def phrasebook_files(language: str) -> list[Path]:
     """The phrasebook files of a BCP 47 tag, most general first: es.toml, then es-419.toml, then es-MX.toml."""
-    files = [phrasebook_dir() / f"{name}.toml" for name in reversed(locale_chain(language))]
-    found = [path for path in files if path.is_file()]
-    return found or [phrasebook_dir() / f"{DEFAULT_LANGUAGE}.toml"]
+    return list(_files(phrasebook_dir(), language))
+
+
+@lru_cache(maxsize=256)
+def _files(folder: Path, language: str) -> tuple[Path, ...]:
+    # Cached like the files' contents (_document): looked up for every greeting of every digest otherwise.
+    files = [folder / f"{name}.toml" for name in reversed(locale_chain(language))]
+    found = tuple(path for path in files if path.is_file())
+    return found or (folder / f"{DEFAULT_LANGUAGE}.toml",)
 
 
 def phrasebook(language: str) -> dict[str, tuple[Template, ...]]:
@@ -88,9 +94,14 @@ def _merged(paths: tuple[Path, ...]) -> dict[str, tuple[Template, ...]]:
 
 
 def book_labels(language: str) -> dict[str, str]:
-    """The `[labels]` table of a tag's phrasebook files, regional entries over the language's."""
+    """The `[labels]` table of a tag's phrasebook files, regional entries over the language's (a copy to keep)."""
+    return dict(_book_labels(_files(phrasebook_dir(), language)))
+
+
+@lru_cache(maxsize=64)
+def _book_labels(paths: tuple[Path, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for path in phrasebook_files(language):
+    for path in paths:
         table = _document(path).get("labels", {})
         out.update({str(k): str(v) for k, v in table.items()})
     return out
@@ -181,7 +192,7 @@ class Drafter:
 
 def hello(first_name: str, customer: str, language: str) -> str:
     """The greeting that opens a message (the phrasebook's `hello` / `hello_team` labels)."""
-    words = book_labels(choose_language(language))
+    words = _book_labels(_files(phrasebook_dir(), choose_language(language)))  # read only: no copy
     if first_name:
         return words.get("hello", "Hi {name},").format(name=first_name)
     return words.get("hello_team", "Hi {customer} team,").format(customer=customer)
