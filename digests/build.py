@@ -114,6 +114,9 @@ def _do(candidate: Candidate, words: dict[str, str]) -> str:
     what = candidate.what
     if kind == "win" and not what:
         kind = "win.plain"
+    if kind in ("challenge", "look"):
+        # A trouble is named by what it is ("incident"), not by a post's title cut short in the subject.
+        what = words.get(f"cat.{item.category}", what)
     template = words.get(f"do.{kind}", words["do.news"])
     return template.format(customer=item.customer, what=what or item.headline)
 
@@ -133,7 +136,8 @@ def _card(
     days = days_since_touch(customer, on)
     if customer.touch is not None:
         template = words["touch.today"] if days <= 0 else words["touch"]
-        relationship = template.format(days=days, kind=customer.touch.kind)
+        kind = customer.touch.kind
+        relationship = template.format(days=days, kind=words.get(f"touch.kind.{kind}", kind))
         note = " ".join(customer.touch.note.split())[:140]
         if note:
             relationship += f": “{note}”"

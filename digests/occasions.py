@@ -18,7 +18,7 @@ from digests.model import Attachment, Item
 from digests.posts import human_why
 from digests.select import CustomerInfo, InsightInfo, RepSnapshot
 from digests.stories import Story, group_stories
-from digests.suggest import Drafter, choose_language, hello
+from digests.suggest import Drafter, book_labels, choose_language, hello
 from digests.text import headline, safe_links, shorten
 from digests.wording import clip_title, join_phrases, mention, suggestion_context
 from listener.settings import DigestSettings
@@ -122,8 +122,9 @@ def question(insight: InsightInfo, customer: CustomerInfo, language: str, words:
             what = value
             break
     title = clip_title(str(context.get("title") or ""), 60, shortest=10)
+    own = book_labels(language)  # a category's question only in the customer's own language, never English's
     for key in (f"q.{insight.category}", f"q.{insight.kind}"):
-        template = words.get(key)
+        template = own.get(key)
         if template and (what or "{what}" not in template):
             return template.format(what=what)
     if insight.kind == "challenge":

@@ -85,7 +85,8 @@ def _what(context: dict[str, Any], lead: InsightInfo) -> str:
 
 
 def _subject(words: dict[str, str], what: str, customer: CustomerInfo) -> str:
-    return f"{customer.name}: {what}" if what else customer.name
+    # "Clínicas Alba: Clínicas Alba" when the fact picked is the customer's own name: the name alone then.
+    return f"{customer.name}: {what}" if what and what.casefold() != customer.name.casefold() else customer.name
 
 
 def _details(story: Story, words: dict[str, str]) -> str:

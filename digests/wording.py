@@ -98,6 +98,7 @@ def sentence_facts(
         if not isinstance(value, str):
             continue
         haystacks = haystacks or (fold(title), fold(text))
+        value = _whole_name(value, title)
         if key in NOT_THE_CUSTOMER:
             value = _strip_customer(value, customer)
         folded = fold(value)
@@ -126,6 +127,21 @@ def sentence_facts(
     if isinstance(out.get("round"), str):
         out["round"] = localize_round(out["round"], language)
     return out
+
+
+_POSSESSIVE = re.compile(r"^(?P<stem>.+?)['’]s$")
+
+
+def _whole_name(value: str, title: str) -> str:
+    """A name the extractor took in the possessive ("Linden's own trainers") is cut from the name the headline
+    gives in full ("Linden Hospitality Group picks..."): that full name, else the bare stem if the title names
+    it, else nothing ("congratulations on the deal with Linden's!" is never sent)."""
+    match = _POSSESSIVE.match(value.strip())
+    if match is None:
+        return value
+    stem = match.group("stem")
+    found = re.search(rf"(?<!\w){re.escape(stem)}(?:\s+[A-Z][\w&.-]*)*", title)
+    return found.group(0) if found else ""
 
 
 def _is_title(topic: str, title: str) -> bool:
