@@ -56,7 +56,9 @@ def story_item(
             look=look,
             language=language if suggestion else "",
         ),
-        what,
+        # The rep's own lines (today, the subject) name a fact, never a post's title cut short (often in another
+        # language than the rep's): without a fact they say "Congratulate Acme".
+        what if _fact_what(context) else "",
     )
 
 
@@ -76,12 +78,16 @@ def _entry(lead: InsightInfo, words: dict[str, str]) -> tuple[str, str]:
     return lead.category, ""
 
 
-def _what(context: dict[str, Any], lead: InsightInfo) -> str:
+def _fact_what(context: dict[str, Any]) -> str:
     for key in _WHAT_FACTS:
         value = context.get(key)
         if isinstance(value, str) and value:
             return value
-    return clip_title(lead.title or lead.text, 40, shortest=10)
+    return ""
+
+
+def _what(context: dict[str, Any], lead: InsightInfo) -> str:
+    return _fact_what(context) or clip_title(lead.title or lead.text, 40, shortest=10)
 
 
 def _subject(words: dict[str, str], what: str, customer: CustomerInfo) -> str:
