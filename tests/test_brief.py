@@ -264,3 +264,44 @@ def test_work_days_and_locale_chain() -> None:
 
 def _wide(settings: Settings, customers: int = 8, per_card: int = 9) -> Settings:
     return replace(settings, digest=replace(settings.digest, max_customers=customers, max_items_per_card=per_card))
+
+
+def test_a_possessive_name_fact_gives_way_to_the_headlines_full_name_and_the_today_line_names_a_fact(
+    app: App,
+) -> None:
+    with app.transaction() as session:
+        rep = add_rep(session)
+        customer = add_customer(session, rep, "Quillwise")
+        add_contact(session, customer, "Samuel Ortiz")
+        add_insight(
+            session,
+            customer,
+            "win",
+            "customer_win",
+            "Linden Hospitality Group picks Quillwise",
+            text="A program we're designing with Linden's own trainers.",
+            facts={"partner": "Linden's"},
+        )
+        other = add_customer(session, rep, "Bean Co")
+        add_insight(session, other, "win", "award", "Our Oaxaca Pluma takes gold at the Pacific Roasters awards",
+                    age_hours=13)  # fmt: skip
+    digest = build(app)
+    item = next(i for i in digest.items() if i.customer == "Quillwise")
+    assert "Linden Hospitality Group" in item.suggestion and "Linden's" not in item.suggestion
+    lines = {t.text for t in digest.today}
+    # No fact on Bean Co's post: its line says "Congratulate Bean Co", never the title cut short.
+    assert lines == {"Congratulate Quillwise on Linden Hospitality Group", "Congratulate Bean Co"}
+
+
+def test_an_agenda_question_of_a_category_is_asked_only_in_the_customers_own_language(app: App) -> None:
+    with app.transaction() as session:
+        rep = add_rep(session)
+        customer = add_customer(session, rep, "Padaria Sol", language="pt-BR")
+        add_contact(session, customer, "Rita Gomes")
+        add_insight(session, customer, "win", "award", "Padaria Sol ganha prêmio", facts={"award": "Pão de Ouro"},
+                    language="pt")  # fmt: skip
+        add_insight(session, customer, "win", "launch", "Novo pão integral", age_hours=30, language="pt")
+        add_insight(session, customer, "goal", "plan", "Plano 2027: dez lojas", age_hours=50, language="pt")
+    (date_item,) = [i for i in build(app).items() if i.kind == "date"]
+    english = ("What ", "How ", "Who ")
+    assert date_item.topics and not any(t.startswith(english) for t in date_item.topics), date_item.topics
