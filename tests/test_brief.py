@@ -298,8 +298,8 @@ def test_an_agenda_question_of_a_category_is_asked_only_in_the_customers_own_lan
         rep = add_rep(session)
         customer = add_customer(session, rep, "Padaria Sol", language="pt-BR")
         add_contact(session, customer, "Rita Gomes")
-        add_insight(session, customer, "win", "award", "Padaria Sol ganha o Pão de Ouro", facts={"award": "Pão de Ouro"},
-                    language="pt")  # fmt: skip
+        add_insight(session, customer, "win", "award", "Padaria Sol ganha o Pão de Ouro",
+                    facts={"award": "Pão de Ouro"}, language="pt")  # fmt: skip
         add_insight(session, customer, "win", "launch", "Chega o Pão Integral Sol", age_hours=30, language="pt",
                     facts={"product": "Pão Integral Sol"})  # fmt: skip
         add_insight(session, customer, "goal", "plan", "Plano 2027: dez lojas", age_hours=50, language="pt")
