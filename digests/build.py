@@ -1,44 +1,32 @@
-"""Build one rep's Digest: choose what goes in, order it, cap it, and draft the words."""
+"""Build one rep's Digest: walk the section builders, rank what they found, and fit it in a budget of cards."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from digests import occasions
-from digests.labels import labels, more_label, subject_line
-from digests.model import (
-    ACTION_SECTIONS,
-    SECTION_OF_KIND,
-    SECTION_ORDER,
-    Attachment,
-    Digest,
-    FailingSource,
-    Item,
-    Section,
-)
-from digests.select import FRESH_DAYS, CustomerInfo, InsightInfo, RepSnapshot, load_snapshot
+from digests.contacts import contact_for
+from digests.labels import item_label, labels, subject_line
+from digests.model import Card, Digest, FailingSource, Item, TodayLine
+from digests.posts import days_since_touch
+from digests.sections import BUILDERS, BuildContext, Candidate
+from digests.select import CustomerInfo, RepSnapshot, load_snapshot
 from digests.suggest import Drafter, choose_language
-from digests.text import headline, safe_links
-from digests.wording import suggestion_context
 from listener.db.schema import Rep
 from listener.settings import Settings
 
-# A win whose post also talks about job cuts must never read as a congratulation on those cuts (taxonomy.md).
-_CUTS = re.compile(
-    r"\b(lay-?offs?|laid off|let go|job cuts|cutting jobs|redundanc\w*|restructur\w*|severance|"
-    r"(?:roles|positions|jobs|posts)\b[\w\s,]{0,30}\beliminat\w*|eliminat\w+\b[\w\s,]{0,20}\b(?:roles|positions|jobs)|"
-    r"(?:reduc\w+|cut\w*)\s+(?:our\s+|the\s+)?(?:workforce|headcount|staff)|"
-    r"despid\w*|despedir\b|despedid[oa]s?|ERE|ERTE|recortes? de (?:plantilla|empleo|personal)|reestructuraci\w*|"
-    r"(?:reducci\w+|ajuste) de (?:la )?plantilla|puestos? (?:de trabajo )?(?:eliminad|suprimid)\w*|indemnizaci\w*)\b",
-    re.IGNORECASE,
-)
-_KIND_RANK = {"win": 0, "challenge": 1, "news": 2, "goal": 3}
 MAX_FAILING_SHOWN = 10  # the footer names a few; `listener source list --failing` has them all
+TODAY_SIZE = 3
+# The account's weight: a tier is a letter, a number (1 = top) or a word; unknown or empty weighs 1.
+_TIER_WEIGHTS = {
+    "high": 1.5, "normal": 1.0, "low": 0.8,  # `customer add/edit --tier` (CUSTOMER_TIERS); CRM imports keep theirs
+    "a": 1.5, "1": 1.5, "strategic": 1.5, "key": 1.5, "platinum": 1.5, "gold": 1.3,
+    "b": 1.2, "2": 1.2, "silver": 1.1,
+    "c": 0.8, "3": 0.8, "bronze": 0.8, "d": 0.6, "4": 0.6,
+}  # fmt: skip
 
 
 def build_digest(session: Session, settings: Settings, rep: Rep, on: date, now: datetime) -> Digest:
@@ -47,51 +35,48 @@ def build_digest(session: Session, settings: Settings, rep: Rep, on: date, now: 
     return assemble(snapshot, settings, on, now)
 
 
+def tier_weight(tier: str) -> float:
+    return _TIER_WEIGHTS.get((tier or "").strip().lower(), 1.0)
+
+
 def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> Digest:
-    """Pure: a snapshot in, a Digest out."""
+    """Pure: a snapshot in, a Digest out. Builders find candidates; the ranking picks today's three and the cards."""
     cfg = settings.digest
-    words = labels(choose_language(snap.language))
-    drafter = Drafter(snap.email, on)
-    fresh_start = datetime.combine(on - timedelta(days=FRESH_DAYS), time(), tzinfo=UTC)
-    fresh = [i for i in snap.insights if not i.shown and not i.acted and i.published_at >= fresh_start]
-    by_section: dict[str, list[tuple[tuple[float, ...], Item]]] = defaultdict(list)
-    pending: dict[str, list[tuple[tuple[float, ...], InsightInfo, CustomerInfo]]] = defaultdict(list)
-    for insight in fresh:
-        customer = snap.customers.get(insight.customer_id)
-        if customer is not None:
-            section = _section_of(insight)
-            pending[section].append((_order_key(insight, customer, now), insight, customer))
-    for section, entries in pending.items():
-        entries.sort(key=lambda entry: entry[0])
-        for rank, (key, insight, customer) in enumerate(entries):
-            # Past the cap an item is only named in the summary line, so it is not worth drafting.
-            draft = rank < cfg.max_items_per_section
-            by_section[section].append((key, insight_item(insight, customer, drafter, words, on, draft=draft)[1]))
-
-    attachments: list[Attachment] = []
-    dates = occasions.business_dates(snap, fresh, cfg, on, now, drafter, words)
-    for key, item, attachment in dates:
-        by_section["date"].append((key, item))
-        if attachment is not None:
-            attachments.append(attachment)
-    # A customer going quiet who has a post to answer today is reached through that item (its "why" says so).
-    answering = frozenset(i.customer_id for k in ACTION_SECTIONS for _, i in by_section[k] if i.suggestion)
-    for key, item in occasions.going_quiet(snap, cfg, on, now, drafter, words, skip=answering):
-        by_section["quiet"].append((key, item))
-    for key, item in occasions.coming_up(snap, cfg, on, drafter, words):
-        by_section["upcoming"].append((key, item))
-    busy = frozenset(i.customer_id for items in by_section.values() for _, i in items if i.suggestion)
-    gesture = occasions.weekly_gesture(snap, cfg, on, drafter, words, busy=busy)
-    if gesture is not None:
-        by_section["gesture"].append(((0.0,), gesture))
-
-    sections = tuple(
-        _section(key, words, [item for _, item in sorted(by_section[key], key=lambda pair: pair[0])], cfg)
-        for key in SECTION_ORDER
-        if by_section.get(key)
-    )
-    shown_attachments = {item.attachment for s in sections for item in s.items if item.attachment}
     lang = choose_language(snap.language)
+    words = labels(lang)
+    ctx = BuildContext(snap, cfg, on, now, Drafter(snap.email, on, snap.pronoun), words)
+    taken: set[int] = set()
+    candidates: list[Candidate] = []
+    for builder in BUILDERS:
+        candidates.extend(builder.build(ctx, taken))
+
+    by_customer: dict[int, list[tuple[float, Candidate]]] = defaultdict(list)
+    for candidate in candidates:
+        customer = snap.customers.get(candidate.item.customer_id)
+        if customer is None:
+            continue
+        weighed = candidate.stake * tier_weight(customer.tier)
+        by_customer[customer.id].append((weighed, candidate))
+    for entries in by_customer.values():
+        # Equal stakes: the newer post or the nearer date first.
+        entries.sort(key=lambda pair: (-pair[0], -pair[1].tiebreak))
+
+    def customer_rank(customer_id: int) -> tuple[float, int, float, int]:
+        customer = snap.customers[customer_id]
+        days = days_since_touch(customer, on)
+        best, top = by_customer[customer_id][0]
+        # Past the cadence adds to what is at stake, even when there is a fresh post to answer; at equal stakes
+        # the customer untouched longest comes first, then the newer post.
+        late = 1.0 * tier_weight(customer.tier) if days > customer.cadence_days else 0.0
+        return (-(best + late), -days, -top.tiebreak, customer_id)
+
+    order = sorted(by_customer, key=customer_rank)
+    shown, rest = order[: max(1, cfg.max_customers)], order[max(1, cfg.max_customers) :]
+    today = _today(shown, by_customer, snap, words)
+    cards = tuple(_card(snap.customers[cid], [c for _, c in by_customer[cid]], snap, cfg, words, on) for cid in shown)
+    more_customers = tuple(_more_customer(snap.customers[cid], by_customer[cid], words) for cid in rest)
+    total = sum(len(by_customer[cid]) for cid in order)
+    shown_attachments = {item.attachment for card in cards for item in card.items if item.attachment}
     failing = _failing(snap)
     return Digest(
         rep_email=snap.email,
@@ -99,95 +84,82 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
         language=lang,
         on=on,
         generated_at=now,
-        sections=sections,
+        today=today,
+        cards=cards,
+        more_customers=more_customers,
         failing=tuple(failing[:MAX_FAILING_SHOWN]),
         failing_more=max(0, len(failing) - MAX_FAILING_SHOWN),
-        attachments=tuple(a for a in attachments if a.filename in shown_attachments),
+        attachments=tuple(write() for name, write in ctx.invitations.items() if name in shown_attachments),
         labels=words,
-        subject=subject_line([(s.key, len(s.items) + len(s.more)) for s in sections], on, lang),
+        subject=subject_line(today[0].text if today else "", total - 1, words, on, lang),
     )
 
 
-def _mentions_cuts(insight: InsightInfo) -> bool:
-    return insight.kind == "win" and bool(_CUTS.search(f"{insight.title} {insight.text}"))
+def _today(
+    shown: list[int], by_customer: dict[int, list[tuple[float, Candidate]]], snap: RepSnapshot, words: dict[str, str]
+) -> tuple[TodayLine, ...]:
+    """The few things most worth doing: the best candidate of each of the top customers, best first."""
+    # `shown` is in card order, so equal stakes keep the cards' tie-break (the customer untouched longest first).
+    best = sorted(((by_customer[cid][0][0], n, cid) for n, cid in enumerate(shown)), key=lambda e: (-e[0], e[1]))
+    lines = []
+    for _, _, cid in best[:TODAY_SIZE]:
+        candidate = by_customer[cid][0][1]
+        lines.append(TodayLine(_do(candidate, words), candidate.item.why, cid, candidate.item))
+    return tuple(lines)
 
 
-def _section_of(insight: InsightInfo) -> str:
-    # Mixed news: a win that mentions job cuts stays visible, but never as something to congratulate.
-    return "conversation" if _mentions_cuts(insight) else SECTION_OF_KIND[insight.kind]
+def _do(candidate: Candidate, words: dict[str, str]) -> str:
+    """What to do, in a few words: "Congratulate Nimbus Logistics on Monterrey"."""
+    item = candidate.item
+    kind = "look" if item.look else item.kind
+    what = candidate.what
+    if kind == "win" and not what:
+        kind = "win.plain"
+    if kind in ("challenge", "look"):
+        # A trouble is named by what it is ("incident"), not by a post's title cut short in the subject.
+        what = words.get(f"cat.{item.category}", what)
+    template = words.get(f"do.{kind}", words["do.news"])
+    return template.format(customer=item.customer, what=what or item.headline)
 
 
-def insight_item(
-    insight: InsightInfo,
+def _card(
     customer: CustomerInfo,
-    drafter: Drafter,
+    candidates: list[Candidate],
+    snap: RepSnapshot,
+    cfg: object,
     words: dict[str, str],
     on: date,
-    *,
-    draft: bool = True,
-) -> tuple[str, Item]:
-    """The section an insight goes to and its item, with the suggestion drafted from the phrasebook."""
-    section = _section_of(insight)
-    if not draft:
-        return section, Item(
-            customer.name, "", "", "", kind=insight.kind, category=insight.category, customer_id=customer.id
-        )
-    entry = insight.category
-    why_parts = []
-    if _mentions_cuts(insight):
-        entry = "update"  # the neutral wording
-        why_parts.append(words["cuts.why"])
-    language = choose_language(insight.language, customer.language)
-    context = suggestion_context(customer, language, insight)
-    suggestion = drafter.draft(entry, language, f"insight:{insight.id}", context)
-    why_parts.append(_why(insight, customer, words, on))
-    return section, Item(
-        customer=customer.name,
-        headline=headline(insight.title, insight.text),
-        suggestion=suggestion,
-        why=" ".join(why_parts),
-        links=safe_links([insight.url, *insight.links]),
-        kind=insight.kind,
-        category=insight.category,
-        insight_ids=(insight.id,),
-        customer_id=customer.id,
-    )
-
-
-def _why(insight: InsightInfo, customer: CustomerInfo, words: dict[str, str], on: date) -> str:
-    parts = []
-    evidence = [e for e in (" ".join(e.split())[:60] for e in insight.evidence) if e][:4]
-    if evidence:
-        parts.append(f"{words['evidence']}: " + ", ".join(f"“{e}”" for e in evidence))
-    parts.append(f"{words['score']} {insight.score:.2f}")
-    if customer.last_touch is not None:
-        days = (on - customer.last_touch.date()).days
-        parts.append(words["last_touch"].format(days=days))
-    else:
-        days = (on - customer.created_at.date()).days
-        parts.append(words["never_touched"])
-    if days > customer.cadence_days:
-        parts.append(words["way_back_in"].format(cadence=customer.cadence_days))
-    return " · ".join(parts)
-
-
-def _order_key(insight: InsightInfo, customer: CustomerInfo, now: datetime) -> tuple[float, ...]:
-    """Kind, then score, then recency, then how long since the last touch (longer first)."""
-    since_touch = (now - customer.last_touch).total_seconds() if customer.last_touch else float("inf")
-    return (
-        float(_KIND_RANK.get(insight.kind, 9)),
-        -round(insight.score, 2),
-        -insight.published_at.timestamp(),
-        -since_touch,
-        float(insight.id),
-    )
-
-
-def _section(key: str, words: dict[str, str], items: list[Item], cfg: object) -> Section:
-    cap = max(1, int(getattr(cfg, "max_items_per_section", 5)))
+) -> Card:
+    cap = max(1, int(getattr(cfg, "max_items_per_card", 3)))
+    items: list[Item] = [c.item for c in candidates]
     shown, rest = items[:cap], items[cap:]
-    more = tuple(more_label(i.customer, i.category, words) for i in rest)
-    return Section(key=key, title=words[f"title.{key}"], intro=words[f"intro.{key}"], items=tuple(shown), more=more)
+    contact = contact_for(customer)
+    days = days_since_touch(customer, on)
+    if customer.touch is not None:
+        template = words["touch.today"] if days <= 0 else words["touch"]
+        kind = customer.touch.kind
+        relationship = template.format(days=days, kind=words.get(f"touch.kind.{kind}", kind))
+        note = " ".join(customer.touch.note.split())[:140]
+        if note:
+            relationship += f": “{note}”"
+    else:
+        relationship = words["never_touched"]
+    overdue = ""
+    if days > customer.cadence_days:
+        overdue = words["overdue.flag"].format(late=days - customer.cadence_days, cadence=customer.cadence_days)
+    return Card(
+        customer=customer.name,
+        customer_id=customer.id,
+        contact=", ".join(p for p in (contact.name, contact.role) if p) if contact else words["no_contact"],
+        relationship=relationship,
+        overdue=overdue,
+        items=tuple(shown),
+        more=tuple(item_label(i, words) for i in rest),
+    )
+
+
+def _more_customer(customer: CustomerInfo, entries: list[tuple[float, Candidate]], words: dict[str, str]) -> str:
+    return f"{customer.name} ({len(entries)})"
 
 
 def _failing(snap: RepSnapshot) -> list[FailingSource]:

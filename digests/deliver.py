@@ -53,6 +53,7 @@ class _RepRef:
     email: str
     time_zone: str
     hour: int
+    workdays: str = "mon,tue,wed,thu,fri"
 
 
 def send_due(
@@ -84,7 +85,9 @@ def _reps(sessions: sessionmaker[Session], rep_email: str | None) -> list[_RepRe
         rows = [get_rep(session, rep_email)] if rep_email else session.scalars(select(Rep).order_by(Rep.id)).all()
         # A rep who paused their digests (the email's one-click unsubscribe) gets none until `rep resume`.
         paused = set(session.scalars(select(DigestPause.rep_id)))
-        return [_RepRef(r.id, r.email, r.time_zone, r.digest_hour) for r in rows if r.id not in paused]
+        return [
+            _RepRef(r.id, r.email, r.time_zone, r.digest_hour, r.workdays or "") for r in rows if r.id not in paused
+        ]
 
 
 def _due_date(rep: _RepRef, now: datetime, force_now: bool) -> date | None:
@@ -94,9 +97,18 @@ def _due_date(rep: _RepRef, now: datetime, force_now: bool) -> date | None:
     except (ZoneInfoNotFoundError, ValueError):
         log.warning("rep %s: unknown time zone %r, using UTC", rep.email, rep.time_zone)
         local = now.astimezone(UTC)
-    if force_now or local.hour >= rep.hour:
+    if force_now:
+        return local.date()
+    # Work days only: the brief of the first work day after a break covers it (what was not shown stays fresh).
+    if local.hour >= rep.hour and is_workday(rep.workdays, local.date()):
         return local.date()
     return None
+
+
+def is_workday(workdays: str, day: date) -> bool:
+    """True when `day` is one of the rep's work days ("mon,tue,wed,thu,fri"; empty means every day)."""
+    names = {d.strip() for d in (workdays or "").split(",") if d.strip()}
+    return not names or ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()] in names
 
 
 def claim(sessions: sessionmaker[Session], rep_id: int, on: date, now: datetime) -> int | None:

@@ -9,32 +9,48 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from digests.contacts import staying
+from digests.labels import labels
 from digests.select import CustomerInfo, RepSnapshot
 
 MEETING_MINUTES = 30
-MEETING_HOUR = 10  # local to the rep: late enough for a commute, early enough to leave the day free
-_SUMMARY = {"en": "{customer} catch-up", "es": "Puesta al día con {customer}"}
-_AGENDA = {"en": "Agenda", "es": "Agenda"}
+# Local to the rep: late enough for a commute, clear of lunch; one slot per draft, so two never share an hour.
+MEETING_HOURS = (10, 11, 15, 16)
 
 
-def proposed_start(on: date, time_zone: str) -> datetime:
-    """The first weekday at least two days after `on`, at 10:00 in the rep's time zone (as UTC)."""
+def proposed_start(on: date, time_zone: str, slot: int = 0) -> datetime:
+    """Slot `slot` among the work-day hours from two days after `on`, in the rep's time zone (as UTC)."""
     try:
         zone = ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     day = on + timedelta(days=2)
-    while day.weekday() >= 5:
+    remaining = slot
+    while True:
+        if day.weekday() < 5:
+            if remaining < len(MEETING_HOURS):
+                return datetime.combine(day, time(MEETING_HOURS[remaining]), tzinfo=zone).astimezone(UTC)
+            remaining -= len(MEETING_HOURS)
         day += timedelta(days=1)
-    return datetime.combine(day, time(MEETING_HOUR), tzinfo=zone).astimezone(UTC)
 
 
 def invitation(
-    snap: RepSnapshot, customer: CustomerInfo, agenda: Sequence[str], message: str, on: date, now: datetime
+    snap: RepSnapshot,
+    customer: CustomerInfo,
+    agenda: Sequence[str],
+    message: str,
+    on: date,
+    now: datetime,
+    language: str = "en",
+    slot: int = 0,
 ) -> bytes:
-    """A tentative 30-minute meeting draft the rep can open, adjust and send; attendees are the customer's contacts."""
-    lang = "es" if snap.language == "es" else "en"
-    start = proposed_start(on, snap.time_zone)
+    """A tentative 30-minute meeting draft the rep can open, adjust and send, in the customer's language.
+
+    `agenda` is what the customer will read: the caller leaves their troubles out. Attendees are the contacts
+    who are staying (a departing CEO is not invited).
+    """
+    words = labels(language)
+    start = proposed_start(on, snap.time_zone, slot)
     calendar = Calendar()
     calendar.add("prodid", "-//Listener//digest//EN")
     calendar.add("version", "2.0")
@@ -46,14 +62,14 @@ def invitation(
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=MEETING_MINUTES))
-    event.add("summary", _SUMMARY[lang].format(customer=customer.name))
-    lines = [message, "", f"{_AGENDA[lang]}:", *(f"- {topic}" for topic in agenda)]
+    event.add("summary", words["ics.summary"].format(customer=customer.name))
+    lines = [message, "", f"{words['ics.agenda']}:", *(f"- {topic}" for topic in agenda)]
     event.add("description", "\n".join(lines))
     event.add("status", "TENTATIVE")
     organizer = vCalAddress(f"mailto:{snap.email}")
     organizer.params["cn"] = vText(snap.name)
     event["organizer"] = organizer
-    for contact in customer.contacts:
+    for contact in staying(customer):
         if contact.email:
             attendee = vCalAddress(f"mailto:{contact.email}")
             attendee.params["cn"] = vText(contact.name)

@@ -6,20 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-# Section keys, in the order a rep reads them: what is timely first, then relationship upkeep.
-SECTION_ORDER: tuple[str, ...] = (
-    "congratulate",  # win
-    "help",  # challenge: empathy and a concrete offer, never congratulations
-    "conversation",  # news
-    "ask",  # goal
-    "date",  # business date: an agenda and an offer to meet
-    "quiet",  # going quiet: past their touch cadence
-    "upcoming",  # anniversaries and birthdays in the next days
-    "gesture",  # the weekly unexpected gesture
-)
-
-SECTION_OF_KIND: dict[str, str] = {"win": "congratulate", "challenge": "help", "news": "conversation", "goal": "ask"}
-ACTION_SECTIONS = frozenset(SECTION_OF_KIND.values())  # sections with a post to answer
+# What a card item is, by the Item's `kind`: a post's kind (win, challenge, news, goal), or an occasion.
+POST_KINDS = frozenset({"win", "challenge", "news", "goal"})
 
 
 @dataclass(frozen=True)
@@ -39,7 +27,7 @@ class Item:
     customer: str
     headline: str  # one line, plain text (escaped by the renderer)
     suggestion: str  # words the rep can send as they are
-    why: str  # why it was picked: evidence, score, days since last touch...
+    why: str  # why it matters, in words a person uses ("58 days since your last touch; they just raised $18M")
     links: tuple[str, ...] = ()  # http(s) links to the original post(s), nothing else
     kind: str = ""
     category: str = ""
@@ -53,30 +41,40 @@ class Item:
     contact_email: str = ""  # where a reply goes (empty: no mailto link)
     subject: str = ""  # the draft's subject line, for a reply by email
     actions: tuple[Action, ...] = ()  # filled after assembly (digests/actions.py), rendered by _actions templates
+    details: str = ""  # the evidence behind it (classifier cues, score): small print, never the headline
+    look: str = ""  # set when the filter is unsure: "take a look" instead of a draft
+    language: str = ""  # BCP 47 tag the draft is written in
 
 
 @dataclass(frozen=True)
-class Section:
-    """A group of items by what the rep should do, capped; the rest summarized in one line."""
+class Card:
+    """Everything about one customer today: the relationship first, then the items, most at stake first."""
 
-    key: str
-    title: str
-    intro: str
+    customer: str
+    customer_id: int
+    contact: str  # "Owen Park, CEO" (empty: no contact on file)
+    relationship: str  # "Last touch 9 days ago: call, “they hinted at a site in Mexico”"
+    overdue: str  # "28 days past the 30-day cadence" (empty when within it): flagged on the card
     items: tuple[Item, ...]
-    more: tuple[str, ...] = ()  # short labels of the items past the cap
+    more: tuple[str, ...] = ()  # short labels of this customer's items past the card's cap
 
     @property
     def more_line(self) -> str:
-        """The one-line summary of what did not fit (empty when everything fit)."""
-        if not self.more:
-            return ""
+        """The one-line summary of what did not fit on the card, repeats counted ("article ×2, hiring")."""
         counts: dict[str, int] = {}
-        for label in self.more:  # "Acme (post) ×2" rather than the same label twice
+        for label in self.more:
             counts[label] = counts.get(label, 0) + 1
-        labels = [label if n == 1 else f"{label} ×{n}" for label, n in counts.items()]
-        shown = ", ".join(labels[:6])
-        rest = len(labels) - 6
-        return f"+{len(self.more)}: {shown}" + (f" (+{rest})" if rest > 0 else "")
+        return ", ".join(label if n == 1 else f"{label} ×{n}" for label, n in counts.items())
+
+
+@dataclass(frozen=True)
+class TodayLine:
+    """One of the few things most worth doing today, pointing at its customer's card."""
+
+    text: str  # "Congratulate Nimbus Logistics on Monterrey"
+    why: str
+    customer_id: int
+    item: Item | None = None  # the card item it points at, so its actions (reply, done...) are a tap away here too
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,9 @@ class Digest:
     language: str  # the rep's language: labels and subject
     on: date
     generated_at: datetime
-    sections: tuple[Section, ...]
+    today: tuple[TodayLine, ...]
+    cards: tuple[Card, ...]
+    more_customers: tuple[str, ...] = ()  # customers past the card budget, named in one line
     failing: tuple[FailingSource, ...] = ()
     failing_more: int = 0  # failing sources past the footer's cap
     attachments: tuple[Attachment, ...] = ()
@@ -118,26 +118,26 @@ class Digest:
     @property
     def item_count(self) -> int:
         """Items shown, plus those summarized past the caps."""
-        return sum(len(s.items) + len(s.more) for s in self.sections)
+        return sum(len(c.items) + len(c.more) for c in self.cards) + len(self.more_customers)
 
     @property
     def insight_ids(self) -> list[int]:
         """Insights this digest shows, so a later digest does not repeat them."""
         seen: dict[int, None] = {}
-        for section in self.sections:
-            for item in section.items:
-                for insight_id in item.insight_ids:
-                    seen[insight_id] = None
+        for item in self.items():
+            for insight_id in item.insight_ids:
+                seen[insight_id] = None
         return list(seen)
 
     def items(self) -> list[Item]:
-        """Every item, wherever the digest shows it."""
-        return [item for section in self.sections for item in section.items]
+        """Every item, wherever the digest shows it (a "today" line repeats one of its card's items, not a new one)."""
+        return [item for card in self.cards for item in card.items]
 
     def map_items(self, change: Callable[[Item], Item]) -> Digest:
         """A copy with `change` applied to every item wherever it sits (how actions are attached after assembly)."""
-        sections = tuple(replace(s, items=tuple(change(i) for i in s.items)) for s in self.sections)
-        return replace(self, sections=sections)
+        cards = tuple(replace(c, items=tuple(change(i) for i in c.items)) for c in self.cards)
+        today = tuple(replace(t, item=change(t.item)) if t.item is not None else t for t in self.today)
+        return replace(self, cards=cards, today=today)
 
     @property
     def is_empty(self) -> bool:

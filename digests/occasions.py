@@ -6,81 +6,85 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import partial
 
+from digests.contacts import contact_for, draft_language, first_name
 from digests.gifts import gift_idea
 from digests.ics import invitation
-from digests.labels import short_date
+from digests.labels import labels, short_date
 from digests.model import Attachment, Item
+from digests.posts import human_why
 from digests.select import CustomerInfo, InsightInfo, RepSnapshot
-from digests.suggest import Drafter, choose_language, hello
+from digests.stories import Story, group_stories
+from digests.suggest import Drafter, book_labels, choose_language, hello
 from digests.text import headline, safe_links, shorten
-from digests.wording import clip_title, join_phrases, mention
+from digests.wording import clip_title, join_phrases, mention, suggestion_context
 from listener.settings import DigestSettings
 
 _TOPIC_CHARS = 90
 MAX_MENTIONS = 3  # a message to the customer names a few topics; the rep's agenda has them all
+MAX_QUESTIONS = 5
 SortKey = tuple[float, ...]
 _KIND_RANK = {"win": 0, "challenge": 1, "goal": 2, "news": 3}
-_CATCH_UP = {"en": "how things are going", "es": "cómo os va"}
+# Noise on an agenda: a job ad or an event advert is not something to talk through with the customer.
+_NOT_ON_AGENDA = frozenset({"hiring", "event"})
 
 
 def business_dates(
-    snap: RepSnapshot,
-    fresh: list[InsightInfo],
-    cfg: DigestSettings,
-    on: date,
-    now: datetime,
-    drafter: Drafter,
-    words: dict[str, str],
-) -> list[tuple[tuple[float, ...], Item, Attachment | None]]:
-    """Customers with enough fresh topics and no recent meeting: an agenda, an offer to meet, an .ics draft.
+    snap: RepSnapshot, fresh: list[InsightInfo], cfg: DigestSettings, on: date, now: datetime, drafter: Drafter
+) -> list[tuple[Item, Callable[[], Attachment]]]:
+    """Customers with enough fresh topics and no recent meeting: questions to ask, an offer to meet, an .ics draft.
 
-    Only the first `max_items_per_section` are drafted; the rest are named in the section's summary line.
+    Each draft gets its own free slot, so two invitations never propose the same hour.
     """
     by_customer: dict[int, list[InsightInfo]] = defaultdict(list)
     for insight in snap.insights:
-        if not insight.acted:
+        if not insight.acted and insight.category not in _NOT_ON_AGENDA:
             by_customer[insight.customer_id].append(insight)
     # Suggest a date when something new arrived, not every morning while the material sits there.
     new_today = {i.customer_id for i in fresh}
-    qualified: list[tuple[SortKey, CustomerInfo, list[InsightInfo], list[InsightInfo], list[str]]] = []
+    qualified: list[tuple[SortKey, CustomerInfo, list[Story]]] = []
     for customer_id, topics in by_customer.items():
         customer = snap.customers.get(customer_id)
-        if customer is None or customer_id not in new_today or len(topics) < cfg.date_min_topics:
+        if customer is None or customer_id not in new_today:
             continue
         if customer.last_meeting is not None and (on - customer.last_meeting.date()).days < cfg.meeting_gap_days:
             continue
-        chosen = sorted(topics, key=lambda i: (_KIND_RANK.get(i.kind, 9), -i.score, -i.published_at.timestamp()))
-        agenda = _dedupe(topic_label(i) for i in chosen)[:5]
-        if len(agenda) < min(3, cfg.date_min_topics):
+        stories = group_stories(topics)  # one story, one question
+        if len(stories) < cfg.date_min_topics:
             continue
-        qualified.append(((-float(len(topics)), float(customer_id)), customer, topics, chosen, agenda))
+        stories.sort(key=lambda s: (_KIND_RANK.get(s.lead.kind, 9), -s.lead.score, -s.lead.published_at.timestamp()))
+        qualified.append(((-float(len(stories)), float(customer_id)), customer, stories))
     qualified.sort(key=lambda entry: entry[0])
-    out: list[tuple[SortKey, Item, Attachment | None]] = []
-    for rank, (key, customer, topics, chosen, agenda) in enumerate(qualified):
-        if rank >= cfg.max_items_per_section:
-            out.append((key, _placeholder(customer), None))
-            continue
-        language = choose_language(customer.language)
-        # The message to the customer names their news and goals; their troubles stay on the rep's agenda only.
-        friendly = [i for i in chosen if i.kind != "challenge"]
+    out: list[tuple[Item, Callable[[], Attachment]]] = []
+    for slot, (_, customer, stories) in enumerate(qualified):
+        contact = contact_for(customer)
+        language = draft_language(contact, customer, snap.language)
+        words = labels(language)
+        name = first_name(contact)
+        # The rep's agenda asks about everything; what the customer reads leaves their troubles out.
+        agenda = _dedupe(question(s.lead, customer, language, words) for s in stories)[:MAX_QUESTIONS]
+        friendly = [s.lead for s in stories if s.lead.kind != "challenge"]
+        shared = _dedupe(question(i, customer, language, words) for i in friendly)[:MAX_QUESTIONS]
         mentions = _first_distinct((mention(i, customer, language, drafter) for i in friendly), MAX_MENTIONS)
         context = {
             "customer": customer.name,
-            "first_name": customer.first_name,
-            "hello": hello(customer.first_name, customer.name, language),
-            "topics": _dedupe(topic_label(i) for i in friendly)[:MAX_MENTIONS] or agenda[:1],
-            "mentions": join_phrases(mentions, language) or _CATCH_UP.get(language, _CATCH_UP["en"]),
+            "first_name": name,
+            "hello": hello(name, customer.name, language),
+            "topics": shared[:MAX_MENTIONS],
+            "mentions": join_phrases(mentions, language) or words["catch_up"],
         }
         suggestion = drafter.draft("date", language, f"date:{customer.id}", context)
         filename = f"meet-{slug(customer.name)}-{on.isoformat()}.ics"
-        ics = invitation(snap, customer, agenda, suggestion, on, now)
+        # The .ics is written only if its item makes the cards (not every one does): a deferred call.
+        ics = partial(invitation, snap, customer, [*shared, words["q.help"]], suggestion, on, now, language, slot)
+        rep_words = labels(snap.language)
         why = (
-            words["topics"].format(count=len(topics), gap=cfg.meeting_gap_days)
+            rep_words["topics"].format(count=len(stories), gap=cfg.meeting_gap_days)
             if customer.last_meeting
-            else words["no_meeting"].format(count=len(topics))
+            else rep_words["no_meeting"].format(count=len(stories))
         )
         item = Item(
             customer=customer.name,
@@ -88,12 +92,44 @@ def business_dates(
             headline=customer.name,
             suggestion=suggestion,
             why=why,
-            topics=tuple(agenda),
+            topics=(*agenda, words["q.help"]),
             attachment=filename,
             kind="date",
+            contact_name=contact.name if contact else "",
+            contact_email=contact.email if contact else "",
+            subject=words["ics.summary"].format(customer=customer.name),
+            language=language,
         )
-        out.append((key, item, Attachment(filename, ics)))
+        out.append((item, partial(_attachment, filename, ics)))
     return out
+
+
+def _attachment(filename: str, content: Callable[[], bytes]) -> Attachment:
+    return Attachment(filename, content())
+
+
+def question(insight: InsightInfo, customer: CustomerInfo, language: str, words: dict[str, str]) -> str:
+    """An agenda line as a question drawn from the post ("How is Monterrey ramping up?").
+
+    A category's own question needs a fact the post states (a place, a product, a partner...); without one the
+    question quotes the post's title, so it never asks about something the post does not say.
+    """
+    context = suggestion_context(customer, language, insight)
+    what = ""
+    for key in ("place", "product", "partner", "award", "person", "topic"):
+        value = context.get(key)
+        if isinstance(value, str) and value:
+            what = value
+            break
+    title = clip_title(str(context.get("title") or ""), 60, shortest=10)
+    own = book_labels(language)  # a category's question only in the customer's own language, never English's
+    for key in (f"q.{insight.category}", f"q.{insight.kind}"):
+        template = own.get(key)
+        if template and (what or "{what}" not in template):
+            return template.format(what=what)
+    if insight.kind == "challenge":
+        return words["q.challenge"].format(what=title)
+    return words["q.default"].format(what=title)
 
 
 def overdue(snap: RepSnapshot, on: date) -> dict[int, int]:
@@ -108,50 +144,41 @@ def overdue(snap: RepSnapshot, on: date) -> dict[int, int]:
 
 
 def going_quiet(
-    snap: RepSnapshot,
-    cfg: DigestSettings,
-    on: date,
-    now: datetime,
-    drafter: Drafter,
-    words: dict[str, str],
-    skip: frozenset[int] = frozenset(),
-) -> list[tuple[tuple[float, ...], Item]]:
-    """Customers past their touch cadence with no logged interaction, with an easy reason to write.
+    snap: RepSnapshot, on: date, drafter: Drafter, words: dict[str, str], skip: frozenset[int] = frozenset()
+) -> list[tuple[Item, float]]:
+    """Customers past their touch cadence with nothing else to answer today: an easy reason to write.
 
-    Customers in `skip` already have something to answer in today's digest: that item is the way back in.
+    Customers in `skip` have something to answer today: that item is the way back in, and their card is flagged.
+    Returns each item with how late the customer is (days over cadence: 1.9 = 90% past).
     """
     latest: dict[int, InsightInfo] = {}
     for insight in snap.insights:
         # Never "I enjoyed your post" about a layoff: challenges are not an easy way back in.
-        if insight.kind == "challenge":
+        if insight.kind == "challenge" or insight.category in _NOT_ON_AGENDA:
             continue
         current = latest.get(insight.customer_id)
         if current is None or insight.published_at > current.published_at:
             latest[insight.customer_id] = insight
-    late: list[tuple[SortKey, CustomerInfo, int]] = []
-    for customer_id, days in overdue(snap, on).items():
-        customer = snap.customers[customer_id]
-        if customer_id not in skip:
-            late.append(((-days / max(1, customer.cadence_days), float(customer.id)), customer, days))
-    late.sort(key=lambda entry: entry[0])
-    out: list[tuple[SortKey, Item]] = []
-    for rank, (key, customer, days) in enumerate(late):
-        if rank >= cfg.max_items_per_section:  # named in the summary line only: not worth drafting
-            out.append((key, _placeholder(customer)))
+    out: list[tuple[Item, float]] = []
+    for customer_id, days in sorted(overdue(snap, on).items()):
+        if customer_id in skip:
             continue
+        customer = snap.customers[customer_id]
         post = latest.get(customer.id)
-        language = choose_language(customer.language)
+        contact = contact_for(customer)
+        language = draft_language(contact, customer, snap.language)
+        name = first_name(contact)
         context = {
             "customer": customer.name,
-            "first_name": customer.first_name,
-            "hello": hello(customer.first_name, customer.name, language),
+            "first_name": name,
+            "hello": hello(name, customer.name, language),
             "days": days,
             "latest": clip_title(post.title) if post else "",
         }
         suggestion = drafter.draft("quiet", language, f"quiet:{customer.id}", context)
-        why = words["overdue"].format(days=days, cadence=customer.cadence_days)
+        why = human_why(customer, on, words)
         if post is None:
-            why += " · " + words["quiet.nopost"]
+            why += ". " + words["quiet.nopost"]
         item = Item(
             customer=customer.name,
             customer_id=customer.id,
@@ -160,29 +187,33 @@ def going_quiet(
             why=why,
             links=safe_links([post.url, *post.links]) if post else (),
             kind="quiet",
+            contact_name=contact.name if contact else "",
+            contact_email=contact.email if contact else "",
+            subject=customer.name,
+            language=language,
         )
-        out.append((key, item))
+        out.append((item, days / max(1, customer.cadence_days)))
     return out
 
 
 def coming_up(
     snap: RepSnapshot, cfg: DigestSettings, on: date, drafter: Drafter, words: dict[str, str]
-) -> list[tuple[tuple[float, ...], Item]]:
+) -> list[tuple[Item, str]]:
     """Customer-since and company anniversaries and contacts' birthdays in the next `upcoming_days`."""
-    out: list[tuple[SortKey, Item]] = []
+    out: list[tuple[Item, str]] = []
     for customer in snap.customers.values():
-        language = choose_language(customer.language)
-        base = {
-            "customer": customer.name,
-            "first_name": customer.first_name,
-            "hello": hello(customer.first_name, customer.name, language),
-        }
+        main = contact_for(customer)
+        language = draft_language(main, customer, snap.language)
+        name = first_name(main)
+        base = {"customer": customer.name, "first_name": name, "hello": hello(name, customer.name, language)}
         for when, entry, years, contact, label in _occasions(customer, on, cfg.upcoming_days, words):
             key = f"{entry}:{customer.id}:{contact}:{when.isoformat()}"
             first = contact.split()[0] if contact else ""
             context: dict[str, object] = {**base, "years": years, "contact": first}
+            person = next((c for c in customer.contacts if c.name == contact), None) if contact else main
             if first:
                 context["hello"] = hello(first, customer.name, language)
+                language = draft_language(person, customer, snap.language)
             item = Item(
                 customer=customer.name,
                 customer_id=customer.id,
@@ -192,9 +223,14 @@ def coming_up(
                 # The gift idea is for the rep to act on, so it is in the rep's language.
                 gift=gift_idea(customer.interests, choose_language(snap.language), f"{snap.email}|{key}"),
                 when=when,
-                kind=entry,
+                kind="upcoming",
+                category=entry,
+                contact_name=person.name if person else "",
+                contact_email=person.email if person else "",
+                subject=label,
+                language=language,
             )
-            out.append(((float(when.toordinal()), float(customer.id)), item))
+            out.append((item, label))
     return out
 
 
@@ -251,19 +287,20 @@ def weekly_gesture(
     if on.weekday() != cfg.gesture_weekday or not snap.customers:
         return None
     iso_year, iso_week, _ = on.isocalendar()
-    # A thank-you for no reason lands badly in the middle of a layoff or an outage.
+    # A thank-you for no reason lands badly in the weeks after a layoff or an outage: no gesture to a customer
+    # with a challenge anywhere in the snapshot's lookback (which covers "that week" and the weeks after).
     troubled = {i.customer_id for i in snap.insights if i.kind == "challenge"}
     calm = set(snap.customers) - troubled
-    ids = sorted(calm - busy) or sorted(calm) or sorted(snap.customers)
+    ids = sorted(calm - busy) or sorted(calm)
+    if not ids:
+        return None
     seed = int.from_bytes(hashlib.sha256(f"{snap.email}|{iso_year}-W{iso_week}".encode()).digest()[:8], "big")
     customer = snap.customers[ids[seed % len(ids)]]
-    language = choose_language(customer.language)
+    contact = contact_for(customer)
+    language = draft_language(contact, customer, snap.language)
     rep_language = choose_language(snap.language)  # the gift idea is for the rep
-    context = {
-        "customer": customer.name,
-        "first_name": customer.first_name,
-        "hello": hello(customer.first_name, customer.name, language),
-    }
+    name = first_name(contact)
+    context = {"customer": customer.name, "first_name": name, "hello": hello(name, customer.name, language)}
     return Item(
         customer=customer.name,
         customer_id=customer.id,
@@ -272,12 +309,11 @@ def weekly_gesture(
         why=words["gesture.why"],
         gift=gift_idea(customer.interests, rep_language, f"{snap.email}|gesture|{iso_year}-{iso_week}"),
         kind="gesture",
+        contact_name=contact.name if contact else "",
+        contact_email=contact.email if contact else "",
+        subject=customer.name,
+        language=language,
     )
-
-
-def _placeholder(customer: CustomerInfo) -> Item:
-    """An item past the section's cap: only named in the summary line, so not worth drafting."""
-    return Item(customer=customer.name, headline=customer.name, suggestion="", why="", customer_id=customer.id)
 
 
 def topic_label(insight: InsightInfo) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from digests.labels import more_label
+from digests.labels import item_label
 from digests.model import Digest
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -90,11 +90,18 @@ def render(digest: Digest, max_html_bytes: int = MAX_HTML_BYTES) -> Rendered:
 
 
 def _shrink(digest: Digest) -> Digest:
-    """The same digest with the longest section one item shorter (that item joins its one-line summary)."""
-    longest = max(digest.sections, key=lambda s: len(s.items), default=None)
-    if longest is None or len(longest.items) <= 1:
+    """The same digest one item shorter: the fullest card's last item joins its summary line, or the last card
+    joins the line of customers past the budget."""
+    fullest = max(digest.cards, key=lambda c: len(c.items), default=None)
+    if fullest is None:
         return digest
-    last = longest.items[-1]
-    label = more_label(last.customer, last.category, digest.labels)
-    shorter = replace(longest, items=longest.items[:-1], more=(label, *longest.more))
-    return replace(digest, sections=tuple(shorter if s is longest else s for s in digest.sections))
+    if len(fullest.items) > 1:
+        last = fullest.items[-1]
+        label = item_label(last, digest.labels)
+        shorter = replace(fullest, items=fullest.items[:-1], more=(label, *fullest.more))
+        return replace(digest, cards=tuple(shorter if c is fullest else c for c in digest.cards))
+    if len(digest.cards) <= 1:
+        return digest
+    dropped = digest.cards[-1]
+    named = f"{dropped.customer} ({len(dropped.items) + len(dropped.more)})"
+    return replace(digest, cards=digest.cards[:-1], more_customers=(named, *digest.more_customers))

@@ -24,6 +24,16 @@ class ContactInfo:
     role: str
     email: str
     birthday: str  # MM-DD or ""
+    language: str = ""  # BCP 47, "" = the customer's
+
+
+@dataclass(frozen=True)
+class Touch:
+    """The latest logged interaction: when, what kind, and the rep's note."""
+
+    at: datetime
+    kind: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class CustomerInfo:
     contacts: tuple[ContactInfo, ...] = ()
     last_touch: datetime | None = None  # latest logged interaction of any kind
     last_meeting: datetime | None = None
+    tier: str = ""  # the account's weight: A/B/C, 1/2/3, strategic/key/standard...
+    touch: Touch | None = None  # the latest interaction with its kind and note
 
     @property
     def first_name(self) -> str:
@@ -63,6 +75,7 @@ class InsightInfo:
     published_at: datetime
     acted: bool
     shown: bool  # already in a sent digest
+    story_key: str = ""  # the same story across one customer's sources (set at ingest)
 
 
 @dataclass
@@ -77,11 +90,15 @@ class RepSnapshot:
     customers: dict[int, CustomerInfo] = field(default_factory=dict)
     insights: list[InsightInfo] = field(default_factory=list)  # within the business-date lookback
     failing: list[tuple[str, str, str, datetime | None, bool]] = field(default_factory=list)
+    workdays: str = "mon,tue,wed,thu,fri"
+    pronoun: str = ""
 
 
 def load_snapshot(session: Session, rep: Rep, on: date, now: datetime, settings: DigestSettings) -> RepSnapshot:
     """Load one rep's customers, recent insights, touches and failing sources as of `now`."""
-    snap = RepSnapshot(rep.id, rep.email, rep.name, rep.language, rep.time_zone)
+    snap = RepSnapshot(
+        rep.id, rep.email, rep.name, rep.language, rep.time_zone, workdays=rep.workdays or "", pronoun=rep.pronoun or ""
+    )
     customers = session.execute(
         select(
             Customer.id,
@@ -92,6 +109,7 @@ def load_snapshot(session: Session, rep: Rep, on: date, now: datetime, settings:
             Customer.founded_on,
             Customer.touch_cadence_days,
             Customer.created_at,
+            Customer.tier,
         ).where(
             Customer.rep_id == rep.id,
             (Customer.muted_until.is_(None)) | (Customer.muted_until < on),
@@ -102,6 +120,7 @@ def load_snapshot(session: Session, rep: Rep, on: date, now: datetime, settings:
     ids = [row.id for row in customers]
     contacts = _contacts(session, ids)
     touches = _touches(session, ids, now)
+    latest = _latest_touch(session, ids, now)
     for row in customers:
         last_touch, last_meeting = touches.get(row.id, (None, None))
         snap.customers[row.id] = CustomerInfo(
@@ -116,6 +135,8 @@ def load_snapshot(session: Session, rep: Rep, on: date, now: datetime, settings:
             contacts=tuple(contacts.get(row.id, ())),
             last_touch=last_touch,
             last_meeting=last_meeting,
+            tier=str(row.tier or ""),
+            touch=latest.get(row.id),
         )
     snap.insights = _insights(session, rep.id, ids, on, now, settings)
     snap.failing = _failing(session, ids)
@@ -124,13 +145,13 @@ def load_snapshot(session: Session, rep: Rep, on: date, now: datetime, settings:
 
 def _contacts(session: Session, customer_ids: list[int]) -> dict[int, list[ContactInfo]]:
     rows = session.execute(
-        select(Contact.customer_id, Contact.name, Contact.role, Contact.email, Contact.birthday)
+        select(Contact.customer_id, Contact.name, Contact.role, Contact.email, Contact.birthday, Contact.language)
         .where(Contact.customer_id.in_(customer_ids))
         .order_by(Contact.customer_id, Contact.id)
     ).all()
     out: dict[int, list[ContactInfo]] = defaultdict(list)
     for row in rows:
-        out[row.customer_id].append(ContactInfo(row.name, row.role, row.email, row.birthday))
+        out[row.customer_id].append(ContactInfo(row.name, row.role, row.email, row.birthday, row.language or ""))
     return out
 
 
@@ -150,6 +171,22 @@ def _touches(session: Session, customer_ids: list[int], now: datetime) -> dict[i
             meeting = latest if meeting is None or latest > meeting else meeting
         out[customer_id] = (touch, meeting)
     return out
+
+
+def _latest_touch(session: Session, customer_ids: list[int], now: datetime) -> dict[int, Touch]:
+    """The latest interaction per customer with its kind and note (the card says what was last said)."""
+    latest = (
+        select(Interaction.customer_id, func.max(Interaction.happened_at).label("at"))
+        .where(Interaction.customer_id.in_(customer_ids), Interaction.happened_at <= now)
+        .group_by(Interaction.customer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Interaction.customer_id, Interaction.happened_at, Interaction.kind, Interaction.note)
+        .join(latest, (Interaction.customer_id == latest.c.customer_id) & (Interaction.happened_at == latest.c.at))
+        .order_by(Interaction.id)
+    ).all()
+    return {row.customer_id: Touch(_aware(row.happened_at), row.kind, row.note or "") for row in rows}
 
 
 def _shown_ids(session: Session, rep_id: int, since: date) -> set[int]:
@@ -183,6 +220,7 @@ def _insights(
             Post.language.label("post_language"),
             Post.published_at,
             Post.fetched_at,
+            Post.story_key,
         )
         .join(Post, Insight.post_id == Post.id)
         .where(
@@ -220,6 +258,7 @@ def _insights(
                 published_at=published,
                 acted=row.acted_at is not None,
                 shown=row.id in shown,
+                story_key=row.story_key or "",
             )
         )
     return out

@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
+from digests.locale import canonical_tag, locale_chain
 from listener.errors import ConfigError
 from listener.resources import config_dir
 
@@ -31,14 +32,21 @@ def phrasebook_dir() -> Path:
     return config_dir() / "phrasebook"
 
 
-@lru_cache(maxsize=16)
-def _load(path: Path) -> dict[str, tuple[Template, ...]]:
+@lru_cache(maxsize=32)
+def _document(path: Path) -> dict[str, Any]:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"phrasebook {path} is not valid TOML: {exc}") from None
+
+
+@lru_cache(maxsize=32)
+def _load(path: Path) -> dict[str, tuple[Template, ...]]:
+    document = _document(path)
     book: dict[str, tuple[Template, ...]] = {}
     for key, table in document.items():
+        if key == "labels":  # the digest's own words, read by digests.labels
+            continue
         variants = table.get("variants") if isinstance(table, dict) else None
         if not isinstance(variants, list) or not variants or not all(isinstance(v, str) for v in variants):
             raise ConfigError(f"phrasebook {path}: [{key}] needs a non-empty list of strings `variants`")
@@ -59,22 +67,59 @@ def _languages(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in folder.glob("*.toml")))
 
 
+def phrasebook_files(language: str) -> list[Path]:
+    """The phrasebook files of a BCP 47 tag, most general first: es.toml, then es-419.toml, then es-MX.toml."""
+    return list(_files(phrasebook_dir(), language))
+
+
+@lru_cache(maxsize=256)
+def _files(folder: Path, language: str) -> tuple[Path, ...]:
+    # Cached like the files' contents (_document): looked up for every greeting of every digest otherwise.
+    files = [folder / f"{name}.toml" for name in reversed(locale_chain(language))]
+    found = tuple(path for path in files if path.is_file())
+    return found or (folder / f"{DEFAULT_LANGUAGE}.toml",)
+
+
 def phrasebook(language: str) -> dict[str, tuple[Template, ...]]:
-    """The parsed phrasebook of one language, falling back to English when there is none."""
-    path = phrasebook_dir() / f"{language}.toml"
-    if not path.is_file():
-        path = phrasebook_dir() / f"{DEFAULT_LANGUAGE}.toml"
-    return _load(path)
+    """The phrasebook of a tag: the language's file with its regional files laid over it (English if none)."""
+    return _merged(tuple(phrasebook_files(language)))
+
+
+@lru_cache(maxsize=32)
+def _merged(paths: tuple[Path, ...]) -> dict[str, tuple[Template, ...]]:
+    book: dict[str, tuple[Template, ...]] = {}
+    for path in paths:
+        book.update(_load(path))
+    return book
+
+
+def book_labels(language: str) -> dict[str, str]:
+    """The `[labels]` table of a tag's phrasebook files, regional entries over the language's (a copy to keep)."""
+    return dict(_book_labels(_files(phrasebook_dir(), language)))
+
+
+@lru_cache(maxsize=64)
+def _book_labels(paths: tuple[Path, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for path in paths:
+        table = _document(path).get("labels", {})
+        out.update({str(k): str(v) for k, v in table.items()})
+    return out
 
 
 def choose_language(*candidates: str) -> str:
-    """The first candidate the phrasebook speaks, else English."""
-    available = languages()
-    for lang in candidates:
-        lang = (lang or "").lower()[:2]
-        if lang in available:
-            return lang
+    """The first candidate tag whose language the phrasebook speaks (region kept: es-MX), else English."""
+    available = {name.split("-")[0] for name in languages()}
+    for tag in candidates:
+        tag = canonical_tag(tag)
+        if tag and tag.split("-")[0] in available:
+            return tag
     return DEFAULT_LANGUAGE
+
+
+def base_language(tag: str) -> str:
+    """`es-419` -> `es`."""
+    return canonical_tag(tag).split("-")[0] or DEFAULT_LANGUAGE
 
 
 def variant_index(count: int, rep: str, item_key: str, on: date, avoid: Iterable[int] = ()) -> int:
@@ -112,7 +157,7 @@ def tidy(text: str, language: str = DEFAULT_LANGUAGE) -> str:
     text = " ".join(text.split())
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"([,;])\1+", r"\1", text)
-    if language == "es":
+    if base_language(language) == "es":
         # "saber más de el premio" -> "del premio"; a name that starts with "El" (El Economista) keeps its article.
         text = re.sub(r"\b([dD]e|[aA]) el\b", lambda m: m.group(1)[0] + ("el" if m.group(1) in "deDe" else "l"), text)
     return text.strip()
@@ -121,26 +166,33 @@ def tidy(text: str, language: str = DEFAULT_LANGUAGE) -> str:
 class Drafter:
     """Drafts the suggestions of one digest, remembering which variants it used per entry."""
 
-    def __init__(self, rep_email: str, on: date) -> None:
+    def __init__(self, rep_email: str, on: date, pronoun: str = "") -> None:
         self.rep_email = rep_email
         self.on = on
+        self.pronoun = pronoun
         self._used: dict[tuple[str, str], list[int]] = {}
+
+    def writer(self, feminine: str, masculine: str, neutral: str) -> str:
+        """A phrasebook's way to speak as the rep: gendered only when the rep set `--pronoun`, else neutral."""
+        return {"she": feminine, "he": masculine}.get(self.pronoun, neutral)
 
     def draft(self, entry: str, language: str, item_key: str, context: Mapping[str, Any]) -> str:
         """Render one phrasebook entry (a category, or `date`, `quiet`, `birthday`...) for one item."""
         lang = choose_language(language)
         book = phrasebook(lang)
-        variants = book.get(entry) or phrasebook(DEFAULT_LANGUAGE).get(entry) or book.get("fallback")
+        # A language without this entry says its own `fallback`: a customer never gets English by accident.
+        variants = book.get(entry) or book.get("fallback")
         if not variants:
             raise ConfigError(f"phrasebook {lang}: no entry [{entry}] and no [fallback]")
         used = self._used.setdefault((lang, entry), [])
         index = variant_index(len(variants), self.rep_email, item_key, self.on, used)
         used.append(index)
-        return tidy(variants[index].render(**context), lang)
+        return tidy(variants[index].render(**context, writer=self.writer), lang)
 
 
 def hello(first_name: str, customer: str, language: str) -> str:
-    """The greeting that opens a message: the contact's first name, or the customer's team."""
-    if choose_language(language) == "es":
-        return f"Hola {first_name}," if first_name else f"Hola, equipo de {customer}:"
-    return f"Hi {first_name}," if first_name else f"Hi {customer} team,"
+    """The greeting that opens a message (the phrasebook's `hello` / `hello_team` labels)."""
+    words = _book_labels(_files(phrasebook_dir(), choose_language(language)))  # read only: no copy
+    if first_name:
+        return words.get("hello", "Hi {name},").format(name=first_name)
+    return words.get("hello_team", "Hi {customer} team,").format(customer=customer)

@@ -7,8 +7,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from digests.select import CustomerInfo, InsightInfo
-from digests.suggest import Drafter, clean_facts, hello, phrasebook
+from digests.contacts import first_name
+from digests.labels import labels
+from digests.select import ContactInfo, CustomerInfo, InsightInfo
+from digests.suggest import Drafter, base_language, clean_facts, hello, phrasebook
 
 # Facts that name something: each must read in the post as it is, or it stays out of the sentence.
 NAME_FACTS = ("person", "partner", "place", "country", "award", "award_by", "event", "product", "role")
@@ -23,7 +25,13 @@ _ROUNDS_ES = {
     "Bridge": "ronda puente",
     "IPO": "salida a bolsa",
 }
-_AND = {"en": " and ", "es": " y "}
+# A place is a proper name: capitalised, no digits ("120" from "120,000 sq ft" is not a place).
+_PROPER_NAME = re.compile(r"^[^\W\d_][^\d]*$")
+_FINALIST = re.compile(
+    r"\b(finalists?|shortlist(?:ed)?|nominated|nominees?|finalistas?|nominad[oa]s?|finaliste|nomin[ée]e?s?|"
+    r"finalisten|nominiert|finalisti|candidat[oi] finalist\w*)\b",
+    re.IGNORECASE,
+)
 
 
 def fold(text: str) -> str:
@@ -48,7 +56,7 @@ def clip_title(title: str, limit: int = TITLE_CHARS, shortest: int = 25) -> str:
 
 def localize_round(label: str, language: str) -> str:
     """The classifier names rounds in English ("Series A"); a Spanish sentence says "Serie A"."""
-    if language != "es" or not label:
+    if base_language(language) != "es" or not label:
         return label
     if label.startswith("Series "):
         return "Serie " + label.removeprefix("Series ")
@@ -90,13 +98,22 @@ def sentence_facts(
         if not isinstance(value, str):
             continue
         haystacks = haystacks or (fold(title), fold(text))
+        value = _whole_name(value, title)
         if key in NOT_THE_CUSTOMER:
             value = _strip_customer(value, customer)
         folded = fold(value)
-        if not folded or folded == fold(customer) or not any(f" {folded} " in f" {h} " for h in haystacks):
+        if (
+            not folded
+            or folded == fold(customer)
+            or not any(f" {folded} " in f" {h} " for h in haystacks)
+            or (key in ("place", "country") and not _PROPER_NAME.match(value))
+        ):
             out.pop(key)
         else:
             out[key] = value
+    # An amount keeps its currency: a bare number ("120") is not money the rep can congratulate on.
+    if "amount" in out and (not out.get("currency") or not re.search(r"\D", str(out["amount"]))):
+        out.pop("amount")
     same_language = not post_language or post_language == language
     clean_title = clip_title(title)
     topic = out.get("topic")
@@ -110,6 +127,21 @@ def sentence_facts(
     if isinstance(out.get("round"), str):
         out["round"] = localize_round(out["round"], language)
     return out
+
+
+_POSSESSIVE = re.compile(r"^(?P<stem>.+?)['’]s$")
+
+
+def _whole_name(value: str, title: str) -> str:
+    """A name the extractor took in the possessive ("Linden's own trainers") is cut from the name the headline
+    gives in full ("Linden Hospitality Group picks..."): that full name, else the bare stem if the title names
+    it, else nothing ("congratulations on the deal with Linden's!" is never sent)."""
+    match = _POSSESSIVE.match(value.strip())
+    if match is None:
+        return value
+    stem = match.group("stem")
+    found = re.search(rf"(?<!\w){re.escape(stem)}(?:\s+[A-Z][\w&.-]*)*", title)
+    return found.group(0) if found else ""
 
 
 def _is_title(topic: str, title: str) -> bool:
@@ -131,20 +163,28 @@ def _goal_in(title: str) -> str:
     return tail
 
 
+def is_finalist(insight: InsightInfo) -> bool:
+    """A nomination, not a win: "finalist for", "finalistas", "shortlisted"."""
+    return bool(_FINALIST.search(f"{insight.title} {insight.text[:400]}"))
+
+
 def join_phrases(phrases: Sequence[str], language: str) -> str:
     """`a, b and c` / `a, b y c`."""
     items = [p for p in phrases if p]
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + _AND.get(language, _AND["en"]) + items[-1]
+    return ", ".join(items[:-1]) + labels(language)["and"] + items[-1]
 
 
-def suggestion_context(customer: CustomerInfo, language: str, insight: InsightInfo | None = None) -> dict[str, object]:
+def suggestion_context(
+    customer: CustomerInfo, language: str, insight: InsightInfo | None = None, contact: ContactInfo | None = None
+) -> dict[str, object]:
     """What a phrasebook template may use: the greeting, the customer, the post's facts, what it is about."""
+    name = first_name(contact) if contact is not None else customer.first_name
     context: dict[str, object] = {
-        "first_name": customer.first_name,
+        "first_name": name,
         "customer": customer.name,
-        "hello": hello(customer.first_name, customer.name, language),
+        "hello": hello(name, customer.name, language),
     }
     if insight is not None:
         facts = sentence_facts(
@@ -161,9 +201,6 @@ def suggestion_context(customer: CustomerInfo, language: str, insight: InsightIn
     return context
 
 
-_QUOTES = {"es": ("«", "»")}
-
-
 def mention(insight: InsightInfo, customer: CustomerInfo, language: str, drafter: Drafter) -> str:
     """How a message to the customer names one topic: a short phrase from `mention_<category>`, else its title."""
     entry = f"mention_{insight.category}"
@@ -175,5 +212,6 @@ def mention(insight: InsightInfo, customer: CustomerInfo, language: str, drafter
     if entry in phrasebook(language):
         return drafter.draft(entry, language, f"mention:{insight.id}", context)
     title = str(context.get("title") or "")
-    opening, closing = _QUOTES.get(language, ("“", "”"))
+    words = labels(language)
+    opening, closing = words["quote.open"], words["quote.close"]
     return f"{opening}{title}{closing}" if title else ""

@@ -17,7 +17,11 @@ from listener.resources import config_dir
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_LANG = re.compile(r"^[a-z]{2}$")
+# BCP 47, the parts a draft's wording depends on: language, optional script, optional region ("es-419", "pt-BR").
+# A regex, not a library: the wording only needs the language and the region, and a tag that passes is canonicalized.
+_LANG = re.compile(r"^([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|\d{3}))?$", re.IGNORECASE)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRONOUNS = ("she", "he", "they")
 INTERACTION_KINDS = ("congrats", "comment", "call", "meeting", "gift", "email")
 
 
@@ -52,17 +56,40 @@ def phrasebook_languages() -> tuple[str, ...]:
 
 
 def check_language(lang: str) -> str:
-    """A language Listener has a phrasebook for; anything else would silently become English."""
-    lang = lang.strip().lower()
-    if not _LANG.match(lang):
-        raise BadInput(f"{lang!r} is not a two-letter language code", hint="use e.g. en, es, pt")
+    """A BCP 47 tag in canonical case (`es-mx` -> `es-MX`) that Listener can write in: its own phrasebook or its
+    language's (`es-MX` is written with es-419.toml or es.toml); anything else would silently become English."""
+    match = _LANG.match(lang.strip())
+    if not match:
+        raise BadInput(f"{lang!r} is not a language tag", hint="use a BCP 47 tag, e.g. en, es, es-419, pt-BR")
+    language, script, region = match.groups()
+    parts = [language.lower()] + ([script.title()] if script else []) + ([region.upper()] if region else [])
     known = phrasebook_languages()
-    if lang not in known:
+    if language.lower() not in known:
         raise BadInput(
-            f"there is no phrasebook for language {lang!r}",
-            hint=f"use one of {', '.join(known)}, or add config/phrasebook/{lang}.toml",
+            f"there is no phrasebook for language {lang.strip()!r}",
+            hint=f"use one of {', '.join(known)}, or add config/phrasebook/{language.lower()}.toml",
         )
-    return lang
+    return "-".join(parts)
+
+
+def parse_workdays(text: str) -> str:
+    """`mon-fri`, `sun-thu` or `mon,wed,fri` -> the canonical `mon,tue,...` list the digest reads."""
+    days: list[int] = []
+    for part in text.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise BadInput(f"{text!r} is not a list of work days", hint="use e.g. mon-fri, sun-thu or mon,wed,fri")
+        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        span = (end - start) % 7
+        days.extend((start + step) % 7 for step in range(span + 1))
+    return ",".join(WEEKDAYS[d] for d in sorted(set(days)))
+
+
+def check_pronoun(pronoun: str) -> str:
+    pronoun = pronoun.strip().lower()
+    if pronoun and pronoun not in PRONOUNS:
+        raise BadInput(f"{pronoun!r} is not a pronoun Listener knows", hint="use she, he or they (or leave it out)")
+    return pronoun
 
 
 def check_domain(domain: str) -> str:
@@ -108,7 +135,15 @@ def check_tier(tier: str) -> str:
 
 
 def add_rep(
-    session: Session, email: str, name: str, *, time_zone: str = "UTC", hour: int = 7, language: str = "en"
+    session: Session,
+    email: str,
+    name: str,
+    *,
+    time_zone: str = "UTC",
+    hour: int = 7,
+    language: str = "en",
+    workdays: str = "mon-fri",
+    pronoun: str = "",
 ) -> Rep:
     email = check_email(email)
     if not name.strip():
@@ -119,6 +154,8 @@ def add_rep(
         time_zone=check_time_zone(time_zone),
         digest_hour=check_hour(hour),
         language=check_language(language),
+        workdays=parse_workdays(workdays),
+        pronoun=check_pronoun(pronoun),
         created_at=_now(),
     )
     if session.scalar(select(Rep).where(Rep.email == email)) is not None:

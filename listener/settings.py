@@ -93,7 +93,8 @@ class SmtpSettings:
 
 @dataclass(frozen=True)
 class DigestSettings:
-    max_items_per_section: int = _opt(5, "Items shown per section; the rest are summarized in one line.")
+    max_customers: int = _opt(8, "Customer cards in a digest; the rest are named in one line.")
+    max_items_per_card: int = _opt(3, "Items shown on one customer's card; the rest are named in one line.")
     send_empty: bool = _opt(False, "Send a digest even on a day with nothing in it.")
     date_lookback_days: int = _opt(60, "How far back business-date topics are drawn from.")
     date_min_topics: int = _opt(3, "Fresh topics needed before a business date is suggested.")

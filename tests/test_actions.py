@@ -9,7 +9,7 @@ import pytest
 
 from digests.actions import mailto, reply_actions, with_actions
 from digests.labels import labels
-from digests.model import Digest, Item, Section
+from digests.model import Card, Digest, Item, TodayLine
 from digests.render import render_html, render_text
 from digests.tokens import Claim, TokenError, sign, verify
 from listener.settings import Settings, WebSettings
@@ -91,9 +91,10 @@ def test_a_comments_link_among_the_posts_links_becomes_comment_on_the_post() -> 
 
 
 def digest_of(*items: Item, language: str = "en") -> Digest:
-    section = Section(key="congratulate", title="Congratulate", intro="", items=items)
+    card = Card(items[0].customer, items[0].customer_id, "Lena Park, CTO", "last touch 3 days ago (call)", "", items)
+    today = (TodayLine("Congratulate Acme", items[0].why, items[0].customer_id, items[0]),)
     words = labels(language)
-    return Digest("ana@example.com", "Ana", language, TODAY, NOW, (section,), labels=words, subject="1 to congratulate")
+    return Digest("ana@example.com", "Ana", language, TODAY, NOW, today, (card,), labels=words, subject="Congratulate")
 
 
 def test_without_base_url_or_secret_the_email_has_reply_links_and_no_feedback_links() -> None:
@@ -103,6 +104,8 @@ def test_without_base_url_or_secret_the_email_has_reply_links_and_no_feedback_li
         assert kinds == ["reply", "open"]
         html, text = render_html(digest), render_text(digest)
         assert "mailto:lena@acme.example?subject=" in html and "mailto:lena@acme.example?subject=" in text
+        # The today line repeats its card's item, and its reply link, so the top thing is one tap away.
+        assert html.count("mailto:lena@acme.example?subject=") == text.count("mailto:lena@acme.example?subject=") == 2
         assert "listener.example.com" not in html + text
 
 

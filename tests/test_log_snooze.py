@@ -68,8 +68,8 @@ def test_acted_insights_stay_out_of_later_digests(app: App) -> None:
         session.query(Digest).delete()  # even if the shown record is gone, acted_at keeps it out
         rep = session.scalars(select(Rep)).one()
         digest = build_digest(session, app.settings, rep, TODAY, NOW + timedelta(hours=2))
-    assert not [s for s in digest.sections if s.key == "congratulate"]
-    assert not [s for s in digest.sections if s.key == "quiet"]  # the comment reset the going-quiet clock
+    assert not [i for i in digest.items() if i.kind == "win"]
+    assert not [i for i in digest.items() if i.kind == "quiet"]  # the comment reset the going-quiet clock
 
 
 @pytest.mark.parametrize(
@@ -122,13 +122,13 @@ def test_snooze_keeps_a_customer_out_until_it_ends(invoke: Invoke, app: App) -> 
             session.query(Customer).update({"muted_until": TODAY + timedelta(days=6)})
             day = TODAY + timedelta(days=day_offset)
             digest = build_digest(session, app.settings, rep, day, NOW + timedelta(days=day_offset))
-            return [s.key for s in digest.sections] + [i.why for s in digest.sections for i in s.items]
+            return [i.kind for i in digest.items()] + [i.why for i in digest.items()]
 
     assert sections(0) == [] and sections(6) == []
     back = sections(7)
     # Back with its launch to congratulate, which is also the way back in for a customer past its cadence.
-    assert "congratulate" in back and "quiet" not in back
-    assert any("past the 30-day touch cadence" in why for why in back)
+    assert "win" in back and "quiet" not in back
+    assert any("No touch logged yet" in why for why in back)
     result = invoke("snooze", "Acme", "0")
     assert result.exit_code == 0 and result.output == "Acme is no longer snoozed\n"
     with app.transaction() as session:

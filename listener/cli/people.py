@@ -27,8 +27,10 @@ def rep_group() -> None:
 @click.option("--tz", "time_zone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Madrid.")
 @click.option("--hour", default=7, show_default=True, type=int, help="Local hour the digest is sent (0-23).")
 @click.option("--lang", default="en", show_default=True, help="Language of the digest's own words (en, es).")
+@click.option("--workdays", default="mon-fri", show_default=True, help="Days the digest is sent: mon-fri, sun-thu...")
+@click.option("--pronoun", default="", help="she, he or they: how drafts may refer to you (default: never gendered).")
 @click.pass_obj
-def rep_add(app: App, email: str, name: str, time_zone: str, hour: int, lang: str) -> None:
+def rep_add(app: App, email: str, name: str, time_zone: str, hour: int, lang: str, workdays: str, pronoun: str) -> None:
     """Add a rep.
 
     \b
@@ -36,7 +38,9 @@ def rep_add(app: App, email: str, name: str, time_zone: str, hour: int, lang: st
       listener rep add ana@example.com --name "Ana García" --tz Europe/Madrid --hour 8 --lang es
     """
     with app.transaction() as session:
-        rep = directory.add_rep(session, email, name, time_zone=time_zone, hour=hour, language=lang)
+        rep = directory.add_rep(
+            session, email, name, time_zone=time_zone, hour=hour, language=lang, workdays=workdays, pronoun=pronoun
+        )
         click.echo(f"Added rep {rep.name} <{rep.email}>: digest at {rep.digest_hour:02d}:00 {rep.time_zone}.")
 
 
@@ -364,8 +368,9 @@ def contact_group() -> None:
 @click.option("--email", default="", help="The contact's email.")
 @click.option("--role", default="", help="Their role, e.g. CTO.")
 @click.option("--birthday", default="", help="MM-DD (the year is not stored).")
+@click.option("--lang", default="", help="BCP 47 tag they read best (es-419, pt-BR...); default: the customer's.")
 @click.pass_obj
-def contact_add(app: App, customer: str, name: str, email: str, role: str, birthday: str) -> None:
+def contact_add(app: App, customer: str, name: str, email: str, role: str, birthday: str, lang: str) -> None:
     """Add a contact to a customer.
 
     \b
@@ -373,7 +378,9 @@ def contact_add(app: App, customer: str, name: str, email: str, role: str, birth
       listener contact add "Nimbus Logistics" "Lucía Pérez" --role CEO --email lucia@nimbus.example --birthday 03-14
     """
     with app.transaction() as session:
-        contact = directory.add_contact(session, customer, name, email=email, role=role, birthday=birthday)
+        contact = directory.add_contact(
+            session, customer, name, email=email, role=role, birthday=birthday, language=lang
+        )
         click.echo(f"Added contact {contact.name} to {contact.customer.name}.")
 
 

@@ -71,6 +71,9 @@ class Rep(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     digest_hour: Mapped[int] = mapped_column(Integer, default=7)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # The days a digest is sent, e.g. "mon,tue,wed,thu,fri"; the first work day after a break covers the break.
+    workdays: Mapped[str] = mapped_column(String(32), default="mon,tue,wed,thu,fri")
+    pronoun: Mapped[str] = mapped_column(String(8), default="")  # she | he | they | "" (drafts never gender the writer)
     created_at: Mapped[datetime]
 
     customers: Mapped[list[Customer]] = relationship(back_populates="rep")

@@ -62,6 +62,8 @@ def seed(session: Session, dataset: DemoDataset, now: datetime) -> None:
             time_zone=rep.get("tz", "UTC"),
             hour=int(rep.get("hour", 7)),
             language=rep.get("lang", "en"),
+            workdays=rep.get("workdays", "mon-fri"),
+            pronoun=rep.get("pronoun", ""),
         )
     for item in dataset.customers:
         customer = directory.add_customer(
@@ -87,6 +89,7 @@ def seed(session: Session, dataset: DemoDataset, now: datetime) -> None:
                 email=contact.get("email", ""),
                 role=contact.get("role", ""),
                 birthday=birthday,
+                language=contact.get("lang", ""),
             )
         for past in item.get("interactions", []):
             session.add(

@@ -1,7 +1,7 @@
 """feedback from the email: the feedback table and digest_pauses (one-click unsubscribe)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-06 23:55:00
 """
 

@@ -1,0 +1,134 @@
+"""One story's item: addressed to the right contact, in their language, with only facts the post states."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from digests.contacts import contact_for, draft_language
+from digests.model import Item
+from digests.select import CustomerInfo, InsightInfo, RepSnapshot
+from digests.stories import Story
+from digests.suggest import Drafter, base_language
+from digests.text import headline, safe_links
+from digests.wording import clip_title, is_finalist, suggestion_context
+
+# Below this confidence a challenge may be something else entirely (a win read as a farewell): no draft, a look.
+SURE_CHALLENGE = 0.6
+_WHAT_FACTS = ("place", "partner", "product", "award", "round", "person", "event")
+
+
+def story_item(
+    story: Story, customer: CustomerInfo, snap: RepSnapshot, drafter: Drafter, words: dict[str, str], on: date
+) -> tuple[Item, str]:
+    """The item for one story and a few words naming it (for the "today" line and the subject)."""
+    contact = contact_for(customer, story.lead.category)
+    language = draft_language(contact, customer, snap.language)
+    lead = _lead(story, language)
+    context = suggestion_context(customer, language, lead, contact)
+    entry, note = _entry(lead, words)
+    unsure = lead.facts.get("unsure")
+    if not unsure and lead.kind == "challenge" and lead.score < SURE_CHALLENGE:
+        unsure = words["unsure.low"]  # a bad-news draft on a guess is the draft that embarrasses the rep
+    suggestion = ""
+    look = ""
+    if unsure:
+        look = words["look"].format(reason=" ".join(str(unsure).split())[:80])
+    else:
+        suggestion = drafter.draft(entry, language, f"insight:{lead.id}", context)
+    what = _what(context, lead)
+    why = human_why(customer, on, words, lead, context, merged=len(story.posts))
+    return (
+        Item(
+            customer=customer.name,
+            headline=headline(lead.title, lead.text),
+            suggestion=suggestion,
+            why=" ".join(p for p in (note, why) if p),
+            links=safe_links(story.links),
+            kind=lead.kind,
+            category=lead.category,
+            insight_ids=story.insight_ids,
+            customer_id=customer.id,
+            contact_name=contact.name if contact and suggestion else "",
+            contact_email=contact.email if contact and suggestion else "",
+            subject=_subject(words, what, customer) if suggestion else "",
+            details=_details(story, words),
+            look=look,
+            language=language if suggestion else "",
+        ),
+        # The rep's own lines (today, the subject) name a fact, never a post's title cut short (often in another
+        # language than the rep's): without a fact they say "Congratulate Acme".
+        what if _fact_what(context) else "",
+    )
+
+
+def _lead(story: Story, language: str) -> InsightInfo:
+    """The post the item quotes: the best one written in the draft's language, else the best one."""
+    same = [i for i in story.posts if i.language and i.language == base_language(language)]
+    return same[0] if same else story.lead
+
+
+def _entry(lead: InsightInfo, words: dict[str, str]) -> tuple[str, str]:
+    """The phrasebook entry for a post, and a note for the rep when the wording had to change."""
+    if lead.kind == "win" and lead.facts.get("caution"):
+        # The filter saw job cuts in a win: never congratulate on those cuts (taxonomy.md).
+        return "update", words["cuts.why"]
+    if lead.kind == "win" and lead.category == "award" and is_finalist(lead):
+        return "award_finalist", ""
+    return lead.category, ""
+
+
+def _fact_what(context: dict[str, Any]) -> str:
+    for key in _WHAT_FACTS:
+        value = context.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _what(context: dict[str, Any], lead: InsightInfo) -> str:
+    return _fact_what(context) or clip_title(lead.title or lead.text, 40, shortest=10)
+
+
+def _subject(words: dict[str, str], what: str, customer: CustomerInfo) -> str:
+    # "Clínicas Alba: Clínicas Alba" when the fact picked is the customer's own name: the name alone then.
+    return f"{customer.name}: {what}" if what and what.casefold() != customer.name.casefold() else customer.name
+
+
+def _details(story: Story, words: dict[str, str]) -> str:
+    """The evidence, for whoever wants it: the filter's cues and score, per post."""
+    parts = []
+    for insight in story.posts[:3]:
+        cues = ", ".join(f"“{' '.join(e.split())[:50]}”" for e in insight.evidence[:3] if e.strip())
+        parts.append(f"{cues} {words['score']} {insight.score:.2f}".strip())
+    return f"{words['evidence']}: " + " · ".join(parts)
+
+
+def days_since_touch(customer: CustomerInfo, on: date) -> int:
+    reference = customer.last_touch or customer.created_at
+    return (on - reference.date()).days
+
+
+def human_why(
+    customer: CustomerInfo,
+    on: date,
+    words: dict[str, str],
+    lead: InsightInfo | None = None,
+    context: dict[str, Any] | None = None,
+    merged: int = 1,
+) -> str:
+    """Why this matters, as a person would say it: "58 days since your last touch; they just raised $18M"."""
+    parts = []
+    days = days_since_touch(customer, on)
+    if days > customer.cadence_days:
+        parts.append(words["why.days"].format(days=days) if customer.last_touch else words["why.never"])
+    if lead is not None:
+        amount = (context or {}).get("amount")
+        if lead.kind == "win" and lead.category == "funding" and not lead.facts.get("caution"):
+            parts.append(words["why.funding"].format(amount=amount) if amount else words["why.funding.plain"])
+        else:
+            parts.append(words[f"why.{lead.kind}"])
+    if merged > 1:
+        parts.append(words["why.merged"].format(n=merged))
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
