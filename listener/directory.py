@@ -174,6 +174,8 @@ def edit_rep(
     time_zone: str | None = None,
     hour: int | None = None,
     language: str | None = None,
+    workdays: str | None = None,
+    pronoun: str | None = None,
 ) -> list[str]:
     """Change what is given; returns what changed, as "field old -> new"."""
     wanted: dict[str, object] = {}
@@ -190,6 +192,10 @@ def edit_rep(
         wanted["digest_hour"] = check_hour(hour)
     if language is not None:
         wanted["language"] = check_language(language)
+    if workdays is not None:
+        wanted["workdays"] = parse_workdays(workdays)
+    if pronoun is not None:
+        wanted["pronoun"] = check_pronoun(pronoun)
     changes = []
     for attribute, value in wanted.items():
         if getattr(rep, attribute) != value:

@@ -40,13 +40,18 @@ def test_rep_edit(setup: App, invoke: Invoke) -> None:
     result = invoke("rep", "edit", "ana@example.com", "--tz", "America/Mexico_City", "--hour", "8", "--lang", "es")
     assert result.exit_code == 0, result.output
     assert "time_zone Europe/Madrid -> America/Mexico_City, digest_hour 7 -> 8, language en -> es" in result.output
+    result = invoke("rep", "edit", "ana@example.com", "--workdays", "sun-thu", "--pronoun", "she")
+    assert result.exit_code == 0, result.output
+    assert "workdays mon,tue,wed,thu,fri -> mon,tue,wed,thu,sun, pronoun  -> she" in result.output
     result = invoke("rep", "edit", "ana@example.com", "--email", "ana.garcia@example.com")
     assert result.exit_code == 0
     assert show(invoke, "Acme")["rep"] == "ana.garcia@example.com"
     for args, message in (
         (("--tz", "Mars/Base"), "unknown time zone"),
         (("--email", "bruno@example.com"), "already exists"),
-        (("--lang", "fr"), "no phrasebook"),
+        (("--lang", "ja"), "no phrasebook"),  # fr, de, it and pt have phrasebooks since the brief
+        (("--workdays", "mon-funday"), "not a list of work days"),
+        (("--pronoun", "xe"), "not a pronoun"),
     ):
         bad = invoke("rep", "edit", "ana.garcia@example.com", *args)
         assert bad.exit_code == 2 and message in bad.output and bad.output.count("\n") == 1

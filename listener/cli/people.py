@@ -87,6 +87,8 @@ def rep_list(app: App, as_json: bool) -> None:
 @click.option("--tz", "time_zone", help="IANA time zone, e.g. Europe/Madrid.")
 @click.option("--hour", type=int, help="Local hour the digest is sent (0-23).")
 @click.option("--lang", help="Language of the digest's own words (en, es).")
+@click.option("--workdays", help="Days the digest is sent: mon-fri, sun-thu, mon,wed,fri...")
+@click.option("--pronoun", help='she, he or they: how drafts may refer to the rep ("" = never gendered).')
 @click.pass_obj
 def rep_edit(
     app: App,
@@ -96,8 +98,10 @@ def rep_edit(
     time_zone: str | None,
     hour: int | None,
     lang: str | None,
+    workdays: str | None,
+    pronoun: str | None,
 ) -> None:
-    """Change a rep's email, name, time zone, digest hour or language.
+    """Change a rep's email, name, time zone, digest hour, language, work days or pronoun.
 
     \b
     Example:
@@ -106,7 +110,15 @@ def rep_edit(
     with app.transaction() as session:
         rep = directory.get_rep(session, email)
         changes = directory.edit_rep(
-            session, rep, email=new_email, name=name, time_zone=time_zone, hour=hour, language=lang
+            session,
+            rep,
+            email=new_email,
+            name=name,
+            time_zone=time_zone,
+            hour=hour,
+            language=lang,
+            workdays=workdays,
+            pronoun=pronoun,
         )
         click.echo(f"Rep {rep.email}: {', '.join(changes)}." if changes else f"Rep {rep.email}: nothing to change.")
 
