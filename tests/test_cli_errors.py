@@ -52,7 +52,7 @@ def counts(app: App) -> tuple[int, ...]:
         (("contact", "add", "Acme", "Bo", "--role", "R" * 201), "use at most 200"),
         (("rep", "add", "bo@example.com", "--name", "B" * 201), "use at most 200"),
         (("rep", "add", "bo@example.com", "--name", "Bo", "--lang", "xx"), "no phrasebook for language 'xx'"),
-        (("rep", "add", "bo@example.com", "--name", "Bo", "--lang", "fr"), "use one of en, es"),
+        (("rep", "add", "bo@example.com", "--name", "Bo", "--lang", "ja"), "use one of de, en, es, es-419, fr, it, pt"),
         (("customer", "add", "Beta", "--rep", "ana@example.com", "--lang", "ar"), "no phrasebook"),
     ],
 )
