@@ -88,7 +88,10 @@ class SmtpSettings:
     user: str = _opt("", "SMTP login; empty means no login.")
     password: str = _opt("", "SMTP password: LISTENER_SMTP_PASSWORD.", secret=True)
     from_: str = _opt("Listener <listener@localhost>", "From address of digests (TOML key `from`).")
-    timeout: float = _opt(30.0, "Seconds an SMTP conversation may take.")
+    timeout: float = _opt(300.0, "Seconds to wait for each SMTP reply (RFC 5321 4.5.3.2: 5 minutes).")
+    data_timeout: float = _opt(
+        600.0, "Seconds to wait for the reply to the end of a message (RFC 5321 4.5.3.2: 10 minutes)."
+    )
 
 
 @dataclass(frozen=True)
