@@ -57,7 +57,10 @@ class IngestSettings:
     interval_minutes: int = _opt(60, "How often a healthy source is polled.")
     first_poll_days: int = _opt(14, "On a new source's first poll, only posts this recent reach digests.")
     max_backoff_hours: int = _opt(24, "Longest wait after repeated errors; polling never stops for good.")
-    lease_seconds: int = _opt(600, "How long a run holds a source before another run may take it over.")
+    lease_seconds: int = _opt(
+        120, "How long a source's lease lasts; renewed every third of it while the source is in flight."
+    )
+    claim_size: int = _opt(500, "Due sources a run claims at a time; it claims the next chunk when one is done.")
     workers: int = _opt(0, "Parser processes; 0 means one per core.")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -19,7 +20,7 @@ from listener.db.session import transaction
 from listener.ingest.ahead import post_work_for
 from listener.ingest.batch import BatchStore
 from listener.ingest.classify import Classification, forget_loaded_classifiers
-from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release
+from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release, renew
 from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
 from listener.settings import Settings
@@ -62,7 +63,18 @@ def run_ingest(
     # before claiming, so that they load the classifier meanwhile.
     pool = make_pool(settings, sum(n for kind, n in due.items() if kind not in report.skipped_kinds))
     try:
-        _poll_claimed(sessions, settings, report, pool, run_now, now, all_sources=all_sources, progress=progress)
+        expected = sum(n for kind, n in due.items() if kind not in report.skipped_kinds)
+        _poll_claimed(
+            sessions,
+            settings,
+            report,
+            pool,
+            run_now,
+            now,
+            all_sources=all_sources,
+            progress=progress,
+            expected=expected,
+        )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -80,33 +92,72 @@ def _poll_claimed(
     *,
     all_sources: bool,
     progress: bool,
+    expected: int = 0,
 ) -> None:
-    """Claim the due sources, poll them, store and classify what they hold, and release them."""
+    """Claim the due sources a chunk at a time, poll each chunk, store and classify what it holds, release it;
+    stop when nothing is due. Other runs (on this host or others) claim the other chunks meanwhile."""
     owner = new_owner()
-    claims = claim_due(
-        sessions,
-        owner,
-        run_now,
-        settings.ingest.lease_seconds,
-        all_sources=all_sources,
-        skip_kinds=report.skipped_kinds,
-    )
-    if not claims:
-        return
-    connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
+    clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
     classification = Classification(settings, pool)
     store = BatchStore(sessions, settings, owner, run_now, report, classification)
-    clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
-    try:
-        with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
-            work = post_work_for(claims, settings, run_now)
-            polling = poll_all(
-                claims, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
+    connectors: dict[str, Connector] = {}
+    taken: set[int] = set()
+    with (
+        _lease_renewal(sessions, owner, settings.ingest.lease_seconds, clock),
+        _progress_bar(progress, expected) as advance,
+    ):
+        while True:
+            claims = claim_due(
+                sessions,
+                owner,
+                run_now,
+                settings.ingest.lease_seconds,
+                all_sources=all_sources,
+                skip_kinds=report.skipped_kinds,
+                limit=max(1, settings.ingest.claim_size),
+                polled_before=run_now,
             )
-            asyncio.run(polling)
-        store.finish()
+            fresh = [c for c in claims if c.ref.id not in taken]
+            if not fresh:  # nothing due, or only sources this run gave back unsettled: done
+                release(sessions, owner, [c.ref.id for c in claims])
+                break
+            taken.update(c.ref.id for c in fresh)
+            for kind in {c.ref.kind for c in fresh} - set(connectors):
+                connectors[kind] = CONNECTORS[kind]()
+            try:
+                with _quick_gil_handoff():
+                    work = post_work_for(fresh, settings, run_now)
+                    polling = poll_all(
+                        fresh, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
+                    )
+                    asyncio.run(polling)
+            finally:
+                release(sessions, owner, [c.ref.id for c in fresh])
+    store.finish()
+
+
+@contextmanager
+def _lease_renewal(
+    sessions: sessionmaker[Session], owner: str, lease_seconds: int, clock: Callable[[], datetime]
+) -> Iterator[None]:
+    """Renew this run's leases every third of their length while it polls (a thread, so a long poll or a busy
+    event loop cannot delay it); a run that dies stops renewing and its sources are free `lease_seconds` later."""
+    stop = threading.Event()
+
+    def renew_until_stopped() -> None:
+        while not stop.wait(max(1.0, lease_seconds / 3)):
+            try:
+                renew(sessions, owner, clock(), lease_seconds)
+            except Exception:  # a database hiccup: the next renewal tries again, well before the lease ends
+                log.warning("could not renew the leases of %s", owner, exc_info=True)
+
+    thread = threading.Thread(target=renew_until_stopped, name="lease-renewal", daemon=True)
+    thread.start()
+    try:
+        yield
     finally:
-        release(sessions, owner, [c.ref.id for c in claims])
+        stop.set()
+        thread.join()
 
 
 @contextmanager
