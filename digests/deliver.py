@@ -16,6 +16,7 @@ second copy. `created_at` is when the latest claim was made (the run's clock at 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,16 +72,21 @@ def send_due(
     rep_email: str | None = None,
     force_now: bool = False,
     dry_run_dir: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> SendReport:
     """Send every digest that is due (or, with force_now, every rep's digest for their local today).
 
     `now` is the run's start (what is due, what the digest shows); `clock` tells the time when a claim is made
-    (default: `now` plus the time the run has taken so far).
+    (default: `now` plus the time the run has taken so far). Once `stop` is set no further rep is started.
+    Two runs (or `listener worker`s on several hosts) never build the same rep's digest: each rep's (rep, date)
+    row is claimed before its digest is built, and a rep another run has claimed is skipped.
     """
     now = now or datetime.now(UTC)
     clock = clock or _run_clock(now)
     report = SendReport()
     for rep in _reps(sessions, rep_email):
+        if stop is not None and stop.is_set():  # `listener worker` stopping: the rep in hand was finished
+            break
         on = _due_date(rep, now, force_now)
         if on is None:
             report.skipped += 1

@@ -115,6 +115,11 @@ class RelevanceSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    interval_seconds: int = _opt(60, "`listener worker`: seconds between looks for due sources and due digests.")
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -124,6 +129,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
     config_path: str | None = None
 
     @property
@@ -140,6 +146,7 @@ SECTIONS: dict[str, Any] = {
     "smtp": SmtpSettings,
     "digest": DigestSettings,
     "relevance": RelevanceSettings,
+    "worker": WorkerSettings,
 }
 
 

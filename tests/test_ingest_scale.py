@@ -158,3 +158,87 @@ def test_a_killed_workers_sources_are_taken_over_after_its_leases_expire(
         hits = [routes.hits(f"/f{i}") for i in range(count)]
     assert hits == [2] * count  # the killed worker's requests, then the heir's
     every_source_settled_once(app, count)
+
+
+# --- listener worker -------------------------------------------------------------------------------------------
+
+
+def start_worker(db_url: str, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "listener", "worker", *args],
+        env={
+            **os.environ,
+            "LISTENER_DB": db_url,
+            "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+            "LISTENER_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+            "LISTENER_FETCH_TOTAL_TIMEOUT": "30",
+            "LISTENER_INGEST_WORKERS": "1",
+            **env,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_sigterm_finishes_the_polls_in_flight_and_gives_back_the_rest(shared: tuple[App, str], tmp_path: Path) -> None:
+    app, db_url = shared
+    count = 12
+    routes = Routes()
+    with serve(routes) as (base, _):
+        add_feeds(app, routes, base, count, 3.0)
+        # One fetch at a time (two polls in the window): most of the 6-source chunk waits when SIGTERM comes.
+        worker = start_worker(db_url, tmp_path, LISTENER_FETCH_CONCURRENCY="1", LISTENER_INGEST_CLAIM_SIZE="6")
+        deadline = time.monotonic() + 120
+        while not any(routes.hits(f"/f{i}") for i in range(count)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err[-2000:]
+        assert "SIGTERM: finishing the polls in flight" in err and "1 cycle(s)" in out
+        started = {i for i in range(count) if routes.hits(f"/f{i}")}
+        with app.transaction() as session:
+            sources = {int(s.locator.rsplit("/f", 1)[1]): s for s in session.scalars(select(Source))}
+            assert all(s.lease_owner == "" and s.lease_until is None for s in sources.values())  # all given back
+            assert {i for i, s in sources.items() if s.last_success_at is not None} == started  # in flight: stored
+            assert session.scalar(select(func.count()).select_from(Post)) == len(started)
+        assert 0 < len(started) < count
+        rest = start_worker(db_url, tmp_path, "--once")  # the next worker polls the rest, nothing twice
+        out, err = rest.communicate(timeout=300)
+        assert rest.returncode == 0, err[-2000:]
+        hits = [routes.hits(f"/f{i}") for i in range(count)]
+    assert hits == [1] * count, hits
+    every_source_settled_once(app, count)
+
+
+def test_two_workers_send_each_reps_digest_once(shared: tuple[App, str], tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.test_deliver import Inbox, free_port
+    from tests.test_digest_helpers import add_customer as customer_for
+    from tests.test_digest_helpers import add_insight
+    from tests.test_digest_helpers import add_rep as rep_row
+
+    app, db_url = shared
+    reps = [f"rep{n}@example.com" for n in range(12)]
+    with app.transaction() as session:
+        for n, email in enumerate(reps):
+            rep = rep_row(session, email, name=f"Rep {n}", time_zone="UTC", digest_hour=0)  # always due
+            add_insight(session, customer_for(session, rep, f"Customer {n}"), "win", "launch", f"Customer {n} ships")
+    handler = Inbox(delay=0.2)  # each send holds its claim a while, so the workers overlap
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        smtp = {"LISTENER_SMTP_HOST": "127.0.0.1", "LISTENER_SMTP_PORT": str(port)}
+        workers = [start_worker(db_url, tmp_path, "--once", **smtp) for _ in range(2)]
+        outputs = [w.communicate(timeout=300) for w in workers]
+    finally:
+        controller.stop()
+    assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _, err in outputs]
+    assert sorted(r[0] for r in handler.recipients) == sorted(reps)  # each rep once, across both workers
+    with app.transaction() as session:
+        from listener.db.schema import Digest
+
+        assert sorted(session.scalars(select(Digest.status))) == ["sent"] * len(reps)
+        assert set(session.scalars(select(Digest.attempts))) == {1}

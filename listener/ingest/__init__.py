@@ -48,8 +48,12 @@ def run_ingest(
     all_sources: bool = False,
     progress: bool = False,
     now: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
-    """Poll every due (or, with all_sources, every enabled) source once, store and classify what is new."""
+    """Poll every due (or, with all_sources, every enabled) source once, store and classify what is new.
+
+    Setting `stop` (`listener worker` on SIGTERM) ends the run early: no new chunk is claimed, polls in flight
+    finish and are stored, claimed sources not started yet are given back."""
     started = time.monotonic()
     run_now = now or datetime.now(UTC)
     report = IngestReport()
@@ -74,6 +78,7 @@ def run_ingest(
             all_sources=all_sources,
             progress=progress,
             expected=expected,
+            stop=stop,
         )
     finally:
         if pool is not None:
@@ -93,6 +98,7 @@ def _poll_claimed(
     all_sources: bool,
     progress: bool,
     expected: int = 0,
+    stop: threading.Event | None = None,
 ) -> None:
     """Claim the due sources a chunk at a time, poll each chunk, store and classify what it holds, release it;
     stop when nothing is due. Other runs (on this host or others) claim the other chunks meanwhile."""
@@ -106,7 +112,7 @@ def _poll_claimed(
         _lease_renewal(sessions, owner, settings.ingest.lease_seconds, clock),
         _progress_bar(progress, expected) as advance,
     ):
-        while True:
+        while stop is None or not stop.is_set():
             claims = claim_due(
                 sessions,
                 owner,
@@ -128,7 +134,15 @@ def _poll_claimed(
                 with _quick_gil_handoff():
                     work = post_work_for(fresh, settings, run_now)
                     polling = poll_all(
-                        fresh, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
+                        fresh,
+                        connectors,
+                        settings,
+                        store,
+                        now=clock,
+                        advance=advance,
+                        pool=pool,
+                        post_work=work,
+                        stop=stop,
                     )
                     asyncio.run(polling)
             finally:

@@ -105,8 +105,12 @@ async def poll_all(
     advance: Callable[[int], None] = lambda n: None,
     pool: Executor | None = None,
     post_work: Callable[[SourceRef], PostWork | None] = no_post_work,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches."""
+    """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches.
+
+    Once `stop` is set, sources not started yet are skipped (the caller gives their leases back); polls in
+    flight finish and are stored."""
     fetcher = SafeFetcher(settings.fetch)
     # Twice as many jobs out as processes: each has one running and one waiting, and feeds that arrive meanwhile
     # leave together as the next job (see connectors/parsing.py).
@@ -121,6 +125,8 @@ async def poll_all(
 
     async def worker(claim: Claim) -> None:
         async with window:
+            if stop is not None and stop.is_set():
+                return
             outcome = await _poll_one(connectors[claim.ref.kind], claim, ctx, limit)
         await queue.put(outcome)
 
