@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,7 @@ def test_a_killed_workers_sources_are_taken_over_after_its_leases_expire(
     routes = Routes()
     with serve(routes) as (base, _):
         add_feeds(app, routes, base, count, 4.0)
-        victim = start_ingest(db_url, tmp_path, lease_seconds="3")
+        victim = start_ingest(db_url, tmp_path, lease_seconds="30")
         deadline = time.monotonic() + 120
         while sum(routes.hits(f"/f{i}") for i in range(count)) < count and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -150,10 +151,16 @@ def test_a_killed_workers_sources_are_taken_over_after_its_leases_expire(
         with app.transaction() as session:
             held = session.scalar(select(func.count()).select_from(Source).where(Source.lease_owner != ""))
             assert held == count
-        early = start_ingest(db_url, tmp_path, lease_seconds="3")  # the leases have not expired yet
+        early = start_ingest(db_url, tmp_path, lease_seconds="30")  # well within the leases: nothing to take
         assert polled(early) == 0
-        time.sleep(4)  # a lease of 3 s, no longer renewed
-        heir = start_ingest(db_url, tmp_path, lease_seconds="3")
+        while True:  # the leases run out 30 s after the last renewal, since nobody renews them any more
+            with app.transaction() as session:
+                last = session.scalar(select(func.max(Source.lease_until)))
+            assert last is not None
+            if last.replace(tzinfo=None) < datetime.now(UTC).replace(tzinfo=None):
+                break
+            time.sleep(0.5)
+        heir = start_ingest(db_url, tmp_path, lease_seconds="30")
         assert polled(heir) == count
         hits = [routes.hits(f"/f{i}") for i in range(count)]
     assert hits == [2] * count  # the killed worker's requests, then the heir's

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector
 from connectors.registry import CONNECTORS
 from listener.db.session import transaction
-from listener.ingest.ahead import post_work_for
+from listener.ingest.ahead import AheadOfStore, post_work_for
 from listener.ingest.batch import BatchStore
 from listener.ingest.classify import Classification, forget_loaded_classifiers
-from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release, renew
+from listener.ingest.leases import Claim, claim_due, count_due_by_kind, new_owner, release, release_all, renew
 from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
+from listener.models import SourceRef
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,54 +101,79 @@ def _poll_claimed(
     expected: int = 0,
     stop: threading.Event | None = None,
 ) -> None:
-    """Claim the due sources a chunk at a time, poll each chunk, store and classify what it holds, release it;
-    stop when nothing is due. Other runs (on this host or others) claim the other chunks meanwhile."""
+    """Claim the due sources a chunk at a time (the next chunk while the last one finishes), poll them, store
+    and classify what they hold, release them; stop when nothing is due. Other runs (on this host or others)
+    claim the other chunks meanwhile."""
     owner = new_owner()
     clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
+    taken: set[int] = set()
+    works: dict[int, Callable[[SourceRef], AheadOfStore | None]] = {}
+
+    def next_chunk() -> list[Claim]:
+        """The next chunk of due sources for this run: none once stopping, or when only sources it gave back
+        unsettled come back (they wait for the next run)."""
+        if stop is not None and stop.is_set():
+            return []
+        claims = claim_due(
+            sessions,
+            owner,
+            clock(),  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
+            settings.ingest.lease_seconds,
+            all_sources=all_sources,
+            skip_kinds=report.skipped_kinds,
+            limit=max(1, settings.ingest.claim_size),
+            polled_before=run_now,
+        )
+        fresh = [c for c in claims if c.ref.id not in taken]
+        release(sessions, owner, [c.ref.id for c in claims if c.ref.id in taken])
+        taken.update(c.ref.id for c in fresh)
+        work = post_work_for(fresh, settings, run_now)
+        works.update((c.ref.id, work) for c in fresh)
+        return fresh
+
+    first = next_chunk()
+    if not first:
+        return
+    connectors: dict[str, Connector] = {
+        kind: CONNECTORS[kind]() for kind in CONNECTORS if kind not in report.skipped_kinds
+    }
     classification = Classification(settings, pool)
     store = BatchStore(sessions, settings, owner, run_now, report, classification)
-    connectors: dict[str, Connector] = {}
-    taken: set[int] = set()
-    with (
-        _lease_renewal(sessions, owner, settings.ingest.lease_seconds, clock),
-        _progress_bar(progress, expected) as advance,
-    ):
-        while stop is None or not stop.is_set():
-            claims = claim_due(
-                sessions,
-                owner,
-                run_now,
-                settings.ingest.lease_seconds,
-                all_sources=all_sources,
-                skip_kinds=report.skipped_kinds,
-                limit=max(1, settings.ingest.claim_size),
-                polled_before=run_now,
+
+    def post_work(source: SourceRef) -> AheadOfStore | None:
+        work = works.get(source.id)
+        return work(source) if work is not None else None
+
+    try:
+        with (
+            _lease_renewal(sessions, owner, settings.ingest.lease_seconds, clock),
+            _progress_bar(progress, expected) as advance,
+            _quick_gil_handoff(),
+        ):
+            polling = poll_all(
+                first,
+                connectors,
+                settings,
+                store,
+                now=clock,
+                advance=advance,
+                pool=pool,
+                post_work=post_work,
+                stop=stop,
+                more=next_chunk,
             )
-            fresh = [c for c in claims if c.ref.id not in taken]
-            if not fresh:  # nothing due, or only sources this run gave back unsettled: done
-                release(sessions, owner, [c.ref.id for c in claims])
-                break
-            taken.update(c.ref.id for c in fresh)
-            for kind in {c.ref.kind for c in fresh} - set(connectors):
-                connectors[kind] = CONNECTORS[kind]()
-            try:
-                with _quick_gil_handoff():
-                    work = post_work_for(fresh, settings, run_now)
-                    polling = poll_all(
-                        fresh,
-                        connectors,
-                        settings,
-                        store,
-                        now=clock,
-                        advance=advance,
-                        pool=pool,
-                        post_work=work,
-                        stop=stop,
-                    )
-                    asyncio.run(polling)
-            finally:
-                release(sessions, owner, [c.ref.id for c in fresh])
-    store.finish()
+            asyncio.run(polling)
+        store.finish()
+    finally:
+        release_all(sessions, owner)
+
+
+class _Connectors(dict[str, Connector]):
+    """One connector per kind, made when a chunk first brings a source of that kind."""
+
+    def __missing__(self, kind: str) -> Connector:
+        connector = self[kind] = CONNECTORS[kind]()
+        return connector
 
 
 @contextmanager

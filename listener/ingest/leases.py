@@ -153,3 +153,12 @@ def release(sessions: sessionmaker[Session], owner: str, source_ids: Sequence[in
             .values(lease_owner="", lease_until=None),
             execution_options={"synchronize_session": False},
         )
+
+
+def release_all(sessions: sessionmaker[Session], owner: str) -> None:
+    """Give back every lease `owner` still holds (the end of a run: what it claimed but did not settle)."""
+    with transaction(sessions) as session:
+        session.execute(
+            update(Source).where(Source.lease_owner == owner).values(lease_owner="", lease_until=None),
+            execution_options={"synchronize_session": False},
+        )
