@@ -56,7 +56,7 @@ class Postgres:
     """A PostgreSQL server for the bench (pgserver, as tests/conftest.py starts it); a fresh database per phase."""
 
     def __init__(self, workdir: Path) -> None:
-        import pgserver  # type: ignore[import-untyped]
+        import pgserver
 
         self.server = pgserver.get_server(workdir / "pg", cleanup_mode="stop")
         self.count = 0
@@ -107,9 +107,7 @@ def database_checks(db_url: str, feeds: int, items: int, *, twice_allowed: bool 
         posts = session.scalar(select(func.count()).select_from(Post))
         unpolled = session.scalar(select(func.count()).select_from(Source).where(Source.last_success_at.is_(None)))
         leased = session.scalar(select(func.count()).select_from(Source).where(Source.lease_owner != ""))
-        polls: dict[int, int] = dict(
-            session.execute(select(Source.polls, func.count()).group_by(Source.polls)).all()  # type: ignore[arg-type]
-        )
+        polls: dict[int, int] = dict(session.execute(select(Source.polls, func.count()).group_by(Source.polls)).all())
     engine.dispose()
     if posts != feeds * items:
         problems.append(f"{posts} posts stored, expected {feeds * items}")
