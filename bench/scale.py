@@ -88,11 +88,24 @@ def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> s
     return subprocess.Popen([*listener_command(), "ingest", "--json"], stdout=out, stderr=err, env=env)
 
 
-def polled_by(workdir: Path, name: str) -> int:
+def report_of(workdir: Path, name: str) -> dict[str, Any]:
     lines = [line for line in (workdir / f"{name}.out").read_text().splitlines() if line.startswith("{")]
     if not lines:
         raise SystemExit(f"{name} printed nothing:\n{(workdir / f'{name}.err').read_text()[-2000:]}")
-    return int(json.loads(lines[-1])["sources_polled"])
+    return dict(json.loads(lines[-1]))
+
+
+def polled_by(workdir: Path, name: str) -> int:
+    return int(report_of(workdir, name)["sources_polled"])
+
+
+def failed_polls(workdir: Path, names: list[str]) -> list[str]:
+    """The polls the workers themselves report as failed (a time limit on a loaded machine, say), one line each."""
+    return [
+        f"{name}: source {failure['source_id']} failed: {failure['error']}"
+        for name in names
+        for failure in report_of(workdir, name)["failures"]
+    ]
 
 
 def database_checks(db_url: str, feeds: int, items: int, *, twice_allowed: bool = False) -> list[str]:
@@ -141,6 +154,7 @@ def phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namesp
     if requests != args.feeds:
         problems.append(f"the server answered {requests} requests for {args.feeds} feeds ({counts})")
     polled = [polled_by(workdir, f"w{workers}-{n}") for n in range(workers)]
+    problems += failed_polls(workdir, [f"w{workers}-{n}" for n in range(workers)])
     if sum(polled) != args.feeds:
         problems.append(f"the workers report {sum(polled)} sources polled, expected {args.feeds}")
     return Phase(workers, seconds, polled, requests, problems)
@@ -172,7 +186,8 @@ def kill_phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.N
         "seconds": seconds,
         "polled": [polled_by(workdir, f"kill-{n}") for n in (1, 2)] + [polled_by(workdir, "kill-heir")],
         "requested_twice": requests - args.feeds,
-        "problems": database_checks(db_url, args.feeds, args.items, twice_allowed=True),
+        "problems": database_checks(db_url, args.feeds, args.items, twice_allowed=True)
+        + failed_polls(workdir, ["kill-1", "kill-2", "kill-heir"]),
     }
 
 
@@ -185,6 +200,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--no-kill", action="store_true", help="Skip the SIGKILL phase.")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each phase shows as it ends
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="listener-scale-") as tmp:
         workdir = Path(tmp)
