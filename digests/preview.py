@@ -17,8 +17,14 @@ from listener.settings import Settings
 
 
 def file_stem(rep_email: str) -> str:
-    """The rep's email as a safe file name."""
-    return re.sub(r"[^A-Za-z0-9@._-]", "_", rep_email) or "rep"
+    """The rep's email as a safe file name, one to one: every character but letters, digits and `@.+-` (and a
+    leading dot) becomes `_` and its UTF-8 bytes in hex (two digits each), `_` included, so `a/b@x` and `a_b@x`
+    never share a file and no name can be `..` or hold a path separator."""
+
+    def escape(match: re.Match[str]) -> str:
+        return "".join(f"_{byte:02x}" for byte in match.group().encode("utf-8"))
+
+    return re.sub(r"^\.|[^A-Za-z0-9@.+-]", escape, rep_email) or "rep"
 
 
 def write_digest_files(

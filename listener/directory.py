@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import email_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -15,7 +17,6 @@ from listener.errors import AlreadyExists, BadInput, NotFound
 from listener.names import clean_name, name_key
 from listener.resources import config_dir
 
-_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # BCP 47, the parts a draft's wording depends on: language, optional script, optional region ("es-419", "pt-BR").
 # A regex, not a library: the wording only needs the language and the region, and a tag that passes is canonicalized.
@@ -30,10 +31,36 @@ def _now() -> datetime:
 
 
 def check_email(email: str) -> str:
+    """A syntactically valid address (RFC 5321/5322, checked by email-validator without DNS), lower-cased.
+
+    email-validator rather than a regex: it knows dot-atom rules (`x/../../evil@...` has two dots in a row),
+    quoting, IDN domains and the control characters that would break a header or a file name."""
     email = email.strip()
-    if not _EMAIL.match(email) or len(email) > 320:
-        raise BadInput(f"{email!r} is not an email address", hint="use e.g. ana@example.com")
-    return email.lower()
+    try:
+        checked = email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise BadInput(f"{_printable(email)} is not an email address: {exc}", hint="use e.g. ana@example.com") from None
+    return str(checked.normalized).lower()
+
+
+def refuse_control_characters(name: str, what: str = "name") -> str:
+    """A person's or company's name on one line: control characters (CR, LF, tab, ...), line separators and
+    bidirectional overrides are refused rather than cleaned, so what is stored is what was typed."""
+    bad = [c for c in name if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS]
+    if bad:
+        raise BadInput(
+            f"{what} {_printable(name)} contains control characters ({', '.join(f'U+{ord(c):04X}' for c in bad)})",
+            hint="give the name on one line, without control characters",
+        )
+    return name
+
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def _printable(text: str) -> str:
+    """`text` quoted for a one-line message, control characters shown escaped."""
+    return repr(text)
 
 
 def check_time_zone(name: str) -> str:
@@ -118,8 +145,9 @@ def parse_birthday(text: str) -> str:
 
 
 def check_name(name: str, what: str) -> str:
-    """A name as stored (whitespace collapsed, NFC); empty or longer than the column is one clear error."""
-    name = clean_name(name)
+    """A name as stored (whitespace collapsed, NFC); empty or longer than the column is one clear error, and so
+    are control characters (a name is typed on one line: CR LF would end up in mail headers and file names)."""
+    name = clean_name(refuse_control_characters(name, what))
     if not name:
         raise BadInput(f"a {what} needs a name")
     if len(name) > NAME_LENGTH:
@@ -146,6 +174,7 @@ def add_rep(
     pronoun: str = "",
 ) -> Rep:
     email = check_email(email)
+    refuse_control_characters(name, "rep name")
     if not name.strip():
         raise BadInput("a rep needs a name", hint="pass --name")
     rep = Rep(
@@ -234,7 +263,8 @@ def remove_rep(session: Session, email: str, reassign_to: str | None) -> tuple[R
 
 
 def get_rep(session: Session, email: str) -> Rep:
-    rep = session.scalar(select(Rep).where(Rep.email == email.strip().lower()))
+    email = check_email(email)
+    rep = session.scalar(select(Rep).where(Rep.email == email))
     if rep is None:
         raise NotFound(f"no rep with email {email!r}", hint="see `listener rep list`")
     return rep

@@ -57,7 +57,10 @@ class IngestSettings:
     interval_minutes: int = _opt(60, "How often a healthy source is polled.")
     first_poll_days: int = _opt(14, "On a new source's first poll, only posts this recent reach digests.")
     max_backoff_hours: int = _opt(24, "Longest wait after repeated errors; polling never stops for good.")
-    lease_seconds: int = _opt(600, "How long a run holds a source before another run may take it over.")
+    lease_seconds: int = _opt(
+        120, "How long a source's lease lasts; renewed every third of it while the source is in flight."
+    )
+    claim_size: int = _opt(500, "Due sources a run claims at a time; it claims the next chunk when one is done.")
     workers: int = _opt(0, "Parser processes; 0 means one per core.")
 
 
@@ -88,7 +91,10 @@ class SmtpSettings:
     user: str = _opt("", "SMTP login; empty means no login.")
     password: str = _opt("", "SMTP password: LISTENER_SMTP_PASSWORD.", secret=True)
     from_: str = _opt("Listener <listener@localhost>", "From address of digests (TOML key `from`).")
-    timeout: float = _opt(30.0, "Seconds an SMTP conversation may take.")
+    timeout: float = _opt(300.0, "Seconds to wait for each SMTP reply (RFC 5321 4.5.3.2: 5 minutes).")
+    data_timeout: float = _opt(
+        600.0, "Seconds to wait for the reply to the end of a message (RFC 5321 4.5.3.2: 10 minutes)."
+    )
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,11 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    interval_seconds: int = _opt(60, "`listener worker`: seconds between looks for due sources and due digests.")
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -131,6 +142,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
     config_path: str | None = None
 
     @property
@@ -148,6 +160,7 @@ SECTIONS: dict[str, Any] = {
     "digest": DigestSettings,
     "relevance": RelevanceSettings,
     "web": WebSettings,
+    "worker": WorkerSettings,
 }
 
 

@@ -71,8 +71,9 @@ def _register_commands() -> None:
     """The explicit list of command modules; each exposes `register(group)`."""
     from listener.cli import act, classify, demo, digest, people, setup, sources
     from listener.cli import ingest as ingest_cmd
+    from listener.cli import worker as worker_cmd
 
-    for module in (setup, people, sources, ingest_cmd, classify, digest, demo, act):
+    for module in (setup, people, sources, ingest_cmd, classify, digest, demo, act, worker_cmd):
         module.register(cli)
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from listener.cli.app import App
-from listener.cli.common import writing_to
+from listener.cli.common import echo_json, writing_to
 from listener.directory import INTERACTION_KINDS, get_rep, parse_date
 from listener.errors import ExitCode
 
@@ -65,7 +65,8 @@ def preview(app: App, rep_email: str, on: str | None, out_dir: str) -> None:
 def send(app: App, force_now: bool, rep_email: str | None, dry_run_dir: str | None) -> None:
     """Send the digests that are due (each rep's local digest hour); never the same rep's digest twice a day.
 
-    Safe to run hourly from cron and to overlap. Exits 1 if some mail could not be sent (the next run retries).
+    Safe to run hourly from cron and to overlap. Exits 1 if some mail could not be sent (the next run retries)
+    or may not have been (outcome unknown: see `listener digest list --status unknown`, then `digest retry`).
 
     Example: listener digest send --dry-run /tmp/eml
     """
@@ -81,9 +82,64 @@ def send(app: App, force_now: bool, rep_email: str | None, dry_run_dir: str | No
     for message in report.messages:
         click.echo(message)
     verb = "written" if dry_run_dir else "sent"
-    click.echo(f"{report.sent} {verb}, {report.skipped} skipped, {report.failed} failed")
-    if report.failed:
+    unknown = f", {report.unknown} unknown" if report.unknown else ""
+    click.echo(f"{report.sent} {verb}, {report.skipped} skipped, {report.failed} failed{unknown}")
+    if report.failed or report.unknown:
         raise SystemExit(int(ExitCode.ATTENTION))
+
+
+@digest.command("retry")
+@click.option("--rep", "rep_email", required=True, help="The rep whose digest to send again.")
+@click.option("--date", "on", help="The digest's date (YYYY-MM-DD). Default: today in the rep's time zone.")
+@click.pass_obj
+def retry(app: App, rep_email: str, on: str | None) -> None:
+    """Send again, now, a digest whose outcome is unknown (or that failed).
+
+    A digest is `unknown` when the whole message reached the SMTP server but no clear answer came back; it is
+    never resent automatically, because the rep may have it. Check the rep's inbox first.
+
+    Example: listener digest retry --rep ana@example.com --date 2026-11-23
+    """
+    from digests.deliver import retry as retry_digest
+
+    report = retry_digest(app.sessions(), app.settings, rep_email, parse_date(on, "--date") if on else None)
+    for message in report.messages:
+        click.echo(message)
+    if report.failed or report.unknown or not report.sent:
+        raise SystemExit(int(ExitCode.ATTENTION))
+
+
+@digest.command("list")
+@click.option("--rep", "rep_email", help="Only this rep.")
+@click.option("--date", "on", help="Only this date (YYYY-MM-DD).")
+@click.option(
+    "--status",
+    type=click.Choice(["sending", "sent", "failed", "unknown", "empty"]),
+    help="Only digests in this state; `unknown` ones may not have arrived and wait for `digest retry`.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
+@click.pass_obj
+def list_command(app: App, rep_email: str | None, on: str | None, status: str | None, as_json: bool) -> None:
+    """List the recorded digests: date, rep, state, attempts, items, last error.
+
+    Example: listener digest list --status unknown
+    """
+    from dataclasses import asdict
+
+    from digests.deliver import list_digests
+
+    rows = list_digests(app.sessions(), rep_email=rep_email, on=parse_date(on, "--date") if on else None, status=status)
+    if as_json:
+        echo_json([asdict(row) for row in rows])
+        return
+    if not rows:
+        click.echo("No digests recorded yet." if not (rep_email or on or status) else "No digests match.")
+    for row in rows:
+        error = f"  ! {row.last_error}" if row.last_error else ""
+        click.echo(
+            f"{row.on.isoformat()}  {row.rep_email:<32} {row.status:<8} {row.attempts} attempt(s) "
+            f"{row.item_count:>3} items{error}"
+        )
 
 
 @click.command("log")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -16,12 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector
 from connectors.registry import CONNECTORS
 from listener.db.session import transaction
-from listener.ingest.ahead import post_work_for
+from listener.ingest.ahead import AheadOfStore, post_work_for
 from listener.ingest.batch import BatchStore
 from listener.ingest.classify import Classification, forget_loaded_classifiers
-from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release
+from listener.ingest.leases import Claim, claim_due, count_due_by_kind, new_owner, release, release_all, renew
 from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
+from listener.models import SourceRef
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,12 @@ def run_ingest(
     all_sources: bool = False,
     progress: bool = False,
     now: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
-    """Poll every due (or, with all_sources, every enabled) source once, store and classify what is new."""
+    """Poll every due (or, with all_sources, every enabled) source once, store and classify what is new.
+
+    Setting `stop` (`listener worker` on SIGTERM) ends the run early: no new chunk is claimed, polls in flight
+    finish and are stored, claimed sources not started yet are given back."""
     started = time.monotonic()
     run_now = now or datetime.now(UTC)
     report = IngestReport()
@@ -62,7 +68,19 @@ def run_ingest(
     # before claiming, so that they load the classifier meanwhile.
     pool = make_pool(settings, sum(n for kind, n in due.items() if kind not in report.skipped_kinds))
     try:
-        _poll_claimed(sessions, settings, report, pool, run_now, now, all_sources=all_sources, progress=progress)
+        expected = sum(n for kind, n in due.items() if kind not in report.skipped_kinds)
+        _poll_claimed(
+            sessions,
+            settings,
+            report,
+            pool,
+            run_now,
+            now,
+            all_sources=all_sources,
+            progress=progress,
+            expected=expected,
+            stop=stop,
+        )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -80,33 +98,106 @@ def _poll_claimed(
     *,
     all_sources: bool,
     progress: bool,
+    expected: int = 0,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Claim the due sources, poll them, store and classify what they hold, and release them."""
+    """Claim the due sources a chunk at a time (the next chunk while the last one finishes), poll them, store
+    and classify what they hold, release them; stop when nothing is due. Other runs (on this host or others)
+    claim the other chunks meanwhile."""
     owner = new_owner()
-    claims = claim_due(
-        sessions,
-        owner,
-        run_now,
-        settings.ingest.lease_seconds,
-        all_sources=all_sources,
-        skip_kinds=report.skipped_kinds,
-    )
-    if not claims:
+    clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
+    taken: set[int] = set()
+    works: dict[int, Callable[[SourceRef], AheadOfStore | None]] = {}
+
+    def next_chunk() -> list[Claim]:
+        """The next chunk of due sources for this run: none once stopping, or when only sources it gave back
+        unsettled come back (they wait for the next run)."""
+        if stop is not None and stop.is_set():
+            return []
+        claims = claim_due(
+            sessions,
+            owner,
+            clock(),  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
+            settings.ingest.lease_seconds,
+            all_sources=all_sources,
+            skip_kinds=report.skipped_kinds,
+            limit=max(1, settings.ingest.claim_size),
+            polled_before=run_now,
+        )
+        fresh = [c for c in claims if c.ref.id not in taken]
+        release(sessions, owner, [c.ref.id for c in claims if c.ref.id in taken])
+        taken.update(c.ref.id for c in fresh)
+        work = post_work_for(fresh, settings, run_now)
+        works.update((c.ref.id, work) for c in fresh)
+        return fresh
+
+    first = next_chunk()
+    if not first:
         return
-    connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
+    connectors: dict[str, Connector] = {
+        kind: CONNECTORS[kind]() for kind in CONNECTORS if kind not in report.skipped_kinds
+    }
     classification = Classification(settings, pool)
     store = BatchStore(sessions, settings, owner, run_now, report, classification)
-    clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
+
+    def post_work(source: SourceRef) -> AheadOfStore | None:
+        work = works.get(source.id)
+        return work(source) if work is not None else None
+
     try:
-        with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
-            work = post_work_for(claims, settings, run_now)
+        with (
+            _lease_renewal(sessions, owner, settings.ingest.lease_seconds, clock),
+            _progress_bar(progress, expected) as advance,
+            _quick_gil_handoff(),
+        ):
             polling = poll_all(
-                claims, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
+                first,
+                connectors,
+                settings,
+                store,
+                now=clock,
+                advance=advance,
+                pool=pool,
+                post_work=post_work,
+                stop=stop,
+                more=next_chunk,
             )
             asyncio.run(polling)
         store.finish()
     finally:
-        release(sessions, owner, [c.ref.id for c in claims])
+        release_all(sessions, owner)
+
+
+class _Connectors(dict[str, Connector]):
+    """One connector per kind, made when a chunk first brings a source of that kind."""
+
+    def __missing__(self, kind: str) -> Connector:
+        connector = self[kind] = CONNECTORS[kind]()
+        return connector
+
+
+@contextmanager
+def _lease_renewal(
+    sessions: sessionmaker[Session], owner: str, lease_seconds: int, clock: Callable[[], datetime]
+) -> Iterator[None]:
+    """Renew this run's leases every third of their length while it polls (a thread, so a long poll or a busy
+    event loop cannot delay it); a run that dies stops renewing and its sources are free `lease_seconds` later."""
+    stop = threading.Event()
+
+    def renew_until_stopped() -> None:
+        while not stop.wait(max(1.0, lease_seconds / 3)):
+            try:
+                renew(sessions, owner, clock(), lease_seconds)
+            except Exception:  # a database hiccup: the next renewal tries again, well before the lease ends
+                log.warning("could not renew the leases of %s", owner, exc_info=True)
+
+    thread = threading.Thread(target=renew_until_stopped, name="lease-renewal", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager

@@ -63,37 +63,67 @@ def claim_due(
     *,
     all_sources: bool = False,
     skip_kinds: Collection[str] = (),
+    limit: int | None = None,
+    polled_before: datetime | None = None,
 ) -> list[Claim]:
-    """Lease every due source to `owner` in one atomic statement and return what the connectors need."""
+    """Lease up to `limit` due sources (all of them without a limit) to `owner` in one atomic statement and
+    return what the connectors need. `polled_before` leaves out sources polled at or after it (a run claiming
+    chunk after chunk does not take back what it polled itself, even with `all_sources`)."""
     until = now + timedelta(seconds=lease_seconds)
     conditions = _due(now, all_sources)
     if skip_kinds:
         conditions.append(Source.kind.not_in(list(skip_kinds)))
+    if polled_before is not None:
+        conditions.append(or_(Source.last_polled_at.is_(None), Source.last_polled_at < polled_before))
     with transaction(sessions) as session:
+        # Oldest poll first, so that a chunk takes the sources that waited longest.
+        wanted = select(Source.id).where(and_(*conditions)).order_by(Source.next_poll_at.asc().nulls_first(), Source.id)
+        wanted = wanted.limit(limit)
         if session.get_bind().dialect.name == "postgresql":
-            # Row locks taken by another worker are skipped, not waited for: each worker gets a disjoint share.
-            ids = session.scalars(select(Source.id).where(and_(*conditions)).with_for_update(skip_locked=True)).all()
+            # Row locks taken by another worker are skipped, not waited for: each worker gets a disjoint chunk.
+            ids = list(session.scalars(wanted.with_for_update(skip_locked=True)).all())
             if ids:
                 session.execute(
                     update(Source).where(Source.id.in_(ids)).values(lease_owner=owner, lease_until=until),
                     execution_options={"synchronize_session": False},
                 )
         else:
-            # SQLite: a write statement takes the database write lock before it reads, so the WHERE sees the
-            # latest committed leases and two runs can never both match the same row.
-            session.execute(
-                update(Source).where(and_(*conditions)).values(lease_owner=owner, lease_until=until),
-                execution_options={"synchronize_session": False},
+            # SQLite: a write statement takes the database write lock before it reads, so the WHERE (and its
+            # subquery) sees the latest committed leases and two runs can never both match the same row.
+            ids = list(
+                session.scalars(
+                    update(Source)
+                    .where(Source.id.in_(wanted.scalar_subquery()))
+                    .values(lease_owner=owner, lease_until=until)
+                    .returning(Source.id),
+                    execution_options={"synchronize_session": False},
+                ).all()
             )
+    if not ids:
+        return []
     with transaction(sessions) as session:
         rows = session.execute(
             select(Source, Customer)
             .join(Customer, Customer.id == Source.customer_id)
-            .where(Source.lease_owner == owner)
+            # A chunk by its ids (the run may still hold the last chunk's); everything at once by the owner.
+            .where(Source.lease_owner == owner, *([Source.id.in_(ids)] if limit is not None else []))
             .order_by(Source.id)
         ).all()
         counts = dict(session.execute(select(Source.customer_id, func.count()).group_by(Source.customer_id)).all())
         return [_claim(source, customer, counts.get(customer.id, 0) <= 1) for source, customer in rows]
+
+
+def renew(sessions: sessionmaker[Session], owner: str, now: datetime, lease_seconds: int) -> int:
+    """Extend every lease `owner` still holds (sources in flight; settled ones were given back): a live run keeps
+    its sources however long their polls take, and a dead one loses them `lease_seconds` after its last renewal."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            update(Source)
+            .where(Source.lease_owner == owner)
+            .values(lease_until=now + timedelta(seconds=lease_seconds)),
+            execution_options={"synchronize_session": False},
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _claim(source: Source, customer: Customer, alone: bool) -> Claim:
@@ -121,5 +151,14 @@ def release(sessions: sessionmaker[Session], owner: str, source_ids: Sequence[in
             update(Source)
             .where(Source.id.in_(list(source_ids)), Source.lease_owner == owner)
             .values(lease_owner="", lease_until=None),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def release_all(sessions: sessionmaker[Session], owner: str) -> None:
+    """Give back every lease `owner` still holds (the end of a run: what it claimed but did not settle)."""
+    with transaction(sessions) as session:
+        session.execute(
+            update(Source).where(Source.lease_owner == owner).values(lease_owner="", lease_until=None),
             execution_options={"synchronize_session": False},
         )

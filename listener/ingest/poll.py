@@ -105,8 +105,15 @@ async def poll_all(
     advance: Callable[[int], None] = lambda n: None,
     pool: Executor | None = None,
     post_work: Callable[[SourceRef], PostWork | None] = no_post_work,
+    stop: threading.Event | None = None,
+    more: Callable[[], Sequence[Claim]] | None = None,
 ) -> None:
-    """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches."""
+    """Poll every claimed source concurrently; `store` (run in a thread) receives the outcomes in batches.
+
+    `more` (run in a thread) claims the next chunk of sources: it is called whenever fewer polls wait than the
+    window holds, so the next chunk starts while the last one finishes, until it returns nothing. Once `stop`
+    is set, no chunk is asked for and sources not started yet are skipped (the caller gives their leases
+    back); polls in flight finish and are stored."""
     fetcher = SafeFetcher(settings.fetch)
     # Twice as many jobs out as processes: each has one running and one waiting, and feeds that arrive meanwhile
     # leave together as the next job (see connectors/parsing.py).
@@ -117,10 +124,16 @@ async def poll_all(
     # A poll's time limit starts when it enters this window, not when the run starts: thousands of sources queue
     # here, not inside the limit (they would "give up" before their turn). Twice the fetch concurrency keeps the
     # fetcher busy while some polls wait for a busy host.
-    window = asyncio.Semaphore(max(1, settings.fetch.concurrency) * 2)
+    window_size = max(1, settings.fetch.concurrency) * 2
+    window = asyncio.Semaphore(window_size)
+    entered = 0  # polls that passed the window (or were skipped there)
 
     async def worker(claim: Claim) -> None:
+        nonlocal entered
         async with window:
+            entered += 1
+            if stop is not None and stop.is_set():
+                return
             outcome = await _poll_one(connectors[claim.ref.kind], claim, ctx, limit)
         await queue.put(outcome)
 
@@ -143,11 +156,22 @@ async def poll_all(
                 await asyncio.to_thread(store, batch)
                 advance(len(batch))
 
+    async def poll_chunks() -> None:
+        tasks = [asyncio.create_task(worker(claim)) for claim in interleave_hosts(claims)]
+        while more is not None and not (stop is not None and stop.is_set()):
+            while len(tasks) - entered > window_size and not (stop is not None and stop.is_set()):
+                await asyncio.sleep(0.05)  # enough polls still wait for the window
+            chunk = await asyncio.to_thread(more)
+            if not chunk:
+                break
+            tasks += [asyncio.create_task(worker(claim)) for claim in interleave_hosts(chunk)]
+        await asyncio.gather(*tasks)
+
     writing = asyncio.create_task(writer())
-    polling: asyncio.Future[list[None]] = asyncio.gather(*(worker(claim) for claim in interleave_hosts(claims)))
+    polling = asyncio.create_task(poll_chunks())
     try:
         await asyncio.wait(
-            [polling, writing],  # type: ignore[type-var]
+            [polling, writing],
             return_when=asyncio.FIRST_COMPLETED,
         )
         if writing.done():  # the writer only ends early when storing failed: stop polling, report why
