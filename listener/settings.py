@@ -106,6 +106,11 @@ class DigestSettings:
 class RelevanceSettings:
     rules_dir: str = _opt("", "Extra rules folder, read after the bundled rules (phrases, customer keywords).")
     min_score: float = _opt(0.35, "Below this score a post is treated as `none`.")
+    second_opinion: bool = _opt(
+        True,
+        "`listener classify`/`eval` and the ingest's pass over posts that can reach a digest ask the learned model "
+        "where the rules are unsure (false: rules only).",
+    )
 
 
 @dataclass(frozen=True)

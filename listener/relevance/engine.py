@@ -80,6 +80,20 @@ class RuleClassifier:
         return Insight(kind=kind, category=decision.category, score=round(score, 3), lang=lang, evidence=evidence,
                        facts=facts)  # fmt: skip
 
+    def win_check(self, post: Post, hints: CustomerHints | None = None) -> tuple[str, str]:
+        """For a win another classifier found: (the challenge the safety rule imposes instead, or ""; a caution).
+
+        The same headline veto `classify` applies to its own wins, so that no second opinion can congratulate a
+        post whose headline names a closure, job cuts or an incident; the caution says the post mentions job cuts.
+        """
+        prepared = prepare(post.title, post.text)
+        lang = detect_language(prepared.original, post.lang or (hints.language if hints else ""), prepared.folded)
+        hits = self._match(mask_names(prepared, hints) if hints is not None else prepared, lang)
+        vetoed = self._veto(Decision(WIN_CATEGORIES[0], 0.0, ()), prepared, hits)
+        challenge = vetoed.category if vetoed.category in CHALLENGE_CATEGORIES else ""
+        cuts = any(h.label == "layoffs" and h.weight > 0 and not h.negated for h in hits)
+        return challenge, "mentions job cuts" if cuts else ""
+
     def _match(self, prepared: Prepared, lang: str) -> list[Hit]:
         languages = self.rules.languages
         hits = _hits(languages.get(lang) or languages["en"], prepared)  # each language's matcher has English too
