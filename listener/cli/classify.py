@@ -197,20 +197,19 @@ def _train(ctx: click.Context, files: list[Path], target: Path) -> None:
         import sklearn  # noqa: F401
     except ImportError:
         raise BadInput("training needs scikit-learn: pip install 'listener[train]'") from None
-    from listener.relevance.calibration import calibrate, cross_validated_reliability, format_table, replay
+    from listener.relevance.calibration import calibrate, calibration_rows, out_of_fold_report
     from listener.relevance.learned import Encoder
-    from listener.relevance.training import out_of_fold, train
+    from listener.relevance.training import train
 
     rules = load_classifier(_settings(ctx))
     assert isinstance(rules, RuleClassifier)
-    trained = train(files, Encoder(), calibrate=lambda rows, emb: calibrate(rules, rows, emb))
+    trained = train(files, Encoder(), calibrate=lambda rows, origins, emb: calibrate(rules, rows, origins, emb))
     trained.weights.save(target)
     data = trained.weights.data_hash[:12]
     click.echo(f"wrote {target}: {len(trained.rows)} posts from {len(files)} files, data {data}")
-    replayed = replay(rules, trained.rows, out_of_fold(trained.embeddings, [r.category for r in trained.rows]))
-    bins, _, _ = cross_validated_reliability(replayed)
-    click.echo("cross-validated reliability of the combined score (relevant insights; is the kind right?):")
-    click.echo(format_table(bins))
+    use = calibration_rows(trained.origins)
+    click.echo(f"calibrated on {int(use.sum())} posts ({'the real ones' if not use.all() else 'all'})")
+    click.echo(out_of_fold_report(rules, trained.rows, trained.origins, trained.embeddings))
 
 
 def register(group: click.Group) -> None:

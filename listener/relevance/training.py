@@ -37,16 +37,24 @@ def training_files(data_dir: Path) -> list[Path]:
     return files
 
 
-def read_rows(files: Sequence[Path]) -> list[Labelled]:
-    """Every labelled row of these files, in the order given."""
+def read_rows(files: Sequence[Path]) -> tuple[list[Labelled], list[Path]]:
+    """Every labelled row of these files, in the order given, and the file each came from."""
     rows: list[Labelled] = []
+    origins: list[Path] = []
     for path in files:
         with path.open(encoding="utf-8") as stream:
             try:
-                rows.extend(read_labelled(stream))
+                read = read_labelled(stream)
             except BadInput as exc:
                 raise BadInput(f"{path}: {exc}") from None
-    return rows
+        rows.extend(read)
+        origins.extend([path] * len(read))
+    return rows, origins
+
+
+def is_real(path: Path) -> bool:
+    """Posts collected from real sources (tests/data/relevance/real/), as opposed to the written sets."""
+    return path.parent.name == "real"
 
 
 def fit(embeddings: np.ndarray, categories: Sequence[str], c: float = C) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -97,17 +105,18 @@ class Trained:
 
     weights: Weights
     rows: list[Labelled]
+    origins: list[Path]
     embeddings: np.ndarray
 
 
 def train(
     files: Sequence[Path],
     encoder: Encoder,
-    calibrate: Callable[[list[Labelled], np.ndarray], np.ndarray] | None = None,
+    calibrate: Callable[[list[Labelled], list[Path], np.ndarray], np.ndarray] | None = None,
     c: float = C,
 ) -> Trained:
     """Embed the labelled rows, fit the regression on all of them, and (optionally) the combination's calibrator."""
-    rows = read_rows(files)
+    rows, origins = read_rows(files)
     embeddings = encoder.embed_posts([row.post for row in rows])
     coef, intercept, classes = fit(embeddings, [row.category for row in rows], c)
     weights = Weights(
@@ -119,5 +128,5 @@ def train(
         calibration=np.zeros(0),
     )
     if calibrate is not None:
-        weights = Weights(**{**weights.__dict__, "calibration": calibrate(rows, embeddings)})
-    return Trained(weights, rows, embeddings)
+        weights = Weights(**{**weights.__dict__, "calibration": calibrate(rows, origins, embeddings)})
+    return Trained(weights, rows, origins, embeddings)
