@@ -111,6 +111,11 @@ class RelevanceSettings:
         "`listener classify`/`eval` and the ingest's pass over posts that can reach a digest ask the learned model "
         "where the rules are unsure (false: rules only).",
     )
+    second_opinion_max_posts: int = _opt(
+        100,
+        "At most this many uncertain posts per ingest run get the second opinion, the relevant and newest first "
+        "(the model reads 20-40 posts a second; the rest keep the rules' label).",
+    )
 
 
 @dataclass(frozen=True)

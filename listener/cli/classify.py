@@ -159,8 +159,11 @@ def model_group() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the weights (default: the shipped config/model/second_opinion.npz).")  # fmt: skip
 @click.option("--check", is_flag=True, help="Only say whether the shipped weights match the data (exit 1 if stale).")
+@click.option(
+    "--no-cache", is_flag=True, help="Embed every post again (default: reuse ~/.cache/listener/embeddings.npz)."
+)
 @click.pass_context
-def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check: bool) -> None:
+def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check: bool, no_cache: bool) -> None:
     """Rebuild the second opinion from the labelled files: embeddings, logistic regression, calibration.
 
     Deterministic: the same files give the same weights. Takes about a minute (the encoder embeds ~20 posts a
@@ -189,21 +192,28 @@ def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check
             ctx.exit(1)
         click.echo(f"up to date: {target} was trained on these {len(files)} files ({current[:12]})")
         return
-    _train(ctx, files, target)
+    _train(ctx, files, target, cache=None if no_cache else _cache_dir() / "embeddings.npz")
 
 
-def _train(ctx: click.Context, files: list[Path], target: Path) -> None:
+def _cache_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "listener"
+
+
+def _train(ctx: click.Context, files: list[Path], target: Path, cache: Path | None) -> None:
     try:
         import sklearn  # noqa: F401
     except ImportError:
         raise BadInput("training needs scikit-learn: pip install 'listener[train]'") from None
     from listener.relevance.calibration import calibrate, calibration_rows, out_of_fold_report
-    from listener.relevance.learned import Encoder
+    from listener.relevance.learned import CachedEncoder, Encoder
     from listener.relevance.training import train
 
     rules = load_classifier(_settings(ctx))
     assert isinstance(rules, RuleClassifier)
-    trained = train(files, Encoder(), calibrate=lambda rows, origins, emb: calibrate(rules, rows, origins, emb))
+    encoder = CachedEncoder(cache) if cache is not None else Encoder()
+    trained = train(files, encoder, calibrate=lambda rows, origins, emb: calibrate(rules, rows, origins, emb))
     trained.weights.save(target)
     data = trained.weights.data_hash[:12]
     click.echo(f"wrote {target}: {len(trained.rows)} posts from {len(files)} files, data {data}")

@@ -22,6 +22,7 @@ from listener.ingest.classify import Classification, forget_loaded_classifiers
 from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release
 from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
+from listener.ingest.second_opinion import revise_uncertain
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def _poll_claimed(
             )
             asyncio.run(polling)
         store.finish()
+        revise_uncertain(sessions, settings, run_now)  # the learned second opinion, off the bulk path
     finally:
         release(sessions, owner, [c.ref.id for c in claims])
 

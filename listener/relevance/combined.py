@@ -1,12 +1,13 @@
 """Rules first, the learned model as a second opinion where the rules are unsure, agreement as confidence.
 
 Every post goes through the rules (thousands a second). The model (tens a second) is consulted only in the
-uncertain band: the rules' score is below BAND_SCORE, which includes everything the rules call none. Then:
+uncertain band: the rules' score is below BAND_SCORE (which includes everything the rules call none), or the rules
+call a win, since congratulating a problem is the costliest mistake. Then:
 - the two agree on the kind: the rules' label stands (it comes with evidence and facts), and the insight is sure
   when its calibrated score is high enough;
 - they disagree: neither may turn the other's challenge into a win; the model's challenge vetoes the rules' win when
   the model is confident; otherwise the model's label replaces the rules' when the model is confident and the rules
-  are weak. Either way the insight says `facts["unsure"]`, so the digest shows the post without a draft;
+  are weak (below BAND_SCORE). Either way the insight says `facts["unsure"]`, so the digest shows the post without a draft;
 - last, the rules' safety veto: a win that the model brought is checked against the headline veto and the job-cuts
   caution, exactly as the rules check their own wins.
 
@@ -31,7 +32,7 @@ from listener.relevance.learned import LearnedModel, Prediction
 from listener.relevance.text import prepare
 
 BAND_SCORE = 0.75  # rules at or above this are trusted alone: about 95% of their kind calls there are right
-TAKE_P = 0.8  # the model's kind probability above which it overrides weak rules
+TAKE_P = 0.7  # the model's kind probability above which it overrides weak rules
 VETO_P = 0.6  # the model's challenge probability above which it vetoes the rules' win
 SURE_SCORE = 0.7  # below this calibrated score, even an agreement is "unsure"
 
@@ -92,7 +93,7 @@ def decide(rules: Insight, prediction: Prediction | None) -> tuple[Kind, str, Op
     if rules.kind is Kind.WIN and mk is Kind.CHALLENGE and mp >= VETO_P:
         reason = f"the rules read {rules_say}, the model reads {model_says}: no congratulation"
         return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
-    if mp >= TAKE_P:
+    if mp >= TAKE_P and rules.score < BAND_SCORE:
         reason = f"the model reads {model_says}, the rules read {rules_say}"
         return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
     reason = f"the rules read {rules_say}, the model reads {model_says}"
@@ -121,8 +122,8 @@ class CombinedClassifier:
         return self.second_opinion(posts, all_hints, first)
 
     def in_band(self, insight: Insight) -> bool:
-        """Whether the rules are unsure enough of this insight to ask the model."""
-        return insight.score < BAND_SCORE
+        """Whether to ask the model: the rules are unsure, or they call a win (which the model's challenge vetoes)."""
+        return insight.score < BAND_SCORE or insight.kind is Kind.WIN
 
     def second_opinion(
         self, posts: Sequence[Post], hints: Sequence[CustomerHints | None], first: Sequence[Insight]

@@ -27,6 +27,7 @@ WIN_CATEGORIES = tuple(CATEGORIES[Kind.WIN])
 CHALLENGE_CATEGORIES = tuple(CATEGORIES[Kind.CHALLENGE])
 NONE_CATEGORIES = tuple(CATEGORIES[Kind.NONE])
 _WINS, _NONES = frozenset(WIN_CATEGORIES), frozenset(NONE_CATEGORIES)  # for membership tests
+_CHALLENGES = frozenset(CHALLENGE_CATEGORIES)
 _SMALL_TALK = frozenset({"chatter", "other"})  # an offer (promo) is a message of its own, even beside a denial
 # Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
 OTHER_WIN_KEEPS = ("partnership", "leadership")
@@ -91,6 +92,12 @@ class RuleClassifier:
         hits = self._match(mask_names(prepared, hints) if hints is not None else prepared, lang)
         vetoed = self._veto(Decision(WIN_CATEGORIES[0], 0.0, ()), prepared, hits)
         challenge = vetoed.category if vetoed.category in CHALLENGE_CATEGORIES else ""
+        if not challenge:
+            # The veto leaves out phrases the language's own rules matched (they already weigh in `decide`); for
+            # someone else's win, a strong challenge phrase of the language's rules in the headline decides too.
+            strong = [h for h in hits if h.headline and h.weight >= 3 and not h.negated and h.label in _CHALLENGES]
+            if strong:
+                challenge = max(strong, key=lambda h: h.weight).label
         cuts = any(h.label == "layoffs" and h.weight > 0 and not h.negated for h in hits)
         return challenge, "mentions job cuts" if cuts else ""
 

@@ -87,6 +87,44 @@ class Encoder:
         return self.embed([post_text(p.title, p.text) for p in posts])
 
 
+class CachedEncoder(Encoder):
+    """An encoder that keeps what it embedded in a file, so retraining re-embeds only new or edited posts.
+
+    The engine is deterministic (the same text gives the same floats), so a cached vector is the vector it would
+    compute; the file is keyed by the encoder's version, and a text by its hash.
+    """
+
+    def __init__(self, path: Path, threads: int | None = None) -> None:
+        super().__init__(threads)
+        self.path = path
+        self._cache: dict[str, np.ndarray] = {}
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    if str(data["encoder"]) == encoder_version():
+                        self._cache = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
+            except (OSError, KeyError, ValueError):
+                self._cache = {}  # a damaged cache is only slower: rebuilt below
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}.items())
+        if missing:
+            fresh = super().embed([t for _, t in missing])
+            self._cache.update(zip((k for k, _ in missing), fresh, strict=True))
+            self._save()
+        if not keys:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.vstack([self._cache[k] for k in keys]).astype(np.float32)
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self._cache)
+        with self.path.open("wb") as out:
+            np.savez(out, encoder=np.array(encoder_version()), keys=np.array(keys),
+                     vectors=np.vstack([self._cache[k] for k in keys]))  # fmt: skip
+
+
 def _threads() -> int:
     # The engine uses OpenMP; unbounded, it would take every core from the ingest's parser processes.
     return max(1, min(2, os.cpu_count() or 1))
