@@ -5,8 +5,9 @@ is spent here, once the run has stored and classified everything, on the few ins
 rules are unsure: posts classified in this run, recent enough for a digest (digest.date_lookback_days), not
 duplicates nor a first poll's backlog, of a customer who is not muted, with a rules score in the uncertain band
 (combined.BAND_SCORE) and some evidence, or called a win (a post in which the rules found nothing at all stays none:
-sending every silent post to the model would cost minutes on a large run). Each is revised as `listener classify` would revise it:
-agreement keeps the rules' label, disagreement says `facts["unsure"]`, and the rules' safety veto stays last.
+sending every silent post to the model would cost minutes on a large run). Each is revised as `listener classify`
+would revise it: agreement keeps the rules' label, disagreement says `facts["unsure"]`, and the rules' safety veto
+stays last.
 
 At most relevance.second_opinion_max_posts posts a run are asked, those the rules call relevant first (they are the
 ones a rep would see), then the newest: a first run over thousands of new feeds must stay within its time budget

@@ -7,7 +7,8 @@ call a win, since congratulating a problem is the costliest mistake. Then:
   when its calibrated score is high enough;
 - they disagree: neither may turn the other's challenge into a win; the model's challenge vetoes the rules' win when
   the model is confident; otherwise the model's label replaces the rules' when the model is confident and the rules
-  are weak (below BAND_SCORE). Either way the insight says `facts["unsure"]`, so the digest shows the post without a draft;
+  are weak (below BAND_SCORE). Either way the insight says `facts["unsure"]`, so the digest shows the post without
+  a draft;
 - last, the rules' safety veto: a win that the model brought is checked against the headline veto and the job-cuts
   caution, exactly as the rules check their own wins.
 
