@@ -112,7 +112,7 @@ class RelevanceSettings:
         "where the rules are unsure (false: rules only).",
     )
     second_opinion_max_posts: int = _opt(
-        100,
+        50,
         "At most this many uncertain posts per ingest run get the second opinion, the relevant and newest first "
         "(the model reads 20-40 posts a second; the rest keep the rules' label).",
     )
