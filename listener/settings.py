@@ -113,6 +113,16 @@ class DigestSettings:
 class RelevanceSettings:
     rules_dir: str = _opt("", "Extra rules folder, read after the bundled rules (phrases, customer keywords).")
     min_score: float = _opt(0.35, "Below this score a post is treated as `none`.")
+    second_opinion: bool = _opt(
+        True,
+        "`listener classify`/`eval` and the ingest's pass over posts that can reach a digest ask the learned model "
+        "where the rules are unsure (false: rules only).",
+    )
+    second_opinion_max_posts: int = _opt(
+        50,
+        "At most this many uncertain posts per ingest run get the second opinion, the relevant and newest first "
+        "(the model reads 20-40 posts a second; the rest keep the rules' label).",
+    )
 
 
 @dataclass(frozen=True)

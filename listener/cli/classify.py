@@ -1,16 +1,19 @@
-"""CLI commands: `listener classify` (JSON Lines in, insights out) and `listener eval` (metrics on a labelled file).
+"""CLI commands: `listener classify` (JSON Lines in, insights out), `listener eval` (metrics on a labelled file) and
+`listener model train` (rebuild the second opinion's weights from the labelled files).
 
-Neither touches the database: they need only the settings (for relevance.rules_dir and min_score).
+None touches the database: they need only the settings (relevance.rules_dir, min_score, second_opinion).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
 
-from listener.relevance import Classifier, load_classifier
+from listener.errors import BadInput
+from listener.relevance import Classifier, RuleClassifier, classify_many, load_classifier
 from listener.relevance.evaluate import Metrics, Report, evaluate, post_from_record, read_labelled, read_records
 from listener.settings import Settings
 
@@ -20,16 +23,24 @@ def _settings(ctx: click.Context) -> Settings | None:
     return getattr(app, "settings", None)
 
 
-def _classifier(ctx: click.Context) -> Classifier:
-    return load_classifier(_settings(ctx))
+def _classifier(ctx: click.Context, rules_only: bool = False) -> Classifier:
+    settings = _settings(ctx)
+    wanted = settings.relevance.second_opinion if settings is not None else True
+    return load_classifier(settings, second_opinion=wanted and not rules_only)
+
+
+_RULES_ONLY = click.option(
+    "--rules-only",
+    is_flag=True,
+    help="Rules alone, without the learned second opinion (as relevance.second_opinion = false).",
+)
 
 
 def classify_stream(classifier: Classifier, stream: TextIO) -> list[dict[str, Any]]:
     """Classify every line of `stream`; the whole input is checked before anything is written."""
+    posts = [post_from_record(record, line_no) for line_no, record in read_records(stream)]
     out = []
-    for line_no, record in read_records(stream):
-        post = post_from_record(record, line_no)
-        insight = classifier.classify(post)
+    for post, insight in zip(posts, classify_many(classifier, posts), strict=True):
         out.append(
             {
                 "id": post.external_id,
@@ -46,18 +57,20 @@ def classify_stream(classifier: Classifier, stream: TextIO) -> list[dict[str, An
 
 @click.command("classify")
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@_RULES_ONLY
 @click.pass_context
-def classify_cmd(ctx: click.Context, file: TextIO) -> None:
+def classify_cmd(ctx: click.Context, file: TextIO, rules_only: bool) -> None:
     """Classify posts: JSON Lines in (id, title, text, optional source, lang), JSON Lines out in input order.
 
-    Each output line has id, kind, category, score, lang, evidence and facts. A bad line stops the run with
-    exit code 2 and its line number; nothing is printed for a bad file.
+    Each output line has id, kind, category, score, lang, evidence and facts. Where the rules are unsure, the
+    learned model gives a second opinion; facts.unsure then says why the filter is not sure. A bad line stops the
+    run with exit code 2 and its line number; nothing is printed for a bad file.
 
     \b
     Example:
       echo '{"id": "1", "title": "", "text": "We raised a $20M Series B!"}' | listener classify
     """
-    results = classify_stream(_classifier(ctx), file)
+    results = classify_stream(_classifier(ctx, rules_only), file)
     for row in results:
         click.echo(json.dumps(row, ensure_ascii=False))
 
@@ -84,8 +97,10 @@ def format_report(report: Report) -> str:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of the table.")
 @click.option("--worst", default=10, show_default=True, help="How many confusions to list.")
+@click.option("--calibration", is_flag=True, help="Also the reliability table: score bins, count, kind accuracy.")
+@_RULES_ONLY
 @click.pass_context
-def eval_cmd(ctx: click.Context, file: TextIO, as_json: bool, worst: int) -> None:
+def eval_cmd(ctx: click.Context, file: TextIO, as_json: bool, worst: int, calibration: bool, rules_only: bool) -> None:
     """Score the classifier on a labelled JSON Lines file (taxonomy.md format).
 
     Prints relevance precision/recall/F1 (kind not none), kind accuracy, category macro-F1 and the number
@@ -95,16 +110,120 @@ def eval_cmd(ctx: click.Context, file: TextIO, as_json: bool, worst: int) -> Non
     Example:
       listener eval ../shared/eval/dev.jsonl
       listener eval ../shared/eval/dev.jsonl --json | jq .overall
+      listener eval ../shared/eval/dev.jsonl --calibration --rules-only
     """
     rows = read_labelled(file)
-    report = evaluate(_classifier(ctx), rows, worst=worst)
+    classifier = _classifier(ctx, rules_only)
+    report = evaluate(classifier, rows, worst=worst)
+    consulted = getattr(classifier, "consulted", None)
+    table = _reliability(classifier, rows) if calibration else None
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
-    else:
-        click.echo(format_report(report))
+        data = report.as_dict()
+        if consulted is not None:
+            data["second_opinion_consulted"] = consulted
+        if table is not None:
+            data["reliability"] = [b.__dict__ for b in table]
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(format_report(report))
+    if consulted is not None:
+        click.echo(f"second opinion: the model was consulted on {consulted} of {len(rows)} posts (the rules' band)")
+    if table is not None:
+        from listener.relevance.calibration import format_table
+
+        click.echo("reliability of the relevant insights' scores (is the kind right?):")
+        click.echo(format_table(table))
+
+
+def _reliability(classifier: Classifier, rows: list[Any]) -> list[Any]:
+    from listener.relevance.calibration import reliability
+
+    insights = classify_many(classifier, [row.post for row in rows])
+    pairs = [(i.score, i.kind.value == row.kind) for i, row in zip(insights, rows, strict=True) if i.relevant]
+    return reliability([s for s, _ in pairs], [r for _, r in pairs])
+
+
+def _default_data_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "tests" / "data" / "relevance"
+
+
+@click.group("model")
+def model_group() -> None:
+    """The learned second opinion's weights (config/model/second_opinion.npz)."""
+
+
+@model_group.command("train")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The labelled folder (default: the checkout's tests/data/relevance; real/dev.jsonl is included, "
+                   "real/blind.jsonl never).")  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the weights (default: the shipped config/model/second_opinion.npz).")  # fmt: skip
+@click.option("--check", is_flag=True, help="Only say whether the shipped weights match the data (exit 1 if stale).")
+@click.option(
+    "--no-cache", is_flag=True, help="Embed every post again (default: reuse ~/.cache/listener/embeddings.npz)."
+)
+@click.pass_context
+def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check: bool, no_cache: bool) -> None:
+    """Rebuild the second opinion from the labelled files: embeddings, logistic regression, calibration.
+
+    Deterministic: the same files give the same weights. Takes about a minute (the encoder embeds ~20 posts a
+    second a core) and needs scikit-learn (pip install 'listener[train]'). Prints the cross-validated
+    reliability table of the combined score.
+
+    \b
+    Example:
+      listener model train
+      listener model train --check
+    """
+    from listener.relevance.learned import data_hash, load_weights, model_path
+    from listener.relevance.training import training_files
+
+    data_dir = data_dir or _default_data_dir()
+    if not data_dir.is_dir():
+        raise BadInput(f"{data_dir}: no such folder; pass --data with the folder of labelled *.jsonl files")
+    files = training_files(data_dir)
+    target = out or model_path()
+    if check:
+        current = data_hash(files)
+        shipped = load_weights(target).data_hash
+        if current != shipped:
+            click.echo(f"stale: {target} was trained on data {shipped[:12]}, the files are now {current[:12]}; "
+                       "run `listener model train`")  # fmt: skip
+            ctx.exit(1)
+        click.echo(f"up to date: {target} was trained on these {len(files)} files ({current[:12]})")
+        return
+    _train(ctx, files, target, cache=None if no_cache else _cache_dir() / "embeddings.npz")
+
+
+def _cache_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "listener"
+
+
+def _train(ctx: click.Context, files: list[Path], target: Path, cache: Path | None) -> None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise BadInput("training needs scikit-learn: pip install 'listener[train]'") from None
+    from listener.relevance.calibration import calibrate, calibration_rows, out_of_fold_report
+    from listener.relevance.learned import CachedEncoder, Encoder
+    from listener.relevance.training import train
+
+    rules = load_classifier(_settings(ctx))
+    assert isinstance(rules, RuleClassifier)
+    encoder = CachedEncoder(cache) if cache is not None else Encoder()
+    trained = train(files, encoder, calibrate=lambda rows, origins, emb: calibrate(rules, rows, origins, emb))
+    trained.weights.save(target)
+    data = trained.weights.data_hash[:12]
+    click.echo(f"wrote {target}: {len(trained.rows)} posts from {len(files)} files, data {data}")
+    use = calibration_rows(trained.origins)
+    click.echo(f"calibrated on {int(use.sum())} posts ({'the real ones' if not use.all() else 'all'})")
+    click.echo(out_of_fold_report(rules, trained.rows, trained.origins, trained.embeddings))
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
     group.add_command(classify_cmd)
     group.add_command(eval_cmd)
+    group.add_command(model_group)

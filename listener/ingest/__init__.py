@@ -23,6 +23,7 @@ from listener.ingest.classify import Classification, forget_loaded_classifiers
 from listener.ingest.leases import Claim, claim_due, count_due_by_kind, new_owner, release, release_all, renew
 from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
+from listener.ingest.second_opinion import revise_uncertain
 from listener.models import SourceRef
 from listener.settings import Settings
 
@@ -164,6 +165,7 @@ def _poll_claimed(
             )
             asyncio.run(polling)
         store.finish()
+        revise_uncertain(sessions, settings, run_now)  # the learned second opinion, off the bulk path
     finally:
         release_all(sessions, owner)
 

@@ -27,6 +27,7 @@ WIN_CATEGORIES = tuple(CATEGORIES[Kind.WIN])
 CHALLENGE_CATEGORIES = tuple(CATEGORIES[Kind.CHALLENGE])
 NONE_CATEGORIES = tuple(CATEGORIES[Kind.NONE])
 _WINS, _NONES = frozenset(WIN_CATEGORIES), frozenset(NONE_CATEGORIES)  # for membership tests
+_CHALLENGES = frozenset(CHALLENGE_CATEGORIES)
 _SMALL_TALK = frozenset({"chatter", "other"})  # an offer (promo) is a message of its own, even beside a denial
 # Someone else's win stays theirs, except when the post also announces our partnership or our own hire.
 OTHER_WIN_KEEPS = ("partnership", "leadership")
@@ -79,6 +80,26 @@ class RuleClassifier:
             facts["caution"] = decision.caution
         return Insight(kind=kind, category=decision.category, score=round(score, 3), lang=lang, evidence=evidence,
                        facts=facts)  # fmt: skip
+
+    def win_check(self, post: Post, hints: CustomerHints | None = None) -> tuple[str, str]:
+        """For a win another classifier found: (the challenge the safety rule imposes instead, or ""; a caution).
+
+        The same headline veto `classify` applies to its own wins, so that no second opinion can congratulate a
+        post whose headline names a closure, job cuts or an incident; the caution says the post mentions job cuts.
+        """
+        prepared = prepare(post.title, post.text)
+        lang = detect_language(prepared.original, post.lang or (hints.language if hints else ""), prepared.folded)
+        hits = self._match(mask_names(prepared, hints) if hints is not None else prepared, lang)
+        vetoed = self._veto(Decision(WIN_CATEGORIES[0], 0.0, ()), prepared, hits)
+        challenge = vetoed.category if vetoed.category in CHALLENGE_CATEGORIES else ""
+        if not challenge:
+            # The veto leaves out phrases the language's own rules matched (they already weigh in `decide`); for
+            # someone else's win, a strong challenge phrase of the language's rules in the headline decides too.
+            strong = [h for h in hits if h.headline and h.weight >= 3 and not h.negated and h.label in _CHALLENGES]
+            if strong:
+                challenge = max(strong, key=lambda h: h.weight).label
+        cuts = any(h.label == "layoffs" and h.weight > 0 and not h.negated for h in hits)
+        return challenge, "mentions job cuts" if cuts else ""
 
     def _match(self, prepared: Prepared, lang: str) -> list[Hit]:
         languages = self.rules.languages

