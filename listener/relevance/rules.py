@@ -34,6 +34,7 @@ SIGNALS = {
     "celebration": "framing as a win (thrilled, huge win): being acquired then counts as acquisition",
     "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
     "ignore": "look-alikes that must not count (award-winning, launch week sale)",
+    "asset": "buying an asset, not a company (shares, coins, a property): an acquisition becomes an update",
 }
 CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
 CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
