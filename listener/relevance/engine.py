@@ -302,7 +302,7 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
 
 
 def _headline_category(best: str, scores: dict[str, float], support: dict[str, list[Hit]]) -> str:
-    """A relevant category named in the headline, when `best` comes from the body alone and weighs less than twice it."""
+    """A relevant category the headline names, when `best` is from the body alone and weighs at most twice it."""
     if any(h.headline for h in support[best]):
         return ""
     named = [c for c in scores if KIND_OF_CATEGORY[c] in OVERRIDABLE and any(h.headline for h in support.get(c, ()))]

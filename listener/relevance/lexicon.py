@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from listener.errors import ConfigError
-from listener.resources import config_dir
 from listener.relevance.text import fold
+from listener.resources import config_dir
 
 LEXICON_KEYS = {
     "function_words": "short, frequent function words that confirm a declared language",
@@ -98,7 +98,7 @@ def read_lexicon(folder: Path) -> Lexicon:
             continue
         lang = document.get("language")
         if not isinstance(lang, str) or not lang or lang == "*":
-            raise ConfigError(f"rules file {path}: a lexicon needs the file's own language = \"xx\"")
+            raise ConfigError(f'rules file {path}: a lexicon needs the file\'s own language = "xx"')
         table = check_lexicon(path, document["lexicon"])
         languages.append(lang)
         # Folded like the text they are compared with (lower case, no accents; "ß" kept).

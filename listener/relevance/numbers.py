@@ -1,6 +1,7 @@
 """Number words of every rule language, folded (lower case, no accents), for `#` in rules and for facts.
 
-The words live in each config/rules/<lang>.toml ([lexicon.number_words]). Only unambiguous words: "one", "due", "sei", "once", "sept" and "neuf" also mean something else, so they
+The words live in each config/rules/<lang>.toml ([lexicon.number_words]). Only unambiguous words: "one",
+"due", "sei", "once", "sept" and "neuf" also mean something else, so they
 are left out; small counts rarely matter for anniversaries or milestones anyway.
 """
 
