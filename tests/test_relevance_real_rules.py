@@ -66,6 +66,9 @@ CASES = [
      "win/expansion"),
     ("headline", "es", "Grupo Sol abre oficinas en Sevilla y Málaga",
      "La empresa prevé contratar a 40 personas este año.", "win/expansion"),
+    # A company testing or changing a feature tells its users news.
+    ("update", "en", "", "We're testing a way to pin replies at the top of a thread.", "news/update"),
+    ("update", "es", "", "Estamos probando una forma de fijar respuestas en los hilos.", "news/update"),
     # Head-count milestones are milestones, not hiring.
     ("headcount", "en", "We just reached 500 employees!", "", "win/milestone"),
     ("headcount", "es", "Hemos alcanzado los 500 empleados", "", "win/milestone"),
@@ -124,6 +127,20 @@ def test_closures_and_withdrawals_are_challenges(classifier: RuleClassifier, lan
     insight = classifier.classify(post(title, text, lang))
     assert insight.kind is Kind.CHALLENGE, insight.evidence
     assert insight.category == "downturn"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "the office smells like pumpkin spice again 🎃"),
+        ("es", "la oficina huele otra vez a calabaza y canela 🎃"),
+    ],
+)
+def test_a_tweet_without_business_news_is_small_talk(classifier: RuleClassifier, lang: str, text: str) -> None:
+    tweet = Post("t", "", "", text, None, lang=lang, source_kind="twitter")
+    assert (classifier.classify(tweet).kind, classifier.classify(tweet).category) == (Kind.NONE, "chatter")
+    feed_item = Post("t", "", "", text, None, lang=lang, source_kind="rss")
+    assert classifier.classify(feed_item).kind is Kind.NONE
 
 
 # --- the lexicon: language knowledge lives in config/rules/<lang>.toml

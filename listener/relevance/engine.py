@@ -242,7 +242,8 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         # denies (taxonomy.md: none/other); the small talk around it is not what the post is.
         scores = {}
     if not scores:
-        label = "other"
+        # A tweet that names no business news is small talk; a feed item without any is something else.
+        label = "chatter" if source_kind == "twitter" and not denied else "other"
         return Decision(label, 0.0, tuple(signals["denial"]) if denied else ())
     return _pick(scores, support)
 
