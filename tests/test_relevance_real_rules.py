@@ -48,6 +48,9 @@ CASES = [
     # A finalist is not a winner.
     ("finalist", "en", "Northwind named a finalist for the Regional Logistics Awards", "", "news/event"),
     ("finalist", "es", "Grupo Sol, finalista del concurso de innovación logística", "", "news/event"),
+    # Whoever runs an award announcing its finalists or winners hosts an event; the award is not theirs.
+    ("organiser", "en", "Harbor Design Awards announces this year's finalists", "", "news/event"),
+    ("organiser", "es", "La revista Pyme Hoy premia a las mejores empresas del año", "", "news/event"),
     # Status pages: Investigating/Monitoring notes and "we are aware" are incidents.
     ("status", "en", "Slow dashboards", "Investigating - Some dashboards load slowly. We will post an update soon.",
      "challenge/incident"),
