@@ -237,6 +237,10 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
 
     signals["acquired_by"] = [h for h in signals["acquired_by"] if not h.negated and h.sentence not in denied_sentences]
     _being_acquired(scores, support, signals)
+    if signals["asset"] and scores.get("acquisition"):
+        # Buying shares, coins or a building is company news, not the acquisition of a company.
+        scores["update"] += scores.pop("acquisition")
+        support["update"].extend(support.pop("acquisition"))
     if signals["other_win"]:
         for category in WIN_CATEGORIES:
             # Our own partnership or hire stands only when a strong phrase says so: "our partner X" does not.
@@ -259,7 +263,8 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         # denies (taxonomy.md: none/other); the small talk around it is not what the post is.
         scores = {}
     if not scores:
-        label = "other"
+        # A tweet that names no business news is small talk; a feed item without any is something else.
+        label = "chatter" if source_kind == "twitter" and not denied else "other"
         return Decision(label, 0.0, tuple(signals["denial"]) if denied else ())
     return _pick(scores, support)
 
@@ -309,11 +314,25 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
             best = win
         elif best == win and scores["layoffs"] >= scores[win]:
             best = "layoffs"  # no headline win: the cuts decide when they weigh at least as much
-    elif KIND_OF_CATEGORY[best] in OVERRIDABLE and any(
-        _outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES
-    ):
-        best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
+    elif KIND_OF_CATEGORY[best] in OVERRIDABLE:
+        # The headline says what the post is about: a relevant category it names beats one from the body alone
+        # unless that weighs more than twice as much ("opens two offices" over "plans to hire 60 this year").
+        best = _headline_category(best, scores, support) or best
+        if any(_outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES):
+            best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
     return Decision(best, scores[best], tuple(support[best]), caution)
+
+
+def _headline_category(best: str, scores: dict[str, float], support: dict[str, list[Hit]]) -> str:
+    """A relevant category the headline names, when `best` is from the body alone and weighs at most twice it."""
+    if any(h.headline for h in support[best]):
+        return ""
+    named = [c for c in scores if KIND_OF_CATEGORY[c] in OVERRIDABLE and any(h.headline for h in support.get(c, ()))]
+    if not named:
+        return ""
+    rank = {c: (scores[c], KIND_RANK[KIND_OF_CATEGORY[c]]) for c in named}
+    headline = max(named, key=rank.__getitem__)
+    return headline if 2 * scores[headline] >= scores[best] else ""
 
 
 def _outweighs(challenge: str, win: str, scores: dict[str, float], support: dict[str, list[Hit]]) -> bool:

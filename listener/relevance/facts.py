@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from listener.relevance.lexicon import bundled_lexicon
 from listener.relevance.money import find_money, find_percent, find_round
 from listener.relevance.numbers import NUMBER_WORDS, number_value
 from listener.relevance.text import Prepared
@@ -82,7 +83,7 @@ _TITLE_PREFIX = re.compile(
     r"^(?:new\s+on\s+the\s+blog|new\s+post|blog|opinion|case\s+study|guide|report|ep\.?\s*\d+|episode\s+\d+|"
     r"nuevo\s+en\s+el\s+blog|caso\s+de\s+exito|informe(?:\s+\d{4})?|guia|articulo|webinar)\s*[:\-–—|]\s*"
 )
-_STOP_NAMES = {"we", "our", "the", "today", "this", "it", "hoy", "desde", "nuestro", "nuestra", "el", "la", "i"}
+_STOP_NAMES = bundled_lexicon().name_stop_words  # each language's [lexicon] name_stop_words
 
 
 def _name_at(original: str, offset: int) -> str:

@@ -25,6 +25,7 @@ import numpy as np
 from py3langid import langid as _langid
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from listener.relevance.lexicon import bundled_lexicon
 from listener.relevance.rules import LANGUAGES
 from listener.relevance.text import fold
 
@@ -41,15 +42,9 @@ _SAMPLE_CHARS = 300  # enough to tell six languages apart; keeps detection cost 
 _HINT_CHARS = 200  # confirming a declared language needs less: a dozen function words
 _WORD = re.compile(r"[a-z]+")  # on folded text: function words are plain ASCII
 # Short, frequent and distinctive function words: enough to confirm a hint, not to detect from scratch.
-# Folded like Prepared.folded (lower case, no accents), so the matcher's text can be reused.
-_FUNCTION_WORDS = {
-    "en": {"the", "and", "of", "to", "is", "we", "our", "for", "with", "this", "are", "you", "it", "that", "on", "at"},
-    "es": {"el", "los", "las", "y", "del", "que", "en", "con", "para", "por", "una", "es", "nuestro", "hoy", "desde"},
-    "pt": {"o", "os", "as", "e", "do", "da", "dos", "das", "que", "em", "com", "para", "uma", "nao", "nossa", "hoje"},
-    "fr": {"le", "les", "et", "des", "du", "est", "une", "pour", "dans", "avec", "nous", "sur", "notre", "au", "aux"},
-    "de": {"der", "die", "das", "und", "ist", "mit", "fur", "wir", "ein", "eine", "den", "dem", "auf", "von", "zu"},
-    "it": {"il", "gli", "e", "di", "del", "della", "che", "per", "con", "una", "sono", "nel", "alla", "dei"},
-}  # fmt: skip
+# Folded like Prepared.folded (lower case, no accents), so the matcher's text can be reused; each language's
+# [lexicon] function_words in config/rules/<lang>.toml.
+_FUNCTION_WORDS = bundled_lexicon().function_words
 
 
 # The model whose automaton was checked: every transition goes to the longest suffix of (state + byte) that

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from listener.relevance.lexicon import bundled_lexicon
 from listener.relevance.text import fold
 
 _SYMBOLS = {
@@ -12,12 +13,7 @@ _SYMBOLS = {
     "€": "EUR", "£": "GBP", "¥": "JPY", "chf": "CHF", "usd": "USD", "eur": "EUR", "gbp": "GBP", "brl": "BRL",
     "mxn": "MXN", "cop": "COP", "clp": "CLP", "ars": "ARS",
 }  # fmt: skip
-_WORDS = {
-    "dollars": "USD", "dollar": "USD", "dolares": "USD", "dolar": "USD", "dólares": "USD", "dólar": "USD",
-    "dollari": "USD", "dolares estadounidenses": "USD",
-    "euros": "EUR", "euro": "EUR", "reales": "BRL", "reais": "BRL", "real": "BRL", "pounds": "GBP",
-    "libras": "GBP", "sterling": "GBP", "pesos": "MXN", "francs": "CHF", "franken": "CHF",
-}  # fmt: skip
+_WORDS = bundled_lexicon().money_words  # each language's [lexicon] money_words, folded
 _SCALES = {
     "k": 1e3, "mil": 1e3, "thousand": 1e3, "tausend": 1e3, "mila": 1e3,
     "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6, "mln": 1e6, "million": 1e6, "millions": 1e6, "millones": 1e6,
@@ -38,10 +34,11 @@ _SCALE = (
     r"(?:mil\s+millones|mil\s+milhoes|thousand|million(?:s|en)?|millones|millon|milhoes|milhao|billions?|bilhoes|"
     r"bilhao|milliard(?:s|e|en)?|miliard[oi]|milion[ei]|tausend|mila|mil|mrd\.?|mio\.?|mln|bn|mn|mm|[kmb])"
 )
-_WORD = (
-    r"(?:dolares(?:\s+estadounidenses)?|dolar|dollars?|dollari|euros?|reales|reais|real|pounds|libras|sterling|pesos|"
-    + (r"francs|franken)")
+# Longest first, so "dolares estadounidenses" is read whole; a space inside a word is any run of spaces.
+_WORD_ALTERNATIVES = "|".join(
+    r"\s+".join(map(re.escape, word.split())) for word in sorted(_WORDS, key=len, reverse=True)
 )
+_WORD = f"(?:{_WORD_ALTERNATIVES})"
 MONEY = re.compile(
     rf"(?<![\w$€£])(?:(?P<sym>{_SYM}|{_CODE_FIRST})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
     rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:(?:de|of|di)\s+)?"
@@ -62,8 +59,7 @@ _CODE_THEN_NUMBER = re.compile(r"\d(?<=(?:usd|eur|gbp|chf|brl|mxn) \d)")  # anch
 # part could start with (letters after digits and spaces, spaces after letters), so they are possessive: long
 # numbers ("4711230") cost one try, not one per digit and backtracking step.
 _NUMBER_THEN_WORD = re.compile(
-    r"\d(?<!\d\d)[\d.,\s]*+(?:[a-z]++\.?\s++){0,3}?(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|dolar|dollar|euro|reais|"
-    r"reales|real|pesos|libras|pounds|sterling|francs|franken)"
+    r"\d(?<!\d\d)[\d.,\s]*+(?:[a-z]++\.?\s++){0,3}?(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|" + _WORD_ALTERNATIVES + ")"
 )
 
 

@@ -17,12 +17,13 @@ from typing import Any
 
 from listener.errors import ConfigError
 from listener.models import CATEGORIES, KIND_OF_CATEGORY, Kind
+from listener.relevance.lexicon import bundled_lexicon, bundled_lexicon_dir, check_lexicon
 from listener.relevance.matcher import Entry, Matcher, anchor_keys
 from listener.relevance.matcher import compiled as compiled_pattern
 from listener.relevance.numbers import SINGLE_WORDS
 from listener.relevance.text import fold
 
-LANGUAGES = ("en", "es", "pt", "fr", "de", "it")
+LANGUAGES = bundled_lexicon().languages  # the bundled files with a [lexicon]: en, es, pt, fr, de, it
 ANY_LANGUAGE = "*"
 WEIGHTS = {"strong": 3.0, "normal": 2.0, "weak": 1.0}
 SIGNALS = {
@@ -34,10 +35,11 @@ SIGNALS = {
     "celebration": "framing as a win (thrilled, huge win): being acquired then counts as acquisition",
     "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
     "ignore": "look-alikes that must not count (award-winning, launch week sale)",
+    "asset": "buying an asset, not a company (shares, coins, a property): an acquisition becomes an update",
 }
 CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
 CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
-TOP_KEYS = {"language", "categories", "signals", "customers"}
+TOP_KEYS = {"language", "categories", "signals", "customers", "lexicon"}
 CUSTOMER_KEYS = {"boost", "block"}
 
 
@@ -237,6 +239,11 @@ def read_rules_file(path: Path) -> tuple[LanguageRules | None, dict[str, Custome
     unknown = sorted(set(document) - TOP_KEYS)
     if unknown:
         raise _fail(path, unknown[0], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+    if "lexicon" in document:
+        check_lexicon(path, document["lexicon"])
+        if path.parent.resolve() != bundled_lexicon_dir().resolve():
+            # Number and function words are compiled into every phrase when Listener starts: bundled only.
+            raise _fail(path, "lexicon", f"only the bundled rules ({bundled_lexicon_dir()}) may hold a lexicon")
     language: LanguageRules | None = None
     if "categories" in document or "signals" in document:
         lang = document.get("language")
@@ -356,10 +363,9 @@ def load_rules(folders: Iterable[Path]) -> RuleSet:
     )
 
 
-# Strong challenge words of one language that are ordinary words in another: never a veto on their own.
-VETO_FALSE_FRIENDS = frozenset(
-    {"brand", "strafe", "retard*", "stand", "fire", "bug", "worst", "terrible", "jubila*", "processo", "processad*"}
-)  # de Brand (fire), es jubila (retires) ~ de Jubiläum, pt processo (lawsuit) ~ it processo (process)
+# Strong challenge words of one language that are ordinary words in another: never a veto on their own
+# (de Brand is a fire, es jubila ~ de Jubiläum...): each language's [lexicon] veto_false_friends.
+VETO_FALSE_FRIENDS = bundled_lexicon().veto_false_friends
 
 
 def _compile_veto(per_lang: dict[str, list[Phrase]]) -> CompiledLanguage:
