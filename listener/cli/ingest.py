@@ -21,7 +21,8 @@ def ingest(app: App, all_sources: bool, as_json: bool) -> None:
     """Poll the sources that are due, store new posts and classify them.
 
     A person at a terminal sees a progress bar; under cron only the one-line summary (and warnings).
-    Exits 1 when some sources failed (see `listener source list --failing`).
+    Exits 1 when some sources failed (see `listener source list --failing`) or some posts could not be
+    classified (the next run classifies them).
 
     \b
     Example:
@@ -40,7 +41,7 @@ def ingest(app: App, all_sources: bool, as_json: bool) -> None:
         if len(report.failures) > 20:
             click.echo(f"… and {len(report.failures) - 20} more (listener source list --failing)", err=True)
         click.echo(report.summary())
-    if report.failed:
+    if report.failed or report.unclassified:
         click.get_current_context().exit(int(ExitCode.ATTENTION))
 
 

@@ -18,7 +18,7 @@ from connectors.registry import CONNECTORS
 from listener.db.session import transaction
 from listener.ingest.ahead import post_work_for
 from listener.ingest.batch import BatchStore
-from listener.ingest.classify import Classification, forget_loaded_classifiers
+from listener.ingest.classify import Classification, forget_loaded_classifiers, unclassified_posts
 from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release
 from listener.ingest.poll import make_pool, poll_all
 from listener.ingest.report import IngestReport
@@ -91,11 +91,19 @@ def _poll_claimed(
         all_sources=all_sources,
         skip_kinds=report.skipped_kinds,
     )
-    if not claims:
-        return
-    connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
     classification = Classification(settings, pool)
     store = BatchStore(sessions, settings, owner, run_now, report, classification)
+    # Posts an earlier run stored but never classified (it crashed, or a commit failed): classified first.
+    with transaction(sessions) as session:
+        backlog = unclassified_posts(session, owner, run_now, settings.ingest.first_poll_days)
+    if backlog:
+        log.info("%d posts stored earlier have no insight yet: classifying them", len(backlog))
+        report.repaired = len(backlog)
+        classification.submit(backlog)
+    if not claims:
+        store.finish()
+        return
+    connectors: dict[str, Connector] = {kind: CONNECTORS[kind]() for kind in {c.ref.kind for c in claims}}
     clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
     try:
         with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
