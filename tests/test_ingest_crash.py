@@ -99,9 +99,7 @@ def test_kill_9_after_posts_are_stored_and_before_their_insights_then_a_rerun_re
             run.wait(30)
         assert run.returncode == -signal.SIGKILL
         with local.transaction() as session:
-            tweets = session.scalar(
-                select(func.count()).select_from(Post).join(Source).where(Source.kind == "twitter")
-            )
+            tweets = session.scalar(select(func.count()).select_from(Post).join(Source).where(Source.kind == "twitter"))
         assert tweets == 5
         assert _missing(local) >= 5  # the kill hit the bad moment: stored tweets without insights
 
@@ -110,9 +108,7 @@ def test_kill_9_after_posts_are_stored_and_before_their_insights_then_a_rerun_re
     assert rerun.returncode in (0, 1), rerun.stderr
     assert _missing(local) == 0
     with local.transaction() as session:
-        kinds = session.scalars(
-            select(Insight.kind).join(Post).join(Source).where(Source.kind == "twitter")
-        ).all()
+        kinds = session.scalars(select(Insight.kind).join(Post).join(Source).where(Source.kind == "twitter")).all()
     assert sorted(kinds) == ["win"] * 5  # classified as what they are, not just marked
 
 

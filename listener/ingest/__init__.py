@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector
 from connectors.registry import CONNECTORS
 from listener.db.session import transaction
-from listener.ingest.ahead import post_work_for
 from listener.ingest.batch import BatchStore
-from listener.ingest.classify import Classification, forget_loaded_classifiers, unclassified_posts
+from listener.ingest.classify import Classification, unclassified_posts
 from listener.ingest.leases import claim_due, count_due_by_kind, new_owner, release
 from listener.ingest.poll import make_pool, poll_all
+from listener.ingest.prepare import forget_loaded_classifiers, prepare_for
 from listener.ingest.report import IngestReport
 from listener.settings import Settings
 
@@ -107,9 +107,15 @@ def _poll_claimed(
     clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
     try:
         with _progress_bar(progress, len(claims)) as advance, _quick_gil_handoff():
-            work = post_work_for(claims, settings, run_now)
             polling = poll_all(
-                claims, connectors, settings, store, now=clock, advance=advance, pool=pool, post_work=work
+                claims,
+                connectors,
+                settings,
+                store,
+                now=clock,
+                advance=advance,
+                pool=pool,
+                prepare=lambda claim: prepare_for(claim, settings, run_now),
             )
             asyncio.run(polling)
         store.finish()

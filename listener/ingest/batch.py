@@ -66,6 +66,11 @@ _UPDATE_SOURCE = (
 )
 
 
+def _insights(outcome: Outcome) -> dict[str, Insight]:
+    """The insights the prepare stage made of the outcome's posts (by external id)."""
+    return outcome.prepared.insights if outcome.prepared else {}
+
+
 def _settled(source: SourceRow) -> dict[str, Any]:
     return {name: getattr(source, name) for name in SETTLED}
 
@@ -189,14 +194,14 @@ class BatchStore:
         savepoint = isolated and result is not None and bool(result.posts or result.new_locator)
         if outcome.error is None and result is not None and not savepoint:
             stored = self._store(session, source, outcome, done)
-            pending.add(stored, result.insights, outcome.claim.hints())
+            pending.add(stored, _insights(outcome), outcome.claim.hints())
             return
         if outcome.error is None and result is not None:
             trial = replace(source)  # the row as settled if storing succeeds; left as it was if it fails
             try:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
                     stored = self._store(session, trial, outcome, done)
-                pending.add(stored, result.insights, outcome.claim.hints())
+                pending.add(stored, _insights(outcome), outcome.claim.hints())
                 vars(source).update(vars(trial))
                 return
             except Exception as exc:
@@ -219,7 +224,8 @@ class BatchStore:
         claim = outcome.claim
         if result.not_modified:
             done.not_modified += 1
-        stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, result.keys)
+        keys = outcome.prepared.keys if outcome.prepared else None
+        stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, keys)
         done.new_posts += stored.new
         done.updated_posts += stored.updated
         if result.new_locator and result.new_locator != source.locator:

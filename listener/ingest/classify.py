@@ -1,7 +1,8 @@
-"""The hand-off to the relevance filter: new and edited posts get an Insight row.
+"""Insights of stored posts that were not classified where they were parsed (listener/ingest/prepare.py).
 
 Classifying is CPU-bound (and loading the rules takes seconds), so a run with parser processes classifies there,
 in chunks, alongside storing and polling; a small run classifies in-process, in the batch's own transaction.
+Either way through prepare.classify_each, the one place that calls the classifier.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from listener.db.bulk import BulkInsert, in_chunks
 from listener.db.schema import Customer, Source
 from listener.db.schema import Insight as InsightRow
 from listener.db.schema import Post as PostRow
+from listener.ingest.prepare import classify_chunk, classify_each, loaded_classifier
 from listener.models import Insight, Post
-from listener.relevance import Classifier, CustomerHints, load_classifier
-from listener.settings import RelevanceSettings, Settings
+from listener.relevance import CustomerHints
+from listener.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,36 +34,6 @@ MAX_PENDING = 4000  # posts submitted and not written yet: bounds the memory the
 # Posts left unclassified by an earlier run that a run classifies at most: a backlog is worked off over several
 # runs rather than stalling one (2,000 posts are about a second of one core).
 REPAIR_LIMIT = 2000
-_LOADED: dict[RelevanceSettings, Classifier] = {}  # per parser process: the rules are compiled once per run
-
-
-def loaded_classifier(settings: Settings) -> Classifier:
-    """The classifier of these settings, loaded once per process (a parser process keeps it for the run)."""
-    classifier = _LOADED.get(settings.relevance)
-    if classifier is None:
-        classifier = _LOADED[settings.relevance] = load_classifier(settings)
-    return classifier
-
-
-def forget_loaded_classifiers() -> None:
-    """A new run reads the rules afresh (sales ops may have edited them since the last run in this process)."""
-    _LOADED.clear()
-
-
-def classify_chunk(settings: Settings, items: Sequence[tuple[Post, CustomerHints]]) -> list[Insight | None]:
-    """Classify posts in a parser process; a post that breaks the classifier gets None (logged), never the chunk."""
-    return _classify_each(loaded_classifier(settings), items)
-
-
-def _classify_each(classifier: Classifier, items: Sequence[tuple[Post, CustomerHints]]) -> list[Insight | None]:
-    out: list[Insight | None] = []
-    for post, hints in items:
-        try:
-            out.append(classifier.classify(post, hints=hints))
-        except Exception:
-            log.exception("post %r (%s): the classifier failed", post.external_id[:100], hints.name)
-            out.append(None)
-    return out
 
 
 @dataclass
@@ -111,7 +83,7 @@ class Classification:
 
     def classify_now(self, items: Sequence[tuple[int, Post, CustomerHints]]) -> list[tuple[int, Insight]]:
         """Classify (post id, post, hints) items here; the insights of those the classifier did not fail on."""
-        insights = _classify_each(loaded_classifier(self._settings), [(post, hints) for _, post, hints in items])
+        insights = classify_each(loaded_classifier(self._settings), [(post, hints) for _, post, hints in items])
         return [(post_id, insight) for (post_id, _, _), insight in zip(items, insights, strict=True) if insight]
 
     def submit(self, items: Sequence[tuple[int, Post, CustomerHints]]) -> None:
@@ -121,7 +93,7 @@ class Classification:
         pairs = [(post, hints) for _, post, hints in items]
         if self._pool is None:
             done: Future[list[Insight | None]] = Future()
-            done.set_result(_classify_each(loaded_classifier(self._settings), pairs))
+            done.set_result(classify_each(loaded_classifier(self._settings), pairs))
             self._pending.append(_Pending(items, [done]))
             return
         # Large chunks, so pickling is noise; a small batch is one chunk (one process loads the rules, not all).
@@ -218,9 +190,7 @@ def unclassified_posts(
     edit, which drops the old insight in the transaction that stores the new text. Posts of sources another run
     holds right now are its business. The oldest first, at most `limit`, and only as old as a digest looks back.
     """
-    lease_free = or_(
-        Source.lease_owner.in_(("", owner)), Source.lease_until.is_(None), Source.lease_until < now
-    )
+    lease_free = or_(Source.lease_owner.in_(("", owner)), Source.lease_until.is_(None), Source.lease_until < now)
     rows = session.execute(
         select(
             PostRow.id, PostRow.external_id, PostRow.canonical_url, PostRow.title, PostRow.text,
