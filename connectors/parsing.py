@@ -30,25 +30,25 @@ class CpuBudgetExceeded(Exception):
     """A call in a parser process used more than its CPU budget."""
 
 
-def _over_budget(signum: int, frame: FrameType | None) -> None:
-    raise CpuBudgetExceeded(f"parsing took more than {CPU_BUDGET:g} s of CPU")
-
-
-def run_calls(calls: Sequence[Call]) -> list[tuple[bool, Any]]:
+def run_calls(calls: Sequence[Call], budget: float = CPU_BUDGET) -> list[tuple[bool, Any]]:
     """In a parser process: each call's (True, result), or (False, the exception it raised) for that call alone."""
     if threading.current_thread() is not threading.main_thread():  # a thread pool (tests): no signals there
-        return [_call(function, args) for function, args in calls]
-    previous = signal.signal(signal.SIGPROF, _over_budget)  # a parser process runs its jobs in its main thread
+        return [_call(function, args, None) for function, args in calls]
+
+    def over_budget(signum: int, frame: FrameType | None) -> None:
+        raise CpuBudgetExceeded(f"parsing took more than {budget:g} s of CPU")
+
+    previous = signal.signal(signal.SIGPROF, over_budget)  # a parser process runs its jobs in its main thread
     try:
-        return [_call(function, args, budget=True) for function, args in calls]
+        return [_call(function, args, budget) for function, args in calls]
     finally:
         signal.signal(signal.SIGPROF, previous)
 
 
-def _call(function: Callable[..., Any], args: tuple[Any, ...], *, budget: bool = False) -> tuple[bool, Any]:
+def _call(function: Callable[..., Any], args: tuple[Any, ...], budget: float | None) -> tuple[bool, Any]:
     try:
         if budget:
-            signal.setitimer(signal.ITIMER_PROF, CPU_BUDGET)
+            signal.setitimer(signal.ITIMER_PROF, budget)
         try:
             return True, function(*args)
         finally:
@@ -65,8 +65,9 @@ class ParserQueue:
     has a job running and one waiting, and what arrives meanwhile forms the next group.
     """
 
-    def __init__(self, pool: Executor, in_flight: int) -> None:
+    def __init__(self, pool: Executor, in_flight: int, cpu_budget: float = CPU_BUDGET) -> None:
         self._pool = pool
+        self._cpu_budget = cpu_budget
         self._in_flight_limit = max(1, in_flight)
         self._in_flight = 0
         self._waiting: list[tuple[Call, asyncio.Future[Any]]] = []
@@ -93,7 +94,8 @@ class ParserQueue:
         try:
             # Submitted from a thread: a submit can block (a process pool starts its processes there, and the
             # first waits for the forkserver to load the classifier), and the event loop must not.
-            submitted = await asyncio.to_thread(self._pool.submit, run_calls, [call for call, _ in group])
+            calls = [call for call, _ in group]
+            submitted = await asyncio.to_thread(self._pool.submit, run_calls, calls, self._cpu_budget)
             results = await asyncio.wrap_future(submitted)
         except asyncio.CancelledError:
             for _, waiter in group:
