@@ -154,7 +154,6 @@ def test_a_call_past_its_cpu_budget_fails_alone_and_the_process_goes_on() -> Non
 def test_a_submit_that_blocks_never_stalls_the_event_loop() -> None:
     """A process pool's first submit starts its processes, waiting for the forkserver: the loop must keep going."""
     import time
-    from concurrent.futures import Future
 
     class SlowToStart(ThreadPoolExecutor):
         def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
