@@ -100,7 +100,7 @@ def test_a_pathological_post_classifies_in_bounded_time_with_a_sane_result(local
     for text in ("1," * 20_000, "1.1." * 10_000, "$1 " * 10_000, "Acme Corp raises " * 5_000):
         post = Post("x", "", "Acme Corp", text, NOW)
         done: list[Any] = []
-        worker = threading.Thread(target=lambda: done.append(classifier.classify(post, hints=hints)))
+        worker = threading.Thread(target=lambda p=post, d=done: d.append(classifier.classify(p, hints=hints)))
         worker.start()
         worker.join(60)  # generous: only a runaway (minutes, as before the caps) fails this
         assert done, f"classifying {text[:12]!r}… did not finish"
