@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from connectors.feedparse import parse_feed
 from connectors.feedtext import canonical_url, one_line
 from connectors.http import SafeFetcher
-from connectors.pagelinks import decode_html
+from connectors.pagelinks import PageTooComplex, check_page, decode_html
 from listener.errors import FetchError
 
 FEED_TYPES = {
@@ -187,7 +187,11 @@ def google_news_feed(query: str, language: str = "en") -> str:
 
 
 def alternate_links(html: bytes, page_url: str, content_type: str = "") -> tuple[list[Candidate], str]:
-    """Feeds a page declares with <link rel="alternate">, resolved against <base href> if present, and its title."""
+    """Feeds a page declares with <link rel="alternate">, resolved against <base href> if present, and its title.
+
+    Raises PageTooComplex for a page past the page watcher's size or nesting caps (pagelinks.check_page).
+    """
+    check_page(html)
     tree = HTMLParser(decode_html(html, content_type))
     base_node = tree.css_first("base[href]")
     base = canonical_url(base_node.attributes.get("href") or "", page_url) if base_node else ""
@@ -266,7 +270,10 @@ async def discover(url: str, fetcher: SafeFetcher) -> Discovery:
     parsed = parse_feed(response.body, response.url, content_type)
     if not parsed.error:
         return Discovery(feeds=(Candidate(response.permanent_url or url, parsed.title),), page_title=parsed.title)
-    candidates, title = alternate_links(response.body, response.url, content_type)
+    try:
+        candidates, title = alternate_links(response.body, response.url, content_type)
+    except PageTooComplex as exc:
+        raise FetchError(f"{url}: {exc}") from None
     if is_youtube_page(url):
         channel = youtube_channel_id(response.body)
         if channel:

@@ -138,3 +138,13 @@ def test_the_wait_for_a_parser_process_is_not_counted_against_the_time_limit() -
     assert outcome.error is None, outcome.error
     assert outcome.result.state == {"quotient": 3}
     assert took >= 1.0  # it did wait past its 0.5 s limit, and was not failed for it
+
+
+def test_discovery_refuses_a_page_past_the_caps() -> None:
+    from connectors.discovery import alternate_links
+
+    with pytest.raises(PageTooComplex, match="nested deeper than"):
+        alternate_links(NESTED_NAV, "https://acme.example/")
+    page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>'
+    candidates, _ = alternate_links(page, "https://acme.example/")
+    assert [c.url for c in candidates] == ["https://acme.example/feed.xml"]
