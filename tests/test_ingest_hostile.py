@@ -148,3 +148,21 @@ def test_discovery_refuses_a_page_past_the_caps() -> None:
     page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>'
     candidates, _ = alternate_links(page, "https://acme.example/")
     assert [c.url for c in candidates] == ["https://acme.example/feed.xml"]
+
+
+def test_a_large_run_stores_the_one_new_item_of_each_changed_feed(local: App) -> None:
+    """With parser processes: unchanged posts are dropped where parsed, the new one of each feed is stored."""
+    count = POOL_THRESHOLD + 1
+    with serve(host="127.0.0.2") as (good, routes):
+        _healthy_feeds(local, good, routes, count)
+        first = run_ingest(local.sessions(), local.settings, all_sources=True, now=NOW)
+        for i in range(count):
+            items = [
+                {"guid": f"n{i}", "title": f"Lisbon update {i}", "date": rfc822(0.5, NOW)},
+                {"guid": f"g{i}", "title": f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7 + 3) % len(WORDS)]} {i} at Globex"},
+            ]
+            items[1]["date"] = rfc822(1, NOW)
+            routes[f"/feed{i}"] = Reply(rss(items), headers={"Content-Type": "application/rss+xml"})
+        second = run_ingest(local.sessions(), local.settings, all_sources=True, now=NOW)
+    assert (first.new_posts, first.failed) == (count, 0)
+    assert (second.new_posts, second.updated_posts, second.failed) == (count, 0, 0)
