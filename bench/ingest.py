@@ -56,7 +56,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.procfs import descendants as process_descendants  # noqa: E402
 
-EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+# The shared evaluation set beside the checkout; LISTENER_BENCH_EVAL names it from elsewhere (a git worktree).
+EVAL = Path(os.environ.get("LISTENER_BENCH_EVAL") or ROOT.parent / "shared" / "eval" / "dev.jsonl")
 TARGETS = {"cold": 60.0, "warm": 20.0}
 RSS_TARGET_MB = 500.0
 SAMPLE = [  # used when ../shared/eval is absent: a few realistic posts, reused with variations

@@ -3,7 +3,8 @@
     .venv/bin/python bench/store.py [--feeds 2000] [--items 20] [--profile]
 
 The feeds are bench/ingest.py's, parsed and classified beforehand exactly as a parser process does
-(`parse_and_prepare` with the run's AheadOfStore), so what is timed is what the storing thread does with them: read
+(`parse_and_prepare`: the RSS connector's `parse`, then the source's prepare stage), so what is timed is what the
+storing thread does with them: read
 the batch's source rows, insert the posts and their insights, write the rows back, commit. A fresh SQLite file, one
 customer and one source per feed (as in bench/ingest.py). Prints wall and CPU time (this process) per feed.
 `--profile` prints a cProfile of the storing, top 30 by own time.
@@ -26,13 +27,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import FeedSite, seed  # noqa: E402
 
-from connectors.rss import parse_and_prepare  # noqa: E402
+from connectors.rss import parse  # noqa: E402
 from listener.db.session import make_engine, session_factory  # noqa: E402
-from listener.ingest.ahead import post_work_for  # noqa: E402
 from listener.ingest.batch import BatchStore  # noqa: E402
 from listener.ingest.classify import Classification  # noqa: E402
 from listener.ingest.leases import claim_due, new_owner  # noqa: E402
 from listener.ingest.poll import BATCH, Outcome  # noqa: E402
+from listener.ingest.prepare import parse_and_prepare, prepare_for  # noqa: E402
 from listener.ingest.report import IngestReport  # noqa: E402
 from listener.models import FetchResult  # noqa: E402
 from listener.settings import load_settings  # noqa: E402
@@ -56,24 +57,18 @@ def main() -> None:
     sessions = session_factory(engine)
     owner = new_owner()
     claims = claim_due(sessions, owner, now, 3600, all_sources=True)
-    site, work = FeedSite(args.feeds, args.items), post_work_for(claims, settings, now)
+    site = FeedSite(args.feeds, args.items)
     feed_of = {feed_url(i): i for i in range(args.feeds)}
     outcomes = []
     for claim in claims:
         i = feed_of[claim.ref.locator]
         parsed, prepared = parse_and_prepare(
-            site.document(i)[0], claim.ref.locator, "application/rss+xml", now, work(claim.ref)
+            prepare_for(claim, settings, now), parse, site.document(i)[0], claim.ref.locator, "application/rss+xml", now
         )
         assert prepared is not None
         state = {"etag": f'"{i}"', "last_modified": "", **prepared.state}
-        result = FetchResult(
-            prepared.posts,
-            state,
-            declared_lang=parsed.lang,
-            insights=prepared.insights,
-            keys=prepared.keys,
-        )
-        outcomes.append(Outcome(claim, result=result))
+        result = FetchResult(parsed.posts, state, declared_lang=parsed.lang)
+        outcomes.append(Outcome(claim, result=result, prepared=prepared))
     report = IngestReport()
     store = BatchStore(sessions, settings, owner, now, report, Classification(settings, None))
 

@@ -9,31 +9,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from connectors.parsing import ParserQueue
-from listener.models import FetchResult, Post, PreparedPosts, SourceRef
+from listener.models import FetchResult, SourceRef
 from listener.settings import Settings
 
 if TYPE_CHECKING:
     from connectors.http import SafeFetcher
 
 
+T = TypeVar("T")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class PostWork(Protocol):
-    """Work the ingest run wants done on a source's parsed posts where they were parsed (a parser process).
+class Parse(Protocol):
+    """Runs a connector's pure parse function off the event loop: `await ctx.parse(function, *args)`.
 
-    Picklable, since it travels to the process pool with the feed's bytes.
+    The function and its arguments must be picklable (a module-level function, bytes, strings): the ingest runs it
+    in its parser processes, where it does its own work on the posts the function returns (listener/ingest/
+    prepare.py). A result with `posts` may come back with fewer of them: those are the ones left to store.
     """
 
-    def __call__(self, posts: tuple[Post, ...]) -> PreparedPosts: ...
+    async def __call__(self, function: Callable[..., T], *args: Any) -> T: ...
 
 
-def no_post_work(source: SourceRef) -> PostWork | None:
-    return None
+async def parse_here(function: Callable[..., T], *args: Any) -> T:
+    """The Parse of a context without parser processes (tests, `source add`): the function, called right here."""
+    return function(*args)
 
 
 @dataclass
@@ -42,9 +47,7 @@ class ConnectorContext:
 
     settings: Settings
     http: SafeFetcher  # the shared, safe HTTP client (time, size and address limits)
-    parsers: ParserQueue | None = None  # CPU-bound parsing goes here so it uses the cores
-    # The work to do on a source's posts right after parsing them, in the same process (see PostWork).
-    post_work: Callable[[SourceRef], PostWork | None] = no_post_work
+    parse: Parse = parse_here  # CPU-bound parsing goes here, so that it uses the cores and never stalls the loop
     now: Callable[[], datetime] = utcnow
     # Rate-limit groups deferred until a time (e.g. "twitter:timeline"): sources sharing a limit wait together.
     deferred_until: dict[str, datetime] = field(default_factory=dict)

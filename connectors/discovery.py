@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from connectors.feedparse import parse_feed
 from connectors.feedtext import canonical_url, one_line
 from connectors.http import SafeFetcher
-from connectors.pagelinks import decode_html
+from connectors.pagelinks import PageTooComplex, check_page, decode_html
 from connectors.xmlguard import DTD_REFUSED
 from listener.errors import FetchError
 
@@ -188,7 +188,11 @@ def google_news_feed(query: str, language: str = "en") -> str:
 
 
 def alternate_links(html: bytes, page_url: str, content_type: str = "") -> tuple[list[Candidate], str]:
-    """Feeds a page declares with <link rel="alternate">, resolved against <base href> if present, and its title."""
+    """Feeds a page declares with <link rel="alternate">, resolved against <base href> if present, and its title.
+
+    Raises PageTooComplex for a page past the page watcher's size or nesting caps (pagelinks.check_page).
+    """
+    check_page(html)
     tree = HTMLParser(decode_html(html, content_type))
     base_node = tree.css_first("base[href]")
     base = canonical_url(base_node.attributes.get("href") or "", page_url) if base_node else ""
@@ -270,7 +274,10 @@ async def discover(url: str, fetcher: SafeFetcher) -> Discovery:
     if parsed.error == DTD_REFUSED:
         # a feed, but one that no poll would read: say so, rather than look for its feed in it as in a page
         raise FetchError(DTD_REFUSED)
-    candidates, title = alternate_links(response.body, response.url, content_type)
+    try:
+        candidates, title = alternate_links(response.body, response.url, content_type)
+    except PageTooComplex as exc:
+        raise FetchError(f"{url}: {exc}") from None
     if is_youtube_page(url):
         channel = youtube_channel_id(response.body)
         if channel:

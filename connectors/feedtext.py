@@ -278,21 +278,9 @@ def sane_date(value: datetime | None, now: datetime) -> datetime | None:
 
 
 def content_hash(*parts: str) -> str:
-    """A stable digest of a post's visible content: an edit changes it, whitespace does not."""
+    """A stable digest of a post's visible content: an edit changes it, whitespace does not.
+
+    Also the id of a feed entry that has none; storing's use of it is in listener/ingest/identity.py.
+    """
     joined = "\x1f".join(" ".join(p.split()).casefold() for p in parts)
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def title_words(title: str) -> frozenset[str]:
-    """The distinct words of a headline, casefolded, without one- and two-letter words ("a", "de", "of")."""
-    return frozenset(w for w in re.findall(r"\w+", title.casefold()) if len(w) > 2 or w.isdigit())
-
-
-def story_key(title: str, url: str, text: str) -> str:
-    """A key that is equal for the same story on several sources: its title when it says enough, else URL or text."""
-    words = re.findall(r"\w+", title.casefold())
-    if len(words) >= 4:
-        return hashlib.sha256(("t:" + " ".join(words)).encode()).hexdigest()
-    if url:
-        return hashlib.sha256(("u:" + url).encode()).hexdigest()
-    return hashlib.sha256(("x:" + " ".join(re.findall(r"\w+", text.casefold()))[:2000]).encode()).hexdigest()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from connectors.base import ConnectorContext
 from connectors.http import check_url
-from connectors.pagelinks import article_links
+from connectors.pagelinks import PageTooComplex, article_links
 from connectors.rss import conditional_headers, next_state
 from listener.errors import FetchError
 from listener.models import FetchResult, Post, SourceRef
@@ -38,9 +39,28 @@ class PageConnector:
         content_type = response.headers.get("content-type", "").lower()
         if content_type and "html" not in content_type and "xml" not in content_type:
             raise FetchError(f"expected an HTML page, got {content_type[:60]}")
-        links = article_links(response.body, response.url, content_type)
-        posts = tuple(
-            Post(external_id=url, url=url, title=title, text="", published_at=None, source_kind="page")
-            for url, title in links
-        )
-        return FetchResult(posts=posts, state=state, new_locator=new_locator)
+        parsed = await ctx.parse(parse, response.body, response.url, content_type)
+        if parsed.error:
+            raise FetchError(parsed.error)
+        return FetchResult(posts=parsed.posts, state=state, new_locator=new_locator)
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """The article links a page shows, as posts, or why it was not parsed."""
+
+    posts: tuple[Post, ...] = ()
+    error: str = ""
+
+
+def parse(body: bytes, url: str, content_type: str) -> ParsedPage:
+    """Pure and picklable, for the ingest's parser processes; a page past the size or nesting caps is refused."""
+    try:
+        links = article_links(body, url, content_type)
+    except PageTooComplex as exc:
+        return ParsedPage(error=str(exc))
+    posts = tuple(
+        Post(external_id=link, url=link, title=title, text="", published_at=None, source_kind="page")
+        for link, title in links
+    )
+    return ParsedPage(posts=posts)

@@ -9,25 +9,53 @@ together as one job: in bench/ingest.py's cold run (10,000 feeds) the polling pr
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 MAX_GROUP = 16  # calls per job at most: bounds one message's size and the wait of the group's first feed
+# CPU seconds one call may use in a parser process (a 10 MB feed parses in about one): past it, that call fails
+# alone and its process goes on with the next. Checked between Python steps, so C code runs to its end first:
+# the size and nesting caps of the parsers bound that part.
+CPU_BUDGET = 10.0
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
-def run_calls(calls: Sequence[Call]) -> list[tuple[bool, Any]]:
+class CpuBudgetExceeded(Exception):
+    """A call in a parser process used more than its CPU budget."""
+
+
+def run_calls(calls: Sequence[Call], budget: float = CPU_BUDGET) -> list[tuple[bool, Any]]:
     """In a parser process: each call's (True, result), or (False, the exception it raised) for that call alone."""
-    out: list[tuple[bool, Any]] = []
-    for function, args in calls:
+    if threading.current_thread() is not threading.main_thread():  # a thread pool (tests): no signals there
+        return [_call(function, args, None) for function, args in calls]
+
+    def over_budget(signum: int, frame: FrameType | None) -> None:
+        raise CpuBudgetExceeded(f"parsing took more than {budget:g} s of CPU")
+
+    previous = signal.signal(signal.SIGPROF, over_budget)  # a parser process runs its jobs in its main thread
+    try:
+        return [_call(function, args, budget) for function, args in calls]
+    finally:
+        signal.signal(signal.SIGPROF, previous)
+
+
+def _call(function: Callable[..., Any], args: tuple[Any, ...], budget: float | None) -> tuple[bool, Any]:
+    try:
+        if budget:
+            signal.setitimer(signal.ITIMER_PROF, budget)
         try:
-            out.append((True, function(*args)))
-        except Exception as exc:
-            out.append((False, exc))
-    return out
+            return True, function(*args)
+        finally:
+            if budget:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+    except Exception as exc:
+        return False, exc
 
 
 class ParserQueue:
@@ -37,8 +65,9 @@ class ParserQueue:
     has a job running and one waiting, and what arrives meanwhile forms the next group.
     """
 
-    def __init__(self, pool: Executor, in_flight: int) -> None:
+    def __init__(self, pool: Executor, in_flight: int, cpu_budget: float = CPU_BUDGET) -> None:
         self._pool = pool
+        self._cpu_budget = cpu_budget
         self._in_flight_limit = max(1, in_flight)
         self._in_flight = 0
         self._waiting: list[tuple[Call, asyncio.Future[Any]]] = []
@@ -63,7 +92,11 @@ class ParserQueue:
 
     async def _job(self, group: list[tuple[Call, asyncio.Future[Any]]]) -> None:
         try:
-            results = await asyncio.wrap_future(self._pool.submit(run_calls, [call for call, _ in group]))
+            # Submitted from a thread: a submit can block (a process pool starts its processes there, and the
+            # first waits for the forkserver to load the classifier), and the event loop must not.
+            calls = [call for call, _ in group]
+            submitted = await asyncio.to_thread(self._pool.submit, run_calls, calls, self._cpu_budget)
+            results = await asyncio.wrap_future(submitted)
         except asyncio.CancelledError:
             for _, waiter in group:
                 waiter.cancel()

@@ -1,17 +1,16 @@
-"""RSS, Atom and JSON Feed sources: conditional GET through the safe fetcher, parsing off the event loop."""
+"""RSS, Atom and JSON Feed sources: conditional GET through the safe fetcher, then `parse` off the event loop."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
-from connectors.base import ConnectorContext, PostWork
+from connectors.base import ConnectorContext
 from connectors.feedparse import ParsedFeed, parse_feed
 from connectors.http import FetchResponse, check_url
 from listener.errors import FetchError
-from listener.models import FetchResult, PreparedPosts, SourceRef
+from listener.models import FetchResult, SourceRef
 from listener.settings import Settings
 
 
@@ -70,37 +69,13 @@ class RssConnector:
         if body_sha == source.state.get("body_sha"):
             return FetchResult(posts=(), state=state, not_modified=True, new_locator=new_locator)
         content_type = response.headers.get("content-type", "")
-        parsed, prepared = await parse_in_pool(ctx, response.body, response.url, content_type, ctx.post_work(source))
+        parsed = await ctx.parse(parse, response.body, response.url, content_type, ctx.now())
         if parsed.error:
             raise FetchError(parsed.error)
         state["body_sha"] = body_sha
-        if prepared is None:
-            return FetchResult(parsed.posts, state, new_locator=new_locator, declared_lang=parsed.lang)
-        return FetchResult(
-            prepared.posts,
-            {**state, **prepared.state},
-            new_locator=new_locator,
-            declared_lang=parsed.lang,
-            insights=prepared.insights,
-            keys=prepared.keys,
-        )
+        return FetchResult(parsed.posts, state, new_locator=new_locator, declared_lang=parsed.lang)
 
 
-async def parse_in_pool(
-    ctx: ConnectorContext, body: bytes, url: str, content_type: str, work: PostWork | None = None
-) -> tuple[ParsedFeed, PreparedPosts | None]:
-    """Parse (and do the run's work on the posts) in the run's process pool when it has one, else right here."""
-    if ctx.parsers is None:
-        return parse_and_prepare(body, url, content_type, ctx.now(), work)
-    return await ctx.parsers.run(parse_and_prepare, body, url, content_type, ctx.now(), work)
-
-
-def parse_and_prepare(
-    body: bytes, url: str, content_type: str, now: datetime, work: PostWork | None
-) -> tuple[ParsedFeed, PreparedPosts | None]:
-    """One job for a parser process: the feed's posts, and the run's work on them while they are at hand."""
-    parsed = parse_feed(body, url, content_type, now)
-    if parsed.error or work is None:
-        return parsed, None
-    # The prepared posts replace the parsed ones: unchanged posts are not shipped back to the event loop.
-    return replace(parsed, posts=()), work(parsed.posts)
+def parse(body: bytes, url: str, content_type: str, now: datetime) -> ParsedFeed:
+    """The feed's posts (or why it is not a feed): pure and picklable, for the ingest's parser processes."""
+    return parse_feed(body, url, content_type, now)

@@ -88,17 +88,3 @@ class FetchResult:
     not_modified: bool = False  # the server said nothing changed (HTTP 304, empty timeline)
     new_locator: str | None = None  # a permanent redirect moved the source
     declared_lang: str = ""  # the feed's own language, if it declares one
-    # Insights of some of `posts` (by external id), classified where the feed was parsed: see PreparedPosts.
-    insights: dict[str, Insight] = field(default_factory=dict)
-    # Storing's keys of some of `posts` (content hash, story key), by external id: worked out where they were parsed.
-    keys: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PreparedPosts:
-    """A source's freshly parsed posts after the ingest run's work on them in the process that parsed them."""
-
-    posts: tuple[Post, ...]  # what is left to store: posts delivered unchanged at the last poll are dropped
-    insights: dict[str, Insight]  # by external id: the posts classified there
-    keys: dict[str, tuple[str, str]]  # by external id (first post of an id): storing's (content hash, story key)
-    state: dict[str, Any]  # to merge into the source's state (what the next poll needs to drop unchanged posts)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from connectors.feedtext import content_hash, story_key
 from listener.cli.app import App
 from listener.db.schema import Insight, Post, Source
-from listener.ingest.ahead import SEEN_KEY, AheadOfStore, fingerprint
+from listener.ingest.identity import content_hash, fingerprint, story_key
 from listener.ingest.poll import POOL_THRESHOLD
+from listener.ingest.prepare import SEEN_KEY, Prepare
 from listener.models import Kind
 from listener.models import Post as ParsedPost
 from listener.relevance import CustomerHints
@@ -26,9 +26,9 @@ def post(external_id: str, title: str, days_ago: float | None = 1) -> ParsedPost
     return ParsedPost(external_id, f"https://acme.example/{external_id}", title, "", published)
 
 
-def work(local: App, seen: frozenset[str] = frozenset(), first_poll: bool = False) -> AheadOfStore:
+def work(local: App, seen: frozenset[str] = frozenset(), first_poll: bool = False) -> Prepare:
     hints = CustomerHints(name="Acme Corp", aliases=(), language="")
-    return AheadOfStore(settings=local.settings, hints=hints, seen=seen, first_poll=first_poll, now=NOW)
+    return Prepare(settings=local.settings, hints=hints, seen=seen, first_poll=first_poll, now=NOW)
 
 
 def test_posts_seen_unchanged_at_the_last_poll_are_dropped_and_the_rest_classified(local: App) -> None:

@@ -102,7 +102,7 @@ def _preload_in_a_fresh_interpreter(tmp_path: Path, config: str) -> subprocess.C
     path.write_text(config, encoding="utf-8")
     code = (
         "import listener.ingest.preload\n"
-        "from listener.ingest.classify import _LOADED\n"
+        "from listener.ingest.prepare import _LOADED\n"
         "from listener.relevance.language import _identifier\n"
         "print(len(_LOADED), _identifier.cache_info().currsize)\n"
     )

@@ -121,3 +121,60 @@ def test_calls_run_in_other_processes() -> None:
 
         pids = asyncio.run(main())
     assert len(pids) == 50 and os.getpid() not in pids
+
+
+def burn(seconds: float) -> int:
+    """Python-level CPU work for about `seconds` (or until the budget stops it)."""
+    import time
+
+    end, n = time.process_time() + seconds, 0
+    while time.process_time() < end:
+        n += 1
+    return n
+
+
+def test_a_call_past_its_cpu_budget_fails_alone_and_the_process_goes_on() -> None:
+    import os
+
+    from connectors.parsing import CpuBudgetExceeded
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver")) as processes:
+
+        async def main() -> list[Any]:
+            queue = ParserQueue(processes, in_flight=1, cpu_budget=0.5)
+            first = await asyncio.gather(queue.run(burn, 60.0), queue.run(os.getpid), return_exceptions=True)
+            return [*first, await queue.run(divmod, 17, 5)]
+
+        hog, pid, after = asyncio.run(main())
+    assert isinstance(hog, CpuBudgetExceeded) and "0.5 s of CPU" in str(hog)
+    assert isinstance(pid, int) and pid != os.getpid()  # grouped with the hog, and still answered
+    assert after == (3, 2)
+
+
+def test_a_submit_that_blocks_never_stalls_the_event_loop() -> None:
+    """A process pool's first submit starts its processes, waiting for the forkserver: the loop must keep going."""
+    import time
+
+    class SlowToStart(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            time.sleep(1.0)
+            return super().submit(fn, *args, **kwargs)
+
+    async def main() -> tuple[Any, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.ensure_future(ticker())
+        with SlowToStart(max_workers=1) as pool:
+            result = await ParserQueue(pool, in_flight=1).run(divmod, 17, 5)
+        task.cancel()
+        return result, ticks
+
+    result, ticks = asyncio.run(main())
+    assert result == (3, 2)
+    assert ticks >= 10  # the loop ran meanwhile (a blocked loop would have ticked at most once)

@@ -24,7 +24,8 @@ def ingest(app: App, all_sources: bool, as_json: bool) -> None:
     """Poll the sources that are due, store new posts and classify them.
 
     A person at a terminal sees a progress bar; under cron only the one-line summary (and warnings).
-    Exits 1 when some sources failed (see `listener source list --failing`).
+    Exits 1 when some sources failed (see `listener source list --failing`) or some posts could not be
+    classified (the next run classifies them).
 
     \b
     Example:
@@ -53,7 +54,7 @@ def ingest(app: App, all_sources: bool, as_json: bool) -> None:
                 "kept, but not sent to digests (ingest.first_poll_days); newer posts will be",
                 err=True,
             )
-    if report.failed:
+    if report.failed or report.unclassified:
         click.get_current_context().exit(int(ExitCode.ATTENTION))
 
 

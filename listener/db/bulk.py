@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Insert, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 Processor = Callable[[Any], Any]
@@ -36,11 +37,16 @@ class _Plan:
 
 
 class BulkInsert:
-    """INSERT INTO table (columns) for many rows, each a sequence of values in the order of `columns`."""
+    """INSERT INTO table (columns) for many rows, each a sequence of values in the order of `columns`.
 
-    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+    `skip_conflicts`: a row that would break a unique constraint is left out (ON CONFLICT DO NOTHING, on SQLite and
+    PostgreSQL), for rows that two writers may both insert with the same content.
+    """
+
+    def __init__(self, table: Table, columns: Sequence[str], *, skip_conflicts: bool = False) -> None:
         self.table = table
         self.columns = tuple(columns)
+        self.skip_conflicts = skip_conflicts
         self._plans: dict[str, _Plan] = {}
 
     def execute(self, connection: Connection, rows: Iterable[Sequence[Any]]) -> None:
@@ -72,7 +78,9 @@ class BulkInsert:
         return plan
 
     def _compile(self, dialect: Dialect) -> _Plan:
-        compiled = insert(self.table).compile(dialect=dialect, column_keys=list(self.columns), for_executemany=True)
+        compiled = self._statement(dialect).compile(
+            dialect=dialect, column_keys=list(self.columns), for_executemany=True
+        )
         binds = tuple(compiled.params)  # every parameter the statement takes, by name
         if sorted(binds) != sorted(self.columns):  # e.g. a column default to fire: SQLAlchemy's own path does that
             raise ValueError(f"cannot bulk-insert into {self.table.name}: it takes {binds}, not {self.columns}")
@@ -86,3 +94,12 @@ class BulkInsert:
             return _Plan(compiled.string, processors, self.columns, None)
         order = tuple(self.columns.index(name) for name in positional)
         return _Plan(compiled.string, processors, None, None if order == tuple(range(len(order))) else order)
+
+    def _statement(self, dialect: Dialect) -> Insert:
+        if not self.skip_conflicts:
+            return insert(self.table)
+        if dialect.name == "postgresql":
+            return postgresql.insert(self.table).on_conflict_do_nothing()
+        if dialect.name == "sqlite":
+            return sqlite.insert(self.table).on_conflict_do_nothing()
+        raise ValueError(f"skip_conflicts is not supported on {dialect.name}")

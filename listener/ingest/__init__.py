@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector
 from connectors.registry import CONNECTORS
 from listener.db.session import transaction
-from listener.ingest.ahead import AheadOfStore, post_work_for
 from listener.ingest.batch import BatchStore
-from listener.ingest.classify import Classification, forget_loaded_classifiers
+from listener.ingest.classify import Classification, unclassified_posts
 from listener.ingest.leases import Claim, claim_due, count_due_by_kind, new_owner, release, release_all, renew
 from listener.ingest.poll import make_pool, poll_all
+from listener.ingest.prepare import forget_loaded_classifiers, prepare_for
 from listener.ingest.report import IngestReport
 from listener.ingest.second_opinion import revise_uncertain
-from listener.models import SourceRef
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,7 +107,6 @@ def _poll_claimed(
     owner = new_owner()
     clock: Callable[[], datetime] = (lambda: run_now) if now is not None else (lambda: datetime.now(UTC))
     taken: set[int] = set()
-    works: dict[int, Callable[[SourceRef], AheadOfStore | None]] = {}
 
     def next_chunk() -> list[Claim]:
         """The next chunk of due sources for this run: none once stopping, or when only sources it gave back
@@ -128,23 +126,22 @@ def _poll_claimed(
         fresh = [c for c in claims if c.ref.id not in taken]
         release(sessions, owner, [c.ref.id for c in claims if c.ref.id in taken])
         taken.update(c.ref.id for c in fresh)
-        work = post_work_for(fresh, settings, run_now)
-        works.update((c.ref.id, work) for c in fresh)
         return fresh
 
-    first = next_chunk()
-    if not first:
-        return
-    connectors: dict[str, Connector] = {
-        kind: CONNECTORS[kind]() for kind in CONNECTORS if kind not in report.skipped_kinds
-    }
     classification = Classification(settings, pool)
     store = BatchStore(sessions, settings, owner, run_now, report, classification)
-
-    def post_work(source: SourceRef) -> AheadOfStore | None:
-        work = works.get(source.id)
-        return work(source) if work is not None else None
-
+    # Posts an earlier run stored but never classified (it crashed, or a commit failed): classified first.
+    with transaction(sessions) as session:
+        backlog = unclassified_posts(session, owner, run_now, settings.ingest.first_poll_days)
+    if backlog:
+        log.info("%d posts stored earlier have no insight yet: classifying them", len(backlog))
+        report.repaired = len(backlog)
+        classification.submit(backlog)
+    first = next_chunk()
+    if not first:
+        store.finish()
+        return
+    connectors = _Connectors()  # skipped kinds are never claimed, so never made
     try:
         with (
             _lease_renewal(sessions, owner, settings.ingest.lease_seconds, clock),
@@ -159,7 +156,7 @@ def _poll_claimed(
                 now=clock,
                 advance=advance,
                 pool=pool,
-                post_work=post_work,
+                prepare=lambda claim: prepare_for(claim, settings, run_now),
                 stop=stop,
                 more=next_chunk,
             )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from listener.db.schema import Source
 from listener.db.session import transaction
 from listener.errors import FetchError
-from listener.ingest.classify import Classification
+from listener.ingest.classify import Classification, delete_insights
 from listener.ingest.poll import Outcome
 from listener.ingest.report import IngestReport
 from listener.ingest.schedule import COLUMNS, SETTLED, SourceRow, settle_error, settle_success
@@ -24,6 +26,19 @@ from listener.relevance import CustomerHints
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# A test hook, inert unless set: after the first batch whose posts wait for insights from the parser processes has
+# committed, create the file this names and sleep, so that a test can kill -9 the run at exactly that moment
+# (tests/test_ingest_crash.py). Never set in production.
+HOLD_ENV = "LISTENER_TEST_HOLD_AFTER_STORE"
+
+
+def hold_after_store() -> None:
+    path = os.environ.get(HOLD_ENV)
+    if path and not os.path.exists(path):
+        with open(path, "w") as marker:
+            marker.write(str(os.getpid()))
+        time.sleep(3600)
 
 
 @dataclass
@@ -49,6 +64,11 @@ _ROW_COLUMNS = tuple(_SOURCES.c[name] for name in COLUMNS)
 _UPDATE_SOURCE = (
     update(_SOURCES).where(_SOURCES.c.id == bindparam("row_id")).values({name: bindparam(name) for name in SETTLED})
 )
+
+
+def _insights(outcome: Outcome) -> dict[str, Insight]:
+    """The insights the prepare stage made of the outcome's posts (by external id)."""
+    return outcome.prepared.insights if outcome.prepared else {}
 
 
 def _settled(source: SourceRow) -> dict[str, Any]:
@@ -82,7 +102,14 @@ class BatchStore:
             # A storing bug hit one of the sources: the batch was rolled back. Written again with a savepoint per
             # source, only that source loses its posts. Savepoints cost a quarter of storing, so only when needed.
             log.info("a batch of %d sources failed storing; writing it again source by source", len(outcomes))
-            self._write(outcomes, isolated=True)
+            try:
+                self._write(outcomes, isolated=True)
+            except Exception as exc:
+                # The database refused the batch twice (a failed commit, a lost connection): nothing of it is
+                # stored. Its sources fail, for this run only: their leases go back at the end of the run, they are
+                # due again, and insights this batch was to write stay queued for the next transaction.
+                log.exception("a batch of %d sources could not be stored", len(outcomes))
+                self._fail(outcomes, FetchError(f"storing failed: {type(exc).__name__}"))
 
     def _write(self, outcomes: Sequence[Outcome], *, isolated: bool) -> None:
         ids = [o.claim.ref.id for o in outcomes]
@@ -90,6 +117,11 @@ class BatchStore:
         self._moved = set()
         with transaction(self.sessions) as session:
             connection = session.connection()
+            if isolated and connection.dialect.name == "sqlite":
+                # pysqlite opens a transaction only before a write, and a SAVEPOINT outside one is a transaction of
+                # its own that its RELEASE commits: each source's posts would be committed apart from the batch and
+                # survive its failed commit without their insights. The batch's transaction starts first.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             # Only rows this run still holds: if our lease expired and another run took the source, it owns it now.
             held = {
                 row.id: SourceRow(**row._mapping)
@@ -106,16 +138,44 @@ class BatchStore:
                 self._settle(session, source, outcome, pending, done, isolated)
             if held:  # every held row was settled: one statement for the batch
                 connection.execute(_UPDATE_SOURCE, [{"row_id": s.id, **_settled(s)} for s in held.values()])
-            self.classification.write_classified(session, pending.classified, self.now, pending.edited)
+            # An edited post's old insight goes with its old text, in this transaction: if its new insight is never
+            # written, the post is left without one, which the next run sees and repairs.
+            delete_insights(session, sorted(pending.edited))
+            if self.classification.inline and pending.to_classify:  # no parser processes: classified right here
+                pending.classified.extend(self.classification.classify_now(pending.to_classify))
+                pending.to_classify = []
+            self.classification.write_classified(session, pending.classified, self.now)
             self.classification.write_ready(session, self.now)
+        self.classification.written()
         self.report.add(done)
         # The whole batch at once: the classifier works on large chunks, in the parser processes when there are.
         self.classification.submit(pending.to_classify)
+        if pending.to_classify:
+            hold_after_store()
 
     def finish(self) -> None:
-        """Write the insights still being classified once polling is over."""
-        with transaction(self.sessions) as session:
-            self.classification.write_ready(session, self.now, wait=True)
+        """Write the insights still being classified once polling is over.
+
+        If that fails, the posts stay without insights until the next run classifies them: counted as unclassified,
+        which makes the run's exit status 1.
+        """
+        try:
+            with transaction(self.sessions) as session:
+                self.classification.write_ready(session, self.now, wait=True)
+            self.classification.written()
+        except Exception:
+            log.exception("the insights of %d posts could not be written", self.classification.waiting)
+            self.report.unclassified += self.classification.waiting
+
+    def _fail(self, outcomes: Sequence[Outcome], error: FetchError) -> None:
+        """Count a batch that could not be stored as failed, source by source."""
+        done = IngestReport()
+        for outcome in outcomes:
+            ref = outcome.claim.ref
+            done.sources_polled += 1
+            done.failed += 1
+            done.failures.append((ref.id, ref.locator, error.message))
+        self.report.add(done)
 
     def _settle(
         self,
@@ -134,14 +194,14 @@ class BatchStore:
         savepoint = isolated and result is not None and bool(result.posts or result.new_locator)
         if outcome.error is None and result is not None and not savepoint:
             stored = self._store(session, source, outcome, done)
-            pending.add(stored, result.insights, outcome.claim.hints())
+            pending.add(stored, _insights(outcome), outcome.claim.hints())
             return
         if outcome.error is None and result is not None:
             trial = replace(source)  # the row as settled if storing succeeds; left as it was if it fails
             try:
                 with session.begin_nested():  # a storing bug loses this source's posts, never the batch
                     stored = self._store(session, trial, outcome, done)
-                pending.add(stored, result.insights, outcome.claim.hints())
+                pending.add(stored, _insights(outcome), outcome.claim.hints())
                 vars(source).update(vars(trial))
                 return
             except Exception as exc:
@@ -164,7 +224,8 @@ class BatchStore:
         claim = outcome.claim
         if result.not_modified:
             done.not_modified += 1
-        stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, result.keys)
+        keys = outcome.prepared.keys if outcome.prepared else None
+        stored = store_posts(session, claim, result.posts, self.now, self.settings.ingest.first_poll_days, keys)
         done.new_posts += stored.new
         done.updated_posts += stored.updated
         if result.new_locator and result.new_locator != source.locator:

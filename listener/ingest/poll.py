@@ -9,20 +9,23 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import zip_longest
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from connectors.base import Connector, ConnectorContext, PostWork, no_post_work
+from connectors.base import Connector, ConnectorContext
 from connectors.http import SafeFetcher
-from connectors.parsing import ParserQueue
+from connectors.parsing import CpuBudgetExceeded, ParserQueue
 from listener.errors import FetchError, LocalError
 from listener.ingest.leases import Claim
-from listener.models import FetchResult, SourceRef
+from listener.ingest.prepare import Prepare, Prepared, parse_and_prepare
+from listener.models import FetchResult
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POOL_THRESHOLD = 40  # below this many sources, starting worker processes costs more than parsing inline
 BATCH = 100  # outcomes stored per transaction, at most
@@ -31,6 +34,9 @@ BATCH = 100  # outcomes stored per transaction, at most
 # whatever had arrived at the moment made 5,000 transactions of 10,000 feeds, and cost twice the CPU.
 BATCH_WAIT = 0.25
 SLACK_SECONDS = 60.0  # beyond the fetch limit, for parsing: a connector stuck longer than this is abandoned
+# A poll's wait for a parser process is not counted against its time limit (the processes may still be starting on
+# a busy machine, or busy with other sources), up to this long; the parse itself has a CPU budget there.
+MAX_PARSE_WAIT = 600.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class Outcome:
     claim: Claim
     result: FetchResult | None = None
     error: FetchError | None = None
+    prepared: Prepared | None = None  # the prepare stage's work on the posts, when they were parsed by the ingest
 
 
 def make_pool(settings: Settings, sources: int) -> Executor | None:
@@ -82,17 +89,61 @@ def interleave_hosts(claims: Sequence[Claim]) -> list[Claim]:
     return [claim for batch in rounds for claim in batch if claim is not None]
 
 
-async def _poll_one(connector: Connector, claim: Claim, ctx: ConnectorContext, limit: float) -> Outcome:
+class SourceParse:
+    """A poll's ctx.parse: the connector's parse function, then the prepare stage, as one job for the parser
+    processes (or right here without them). The ingest keeps what the prepare stage made (`prepared`); the wait
+    for a parser process is not counted against the poll's time limit."""
+
+    def __init__(self, parsers: ParserQueue | None, prepare: Prepare | None, limit: asyncio.Timeout) -> None:
+        self._parsers = parsers
+        self._prepare = prepare
+        self._limit = limit
+        self.prepared: Prepared | None = None
+
+    async def __call__(self, function: Callable[..., T], *args: Any) -> T:
+        if self._parsers is None:
+            parsed, self.prepared = parse_and_prepare(self._prepare, function, *args)
+            return cast(T, parsed)
+        loop = asyncio.get_running_loop()
+        started, deadline = loop.time(), self._limit.when()
+        if deadline is not None:
+            self._limit.reschedule(deadline + MAX_PARSE_WAIT)
+        try:
+            parsed, self.prepared = await self._parsers.run(parse_and_prepare, self._prepare, function, *args)
+        finally:
+            if deadline is not None:
+                self._limit.reschedule(deadline + min(loop.time() - started, MAX_PARSE_WAIT))
+        return cast(T, parsed)
+
+
+async def _poll_one(
+    connector: Connector, claim: Claim, ctx: _RunContext, limit: float, prepare: Prepare | None
+) -> Outcome:
     try:
-        async with asyncio.timeout(limit):
-            return Outcome(claim, result=await connector.fetch(claim.ref, ctx))
+        async with asyncio.timeout(limit) as timeout:
+            parse = SourceParse(ctx.parsers, prepare, timeout)
+            result = await connector.fetch(claim.ref, replace(ctx.base, parse=parse))
+            prepared = parse.prepared
+            if prepared is not None:  # the next poll drops the posts this one saw unchanged
+                result = replace(result, state={**result.state, **prepared.state})
+            return Outcome(claim, result=result, prepared=prepared)
     except FetchError as exc:
         return Outcome(claim, error=exc)
     except TimeoutError:
         return Outcome(claim, error=FetchError(f"gave up after {limit:g} s"))
+    except CpuBudgetExceeded as exc:
+        return Outcome(claim, error=FetchError(str(exc)))
     except Exception as exc:  # one broken source or connector bug never stops the run
         log.exception("source %s (%s): unexpected error", claim.ref.id, claim.ref.locator)
         return Outcome(claim, error=LocalError(f"internal error: {type(exc).__name__}: {str(exc)[:200]}"))
+
+
+@dataclass(frozen=True)
+class _RunContext:
+    """The run's connector context, and its parser processes (each poll gets a context with its own `parse`)."""
+
+    base: ConnectorContext
+    parsers: ParserQueue | None
 
 
 async def poll_all(
@@ -104,7 +155,7 @@ async def poll_all(
     now: Callable[[], datetime],
     advance: Callable[[int], None] = lambda n: None,
     pool: Executor | None = None,
-    post_work: Callable[[SourceRef], PostWork | None] = no_post_work,
+    prepare: Callable[[Claim], Prepare | None] = lambda claim: None,
     stop: threading.Event | None = None,
     more: Callable[[], Sequence[Claim]] | None = None,
 ) -> None:
@@ -118,7 +169,7 @@ async def poll_all(
     # Twice as many jobs out as processes: each has one running and one waiting, and feeds that arrive meanwhile
     # leave together as the next job (see connectors/parsing.py).
     parsers = ParserQueue(pool, in_flight=2 * parser_processes(settings)) if pool is not None else None
-    ctx = ConnectorContext(settings=settings, http=fetcher, parsers=parsers, now=now, post_work=post_work)
+    ctx = _RunContext(ConnectorContext(settings=settings, http=fetcher, now=now), parsers)
     queue: asyncio.Queue[Outcome | None] = asyncio.Queue(maxsize=BATCH * 4)  # backpressure bounds memory
     limit = settings.fetch.total_timeout + SLACK_SECONDS
     # A poll's time limit starts when it enters this window, not when the run starts: thousands of sources queue
@@ -134,7 +185,7 @@ async def poll_all(
             entered += 1
             if stop is not None and stop.is_set():
                 return
-            outcome = await _poll_one(connectors[claim.ref.kind], claim, ctx, limit)
+            outcome = await _poll_one(connectors[claim.ref.kind], claim, ctx, limit, prepare(claim))
         await queue.put(outcome)
 
     async def writer() -> None:

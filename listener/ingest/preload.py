@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 try:
-    from listener.ingest.classify import loaded_classifier
+    from listener.ingest.prepare import loaded_classifier
     from listener.relevance.language import detect_language
     from listener.settings import load_settings
 

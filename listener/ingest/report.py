@@ -17,6 +17,8 @@ class IngestReport:
     failures: list[tuple[int, str, str]] = field(default_factory=list)  # (source id, locator, message)
     skipped_kinds: dict[str, str] = field(default_factory=dict)  # kind -> why it was skipped
     updated_posts: int = 0
+    unclassified: int = 0  # stored posts whose insights could not be written: the next run classifies them
+    repaired: int = 0  # posts an earlier run left without insights, classified by this one
 
     def add(self, other: IngestReport) -> None:
         """Count another part of the run (a stored batch) into this report."""
@@ -26,6 +28,7 @@ class IngestReport:
         self.deferred += other.deferred
         self.new_posts += other.new_posts
         self.updated_posts += other.updated_posts
+        self.unclassified += other.unclassified
         self.failures.extend(other.failures)
 
     def as_json(self) -> dict[str, Any]:
@@ -40,6 +43,8 @@ class IngestReport:
             "updated_posts": self.updated_posts,
             "failures": [{"source_id": i, "locator": loc, "error": msg} for i, loc, msg in self.failures],
             "skipped_kinds": self.skipped_kinds,
+            "unclassified": self.unclassified,
+            "repaired": self.repaired,
         }
 
     def summary(self) -> str:
@@ -52,4 +57,8 @@ class IngestReport:
         ]
         if self.deferred:
             parts.append(f"{self.deferred} deferred")
+        if self.repaired:
+            parts.append(f"{self.repaired} left unclassified earlier now classified")
+        if self.unclassified:
+            parts.append(f"{self.unclassified} posts left unclassified (the next run classifies them)")
         return ", ".join(parts) + f" in {self.seconds:.1f} s"

@@ -10,9 +10,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from connectors.feedtext import content_hash, story_key, title_words
 from listener.db.bulk import BulkInsert, in_chunks
 from listener.db.schema import Post as PostRow
+from listener.ingest.identity import content_hash, story_key, title_words
 from listener.ingest.leases import Claim
 from listener.models import Post
 

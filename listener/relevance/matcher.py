@@ -209,7 +209,9 @@ def _follows(single: Sequence[Entry], multi: Sequence[Entry], number: bool = Fal
     words = "|".join(re.escape(x) for x in sorted(starts) if x[0].isalnum())
     joined = [re.escape(x) for x in sorted(starts) if not x[0].isalnum()]  # "'re", "-year"
     choices = "|".join([*([rf"[^\w\n]++(?:{words})"] if words else []), *joined])
-    return rf"(?=(?:[.,][\w.,]*)?(?:{choices}))" if number else f"(?={choices})"
+    # A number's own digits and separators are bounded (see rules._NUMBER): unbounded, every digit of "1,1,1,…"
+    # looked ahead to the text's end.
+    return rf"(?=(?:[.,][\w.,]{{0,24}})?(?:{choices}))" if number else f"(?={choices})"
 
 
 def _literal_starts(token: str) -> list[str] | None:
@@ -287,6 +289,9 @@ class Shape:
 # that is all) where the bundles that depend on the next word are looked up.
 Plan = tuple[tuple[Entry, ...], tuple[Try, ...], "dict[str, tuple[Try, ...]] | None", Shape]
 _CONTEXT_LIMIT = 5_000  # contexts remembered per shape (three characters of any script: stay bounded)
+# Words looked at per text, at most: a news post has a few hundred; whatever a hostile text holds, its cost is
+# bounded (the rest of a longer text is not matched).
+MAX_TOKENS = 5_000
 
 
 def _split(entries: Sequence[Entry]) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
@@ -423,7 +428,9 @@ class Matcher:
         append = found.append
         cache_get = self._cache.get
         select = self._select
-        for word in (self._words or self._compile_words()).finditer(folded):
+        for count, word in enumerate((self._words or self._compile_words()).finditer(folded)):
+            if count >= MAX_TOKENS:
+                break
             token = word[0]
             plan = cache_get(token) or self._plan_for(token)
             words, tries, contexts, shape = plan

@@ -95,10 +95,12 @@ class RuleSet:
 # that also stopped at ". " cost 15% of the throughput). Hits across a tweet's first sentence: see _hits.
 _SEP = r"[^\w\n]+"
 _GAP = rf"(?:{_SEP}\w+){{0,5}}?{_SEP}"  # a standalone `*`: up to five words in between
-_NUMBER = r"\d[\d.,]*(?:k|m|mm|mn|bn|b)?"  # "$25M", "€1.2bn", "50k": a magnitude may follow
+# "$25M", "€1.2bn", "50k": a magnitude may follow. At most 24 more digits and separators ("1,234,567,890.50" has
+# 15): unbounded, a text like "1,1,1,…" made every number in it match to the text's end (quadratic).
+_NUMBER = r"\d[\d.,]{0,24}(?:k|m|mm|mn|bn|b)?"
 # A leading `#` also stands for a number word: "ten years", "diez años", "zehn Jahre", "quarant'anni".
 _NUMBER_OR_WORD = "(?:" + _NUMBER + "|(?:" + "|".join(SINGLE_WORDS) + ")(?![a-z]))"
-_NUMBER_AT_START = r"(?:\d[\d.,]*(?:k|m|mm|mn|bn|b)?|[a-z]+)"
+_NUMBER_AT_START = r"(?:\d[\d.,]{0,24}(?:k|m|mm|mn|bn|b)?|[a-z]+)"
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 
 
