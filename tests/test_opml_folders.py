@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from listener.cli.app import App
-from listener.db.schema import Source
+from listener.db.schema import Customer, Source
 from listener.directory import add_rep
 from listener.sourcing import Resolved, insert_source
 from tests.conftest import Invoke
@@ -53,13 +54,16 @@ def test_characters_xml_cannot_carry_are_dropped_so_the_export_imports_back(
 ) -> None:
     """#17 item 8: a feed title with U+FFFF (or a control character) exported OPML that could not be read back."""
     invoke("rep", "add", "ana@example.com", "--name", "Ana")
-    invoke("customer", "add", "Acme\x07 Corp", "--rep", "ana@example.com")
+    # A name with a control character is refused at the door now (#17 item 7); a database written before that
+    # check may still hold one, and so may any feed's title: the export must cope with both.
+    assert invoke("customer", "add", "Acme\x07 Corp", "--rep", "ana@example.com").exit_code == 2
     with app.transaction() as session:
-        from listener.directory import get_customer
+        from listener.directory import get_rep
 
-        insert_source(
-            session, get_customer(session, "Acme\x07 Corp"), Resolved("rss", "https://a.example/f", "News\uffff\x01!")
-        )
+        customer = Customer(name="Acme\x07 Corp", rep=get_rep(session, "ana@example.com"), created_at=datetime.now(UTC))
+        session.add(customer)
+        session.flush()
+        insert_source(session, customer, Resolved("rss", "https://a.example/f", "News\uffff\x01!"))
     out = tmp_path / "out.opml"
     assert invoke("export", "opml", "-o", str(out)).exit_code == 0
     text = out.read_text(encoding="utf-8")
