@@ -45,6 +45,8 @@ def story_item(
             suggestion=suggestion,
             why=" ".join(p for p in (note, why) if p),
             links=safe_links(story.links),
+            # the quoted post's comments page, else another of the story's posts' (only a feed names one)
+            comments_url=next(iter(safe_links([lead.comments_url, *(i.comments_url for i in story.posts)])), ""),
             kind=lead.kind,
             category=lead.category,
             insight_ids=story.insight_ids,
