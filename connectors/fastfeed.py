@@ -9,7 +9,8 @@ returns None for everything else, so that feedparser (20 years of rules for odd 
 - a root `rss` of version 2.x (or none) holding one `channel`, or an Atom 1.0 `feed`;
 - no `xml:base` (or `base`) attribute anywhere: links and permalink guids resolve against the feed URL only;
 - for every element it reads (titles, links, guids, descriptions, content, dates, authors, languages, comments):
-  plain text, no child elements, no `type`/`mode` surprises (Atom text and html only; xhtml, base64 and `src` fall back);
+  plain text, no child elements, no `type`/`mode` surprises (Atom text and html only; xhtml, base64 and `src`
+  fall back);
 - every other element is one feedparser ignores for these fields (no handler of its own, or one known harmless),
   checked with its descendants; anything else (itunes, media groups, Atom `source`, duplicates of a field whose
   order feedparser decides in its own way) falls back.
