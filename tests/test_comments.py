@@ -242,3 +242,17 @@ def test_a_real_ingest_gives_the_digest_a_comment_on_the_post_action(
     for url in (RSS_COMMENTS, ATOM_REPLIES):
         assert f"Comment on the post: {url}" in text
     assert "replytocom=0&amp;x=1#comments" in html and unescape("replytocom=0&amp;x=1") == "replytocom=0&x=1"
+
+
+def test_an_edited_post_takes_its_new_comments_page(local: App, invoke: Invoke) -> None:
+    link = "https://acme.example/2026/series-b"
+    with serve() as (base, routes):
+        routes["/acme.rss"] = Reply(rss_feed([("Acme Corp raises $20M", link, "")]))
+        assert invoke("source", "add", "Acme Corp", base + "/acme.rss").exit_code == 0
+        assert invoke("ingest", "--json").exit_code == 0
+        routes["/acme.rss"] = Reply(rss_feed([("Acme Corp raises $20M Series B", link, link + "#comments")]))
+        again = invoke("ingest", "--all", "--json")
+        assert again.exit_code == 0, again.output
+    with local.transaction() as session:
+        (row,) = session.execute(select(Post.title, Post.comments_url)).all()
+    assert tuple(row) == ("Acme Corp raises $20M Series B", link + "#comments")
