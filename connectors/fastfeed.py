@@ -8,8 +8,9 @@ returns None for everything else, so that feedparser (20 years of rules for odd 
 - bytes that expat parses with no DTD at all (defusedxml forbids DOCTYPE and entity declarations);
 - a root `rss` of version 2.x (or none) holding one `channel`, or an Atom 1.0 `feed`;
 - no `xml:base` (or `base`) attribute anywhere: links and permalink guids resolve against the feed URL only;
-- for every element it reads (titles, links, guids, descriptions, content, dates, authors, languages): plain text,
-  no child elements, no `type`/`mode` surprises (Atom text and html only; xhtml, base64 and `src` fall back);
+- for every element it reads (titles, links, guids, descriptions, content, dates, authors, languages, comments):
+  plain text, no child elements, no `type`/`mode` surprises (Atom text and html only; xhtml, base64 and `src`
+  fall back);
 - every other element is one feedparser ignores for these fields (no handler of its own, or one known harmless),
   checked with its descendants; anything else (itunes, media groups, Atom `source`, duplicates of a field whose
   order feedparser decides in its own way) falls back.
@@ -72,6 +73,7 @@ _OUR_KEYS = frozenset(
         "id",
         "author",
         "language",
+        "comments",
         "published_parsed",
         "created_parsed",
         "updated_parsed",
@@ -369,7 +371,7 @@ class _Reader:
         for el in item:
             name = self.name(el)
             field = _ITEM_FIELDS.get(name, name)
-            if field in ("title", "description", "guid", "language"):
+            if field in ("title", "description", "guid", "language", "comments"):
                 if field in seen:
                     raise Unsupported(f"two {field}s")
                 seen.add(field)
@@ -397,6 +399,9 @@ class _Reader:
             elif field == "language":
                 self.check_attrs(el)
                 entry["language"] = _finish(self.leaf(el))
+            elif name == "comments":  # no handler in feedparser: stored as text, resolved (can_be_relative_uri)
+                self.check_attrs(el)
+                entry["comments"] = _finish(self.leaf(el), self.base)
             elif name == "enclosure":
                 self.leaf(el)
                 self.enclosure(el, entry)
@@ -425,7 +430,7 @@ class _Reader:
         attrs = self.link_attrs(el)
         if attrs is None:
             raise Unsupported("a link without href")
-        links.append({"href": attrs["href"]})
+        links.append({"href": attrs["href"], "rel": attrs["rel"], "type": attrs["type"]})
         if attrs.get("rel") == "alternate" and _content_type(attrs.get("type") or "") in _HTML_TYPES:
             entry["link"] = attrs["href"]
 

@@ -25,6 +25,7 @@ from connectors.feedtext import (
     content_hash,
     html_to_text,
     one_line,
+    outbound_url,
     sane_date,
     struct_to_datetime,
 )
@@ -110,9 +111,12 @@ def _entry_post(entry: Any, base: str, lang: str, now: datetime) -> Post | None:
     raw_link = entry.get("link", "")
     link = canonical_url(raw_link, base)
     links = []
+    replies = ""  # RFC 4685: the first rel="replies" link to an HTML page is where readers comment
     for item in entry.get("links", []) or []:
         if not isinstance(item, dict):
             continue
+        if not replies and item.get("rel") == "replies" and _is_html_type(item.get("type")):
+            replies = outbound_url(item.get("href", ""), base)
         raw_href = item.get("href", "")
         # the entry's own link is usually among its links: the same string, the same canonical form
         href = link if raw_href == raw_link and type(raw_href) is str else canonical_url(raw_href, base)
@@ -140,7 +144,17 @@ def _entry_post(entry: Any, base: str, lang: str, now: datetime) -> Post | None:
         source_kind="rss",
         links=tuple(links[:20]),
         updated_at=updated if updated and updated != published else None,
+        # RSS 2.0 <comments> (feedparser keeps it resolved, as `comments`), else the Atom replies page
+        comments_url=outbound_url(_text(entry.get("comments")), base) or replies,
     )
+
+
+def _is_html_type(value: Any) -> bool:
+    return isinstance(value, str) and value.split(";", 1)[0].strip().lower() == "text/html"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _parse_json_feed(data: bytes, url: str, now: datetime) -> ParsedFeed:

@@ -244,6 +244,37 @@ def _canonical_url_parsed(url: str, base: str | None) -> str:
     return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
 
 
+MAX_URL = 2048  # characters of a link Listener shows a person (longer ones are junk or an attack on the mail)
+
+
+def outbound_url(url: str | None, base: str | None = None) -> str:
+    """A link a rep will follow (a post's comments page): resolved against `base`, http(s) with a host, no
+    credentials ("https://bank.example@evil.example/"), no spaces or control characters, at most MAX_URL characters;
+    "" otherwise. Unlike canonical_url it keeps the query and the fragment: `#comments` is where the link points."""
+    if not url:
+        return ""
+    url = url.strip()
+    if not url.isascii():
+        url = _SURROGATE.sub("", url)
+    if len(url) > MAX_URL or _CONTROL.search(url) or any(ch.isspace() for ch in url):
+        return ""
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return ""
+    host = parts.hostname.lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    out = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, parts.fragment))
+    return out if len(out) <= MAX_URL else ""
+
+
 @functools.lru_cache(maxsize=64)
 def _base_parses(base: str) -> bool:
     """Whether urljoin can parse this base URL (else it raises, and canonical_url lets it)."""

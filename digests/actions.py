@@ -46,7 +46,8 @@ LABELS = {
 }
 _ADDRESS = re.compile(r"^[^@\s\"'<>\\,;:()\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _TWEET = re.compile(r"^https://(?:www\.|mobile\.)?(?:x|twitter)\.com/[A-Za-z0-9_]{1,15}/status/(\d{1,25})(?:[/?].*)?$")
-# What a feed's comments link looks like once kept among a post's links (RSS <comments>, Atom rel="replies").
+# The fallback for posts stored before posts.comments_url existed, whose Atom rel="replies" link was kept among
+# their plain links: what a comments link looks like. A post's own comments_url (from the feed) comes first.
 _COMMENTS = re.compile(r"(?:/comments?(?:/|$)|#comments?$|#respond$|#comment-form$)", re.IGNORECASE)
 
 
@@ -91,6 +92,8 @@ def reply_actions(item: Item, words: dict[str, str]) -> list[Action]:
     if item.suggestion and tweets:
         found.append(Action("reply_x", words["reply_x"], x_reply_url(tweets[0], item.suggestion)))
     comments = [url for url in links if _COMMENTS.search(urlsplit(url).path + "#" + urlsplit(url).fragment)]
+    if is_http_url(item.comments_url):
+        comments.insert(0, item.comments_url)
     if comments:
         found.append(Action("comments", words["comments"], comments[0]))
     post = next((url for url in links if url not in comments), "")

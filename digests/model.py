@@ -29,6 +29,7 @@ class Item:
     suggestion: str  # words the rep can send as they are
     why: str  # why it matters, in words a person uses ("58 days since your last touch; they just raised $18M")
     links: tuple[str, ...] = ()  # http(s) links to the original post(s), nothing else
+    comments_url: str = ""  # http(s) page where readers comment on the post, as its feed named it ("" if none)
     kind: str = ""
     category: str = ""
     topics: tuple[str, ...] = ()  # business-date agenda

@@ -37,6 +37,9 @@ def story_item(
     else:
         suggestion = drafter.draft(entry, language, f"insight:{lead.id}", context)
     what = _what(context, lead)
+    # the quoted post's comments page, else another of the story's posts' (only a feed names one); a link of its
+    # own (the "Comment on the post" action), not one of the post's links
+    comments = next(iter(safe_links([lead.comments_url, *(i.comments_url for i in story.posts)])), "")
     why = human_why(customer, on, words, lead, context, merged=len(story.posts))
     return (
         Item(
@@ -44,7 +47,8 @@ def story_item(
             headline=headline(lead.title, lead.text),
             suggestion=suggestion,
             why=" ".join(p for p in (note, why) if p),
-            links=safe_links(story.links),
+            links=safe_links(url for url in story.links if url != comments),
+            comments_url=comments,
             kind=lead.kind,
             category=lead.category,
             insight_ids=story.insight_ids,

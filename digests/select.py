@@ -76,6 +76,7 @@ class InsightInfo:
     acted: bool
     shown: bool  # already in a sent digest
     story_key: str = ""  # the same story across one customer's sources (set at ingest)
+    comments_url: str = ""  # where readers comment on the post, as its feed gave it ("" when it gave none)
 
 
 @dataclass
@@ -217,6 +218,7 @@ def _insights(
             func.substr(Post.text, 1, 1500).label("text"),
             Post.canonical_url,
             Post.links,
+            Post.comments_url,
             Post.language.label("post_language"),
             Post.published_at,
             Post.fetched_at,
@@ -259,6 +261,7 @@ def _insights(
                 acted=row.acted_at is not None,
                 shown=row.id in shown,
                 story_key=row.story_key or "",
+                comments_url=row.comments_url or "",
             )
         )
     return out

@@ -50,6 +50,9 @@ class Post:
     links: tuple[str, ...] = ()  # other links in the post (expanded, not t.co)
     metrics: dict[str, int] = field(default_factory=dict)  # likes, reposts, comments, score, where known
     updated_at: datetime | None = None  # the source's "updated" date, when it differs from published
+    # The page where readers comment on the post (RSS <comments>, Atom rel="replies" text/html), checked by
+    # connectors.feedtext.outbound_url: http(s) only, at most MAX_URL characters; "" when the feed names none.
+    comments_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,7 @@ class Post(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     story_key: Mapped[str] = mapped_column(String(64))  # the same story across a customer's sources
     links: Mapped[list[str]] = mapped_column(default=list)  # other links to the same story
+    comments_url: Mapped[str] = mapped_column(Text, default="")  # where readers comment (the feed's own link)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     digest_eligible: Mapped[bool] = mapped_column(Boolean, default=True)  # False: backlog of a first poll

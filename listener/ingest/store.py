@@ -190,6 +190,7 @@ _POSTS = cast(Table, PostRow.__table__)
 _POST_COLUMNS = (
     "source_id", "customer_id", "external_id", "canonical_url", "title", "text", "author", "published_at",
     "fetched_at", "language", "content_hash", "story_key", "links", "metrics", "duplicate_of_id", "digest_eligible",
+    "comments_url",
 )  # fmt: skip
 _INSERT_POSTS = BulkInsert(_POSTS, _POST_COLUMNS)
 # Built once: composing the statement cost more than running it, once per source.
@@ -236,6 +237,7 @@ def _row(
         duplicate_of,
         # A repeat of a story is shown through its first post's links, never as an item of its own.
         duplicate_of is None and eligible(post, claim.first_poll, now, first_poll_days),
+        post.comments_url,
     )
 
 
@@ -248,6 +250,7 @@ def _update(session: Session, post_id: int, post: Post, digest: str) -> None:
             text=post.text,
             author=post.author,
             canonical_url=post.url,
+            comments_url=post.comments_url,
             content_hash=digest,
             metrics=dict(post.metrics),
             language=post.lang[:16],
