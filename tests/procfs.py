@@ -23,3 +23,19 @@ def descendants(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+def vm_hwm_kib(pid: int) -> int:
+    """The process's own peak resident set (VmHWM, KiB) since it last exec'd; 0 once it is gone.
+
+    Unlike the ru_maxrss that wait4 returns, it does not carry over the parent's peak: Linux keeps the larger of
+    the old and new memory's high-water mark across exec, so a child forked from a large test worker reports the
+    worker's size there, however little it used itself.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0

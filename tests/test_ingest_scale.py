@@ -42,7 +42,7 @@ def add_feeds(app: App, routes: Routes, base: str, count: int, seconds: float) -
             insert_source(session, customer, Resolved("rss", f"{base}/f{i}"))
 
 
-def start_ingest(db_url: str, tmp_path: Path, **settings: str) -> subprocess.Popen[str]:
+def start_ingest(db_url: str, tmp_path: Path, fetch_concurrency: str = "", **settings: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "LISTENER_DB": db_url,
@@ -51,6 +51,7 @@ def start_ingest(db_url: str, tmp_path: Path, **settings: str) -> subprocess.Pop
         "LISTENER_FETCH_TOTAL_TIMEOUT": "30",
         "LISTENER_INGEST_WORKERS": "1",
         **{f"LISTENER_INGEST_{key.upper()}": value for key, value in settings.items()},
+        **({"LISTENER_FETCH_CONCURRENCY": fetch_concurrency} if fetch_concurrency else {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "listener", "ingest", "--json"],
@@ -85,8 +86,12 @@ def test_concurrent_processes_share_the_due_sources_in_chunks(
     count = 60
     routes = Routes()
     with serve(routes) as (base, _):
-        add_feeds(app, routes, base, count, 1.0)  # one process alone would take 15 chunks of at least 1 s
-        workers = [start_ingest(db_url, tmp_path, claim_size="4") for _ in range(processes)]
+        # A process claims chunks only while fewer polls wait than its window holds (twice fetch.concurrency): with 2
+        # fetches at a time, one process alone would take 30 s over these 60 feeds of 1 s, so the others, however
+        # late a loaded machine starts them, find chunks left (with the default 200, the first one up could
+        # rightly take all 60 at once: it can poll them all together).
+        add_feeds(app, routes, base, count, 1.0)
+        workers = [start_ingest(db_url, tmp_path, fetch_concurrency="2", claim_size="4") for _ in range(processes)]
         shares = [polled(w) for w in workers]
         hits = [routes.hits(f"/f{i}") for i in range(count)]
     assert sum(shares) == count and hits == [1] * count, (shares, hits)
