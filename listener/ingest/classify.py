@@ -213,19 +213,24 @@ def unclassified_posts(
     return [
         (
             row.id,
-            Post(
-                external_id=row.external_id,
-                url=row.canonical_url,
-                title=row.title,
-                text=row.text,
-                published_at=row.published_at,
-                author=row.author,
-                lang=row.language,
-                source_kind=row.kind,
-                links=tuple(row.links or ()),
-                metrics=dict(row.metrics or {}),
-            ),
+            stored_post(row, row.kind),
             CustomerHints(name=row.name, aliases=tuple(row.aliases or ()), language=row.customer_language or ""),
         )
         for row in rows
     ]
+
+
+def stored_post(row: Any, source_kind: str) -> Post:
+    """A stored post (a posts row, or a result row with its columns) as the classifier reads it."""
+    return Post(
+        external_id=row.external_id,
+        url=row.canonical_url,
+        title=row.title,
+        text=row.text,
+        published_at=row.published_at,
+        author=row.author,
+        lang=row.language,
+        source_kind=source_kind,
+        links=tuple(row.links or ()),
+        metrics=dict(row.metrics or {}),
+    )

@@ -29,7 +29,8 @@ from listener.db.schema import Customer, Source
 from listener.db.schema import Insight as InsightRow
 from listener.db.schema import Post as PostRow
 from listener.db.session import transaction
-from listener.models import Insight, Kind, Post
+from listener.ingest.classify import stored_post
+from listener.models import Insight, Kind
 from listener.relevance import CustomerHints, load_classifier
 from listener.settings import Settings
 
@@ -96,18 +97,7 @@ def _revise(session: Session, classifier: Any, insight_ids: Sequence[int]) -> in
         .where(InsightRow.id.in_(insight_ids))
         .order_by(InsightRow.id)
     ).all()
-    posts = [
-        Post(
-            external_id=p.external_id,
-            url=p.canonical_url,
-            title=p.title,
-            text=p.text,
-            published_at=p.published_at,
-            lang=p.language,
-            source_kind=kind,
-        )
-        for _, p, _, kind in rows
-    ]
+    posts = [stored_post(p, kind) for _, p, _, kind in rows]
     hints = [CustomerHints(name=c.name, aliases=tuple(c.aliases or ()), language=c.language) for _, _, c, _ in rows]
     first = [
         Insight(
