@@ -33,6 +33,18 @@ def post(title: str, text: str = "", lang: str = "") -> Post:
 
 # (rule, lang, title, text, expected "kind/category")
 CASES = [
+    # "Demanda" is market demand far more often than a lawsuit: only a suit filed, sued, or "demanda contra/judicial".
+    ("demand", "es", "Así cambió la demanda de paneles solares en el norte", "Un repaso a los datos del trimestre.",
+     "news/content"),
+    ("demand", "es", "Vecinos presentan una demanda contra la constructora Altamira", "", "challenge/legal"),
+    ("demand", "es", "Clientes demandaron a la aerolínea Brisa por las cancelaciones", "", "challenge/legal"),
+    ("demand", "en", "Demand for our cold-chain service keeps growing", "", "none/other"),
+    # Closing a year, a quarter or a fiscal year is no closure; closing a shop is.
+    ("close", "es", "Cerramos el año con récord de pedidos", "", "win/milestone"),
+    ("close", "es", "Cerramos nuestra tienda de Sevilla tras 20 años", "", "challenge/downturn"),
+    # A goodbye to colleagues, in either gender, is a layoff.
+    ("layoffs", "es", "Cambios en el equipo de ventas", "Nos despedimos de 12 compañeras del área comercial.",
+     "challenge/layoffs"),
     # Acquisitions in both directions: to acquire is a win, to be acquired is company news.
     ("acquire", "en", "Northwind to acquire Blue Harbor Logistics", "", "win/acquisition"),
     ("acquire", "es", "Grupo Sol acuerda comprar la cadena de panaderías Trigal", "", "win/acquisition"),
