@@ -28,7 +28,6 @@ ANSWERS: dict[str, frozenset[str]] = {
     "meeting": frozenset({"win", "news", "goal", "challenge"}),
     "gift": frozenset(),
 }
-ACTING_KINDS = frozenset(k for k, answered in ANSWERS.items() if answered)
 MAX_SNOOZE_DAYS = 3650
 SNOOZE_DAYS = 14
 CORRECTED_KIND = {"bad_news": "challenge", "good_news": "win", "not_relevant": "none"}

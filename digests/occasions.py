@@ -19,11 +19,10 @@ from digests.posts import human_why
 from digests.select import CustomerInfo, InsightInfo, RepSnapshot
 from digests.stories import Story, group_stories
 from digests.suggest import Drafter, book_labels, choose_language, hello
-from digests.text import headline, safe_links, shorten
+from digests.text import headline, safe_links
 from digests.wording import clip_title, join_phrases, mention, suggestion_context
 from listener.settings import DigestSettings
 
-_TOPIC_CHARS = 90
 MAX_MENTIONS = 3  # a message to the customer names a few topics; the rep's agenda has them all
 MAX_QUESTIONS = 5
 SortKey = tuple[float, ...]
@@ -314,16 +313,6 @@ def weekly_gesture(
         subject=customer.name,
         language=language,
     )
-
-
-def topic_label(insight: InsightInfo) -> str:
-    """A short agenda line for an insight: its topic fact, else its title."""
-    topic = insight.facts.get("topic") if isinstance(insight.facts.get("topic"), str) else ""
-    return _short(topic or insight.title or insight.text)
-
-
-def _short(text: str) -> str:
-    return shorten(text, _TOPIC_CHARS)
 
 
 def _first_distinct(labels: Iterable[str], limit: int) -> list[str]:

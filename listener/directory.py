@@ -338,10 +338,6 @@ def list_customers(session: Session, rep_email: str | None = None) -> Sequence[C
     return session.scalars(query).all()
 
 
-def remove_customer(session: Session, name: str) -> None:
-    session.delete(get_customer(session, name))
-
-
 def update_customer(
     session: Session,
     customer: Customer,

@@ -183,12 +183,6 @@ def _birthday(text: str, dayfirst: bool) -> str:
     return parse_any_date(text, dayfirst=dayfirst, what="birthday").strftime("%m-%d")
 
 
-def read_csv(text: str) -> list[Row]:
-    """Rows of a CSV in Listener's own columns (kept for callers that hold text, not a file)."""
-    rows, _ignored = read_table_rows(read_csv_table(text), {})
-    return [row for row in rows if isinstance(row, Row)]
-
-
 @dataclass
 class _Outline:
     line: int
