@@ -196,9 +196,16 @@ def going_quiet(
 
 
 def coming_up(
-    snap: RepSnapshot, cfg: DigestSettings, on: date, drafter: Drafter, words: dict[str, str]
+    snap: RepSnapshot,
+    cfg: DigestSettings,
+    on: date,
+    drafter: Drafter,
+    words: dict[str, str],
+    celebrated: frozenset[tuple[int, int]] = frozenset(),
 ) -> list[tuple[Item, str]]:
-    """Customer-since and company anniversaries and contacts' birthdays in the next `upcoming_days`."""
+    """Customer-since and company anniversaries and contacts' birthdays in the next `upcoming_days`. A company
+    anniversary that a fresh post already celebrates ((customer id, years) in `celebrated`) is left to that post's
+    item: one story, one item."""
     out: list[tuple[Item, str]] = []
     for customer in snap.customers.values():
         main = contact_for(customer)
@@ -206,6 +213,8 @@ def coming_up(
         name = first_name(main)
         base = {"customer": customer.name, "first_name": name, "hello": hello(name, customer.name, language)}
         for when, entry, years, contact, label in _occasions(customer, on, cfg.upcoming_days, words):
+            if entry == "founded" and (customer.id, years) in celebrated:
+                continue
             key = f"{entry}:{customer.id}:{contact}:{when.isoformat()}"
             first = contact.split()[0] if contact else ""
             context: dict[str, object] = {**base, "years": years, "contact": first}

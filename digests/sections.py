@@ -128,7 +128,12 @@ class ComingUp:
 
     def build(self, ctx: BuildContext, taken: set[int]) -> list[Candidate]:
         out = []
-        for item, what in occasions.coming_up(ctx.snap, ctx.cfg, ctx.on, ctx.drafter, ctx.words):
+        celebrated = frozenset(
+            (i.customer_id, i.facts["years"])
+            for i in ctx.fresh
+            if i.kind == "win" and i.category == "milestone" and isinstance(i.facts.get("years"), int)
+        )
+        for item, what in occasions.coming_up(ctx.snap, ctx.cfg, ctx.on, ctx.drafter, ctx.words, celebrated):
             soon = item.when is not None and (item.when - ctx.on).days <= 2
             nearer = -float((item.when - ctx.on).days) if item.when is not None else 0.0
             out.append(Candidate(item, STAKES["upcoming"] * (1.5 if soon else 1.0), what, nearer))

@@ -306,3 +306,20 @@ def test_an_agenda_question_of_a_category_is_asked_only_in_the_customers_own_lan
     (date_item,) = [i for i in build(app).items() if i.kind == "date"]
     english = ("What ", "How ", "Who ")
     assert date_item.topics and not any(t.startswith(english) for t in date_item.topics), date_item.topics
+
+
+def test_an_anniversary_a_fresh_post_celebrates_is_one_item(app: App) -> None:
+    """A company's founding anniversary in two days and its own post about those years: one item, the post's."""
+    with app.transaction() as session:
+        rep = add_rep(session)
+        founded = TODAY + timedelta(days=2)
+        mill = add_customer(session, rep, "Ostra Mill", founded_on=founded.replace(year=founded.year - 12))
+        add_contact(session, mill, "Ida Holm", role="CEO")
+        add_insight(session, mill, "win", "milestone", "Ostra Mill turns twelve", facts={"years": 12}, score=0.85)
+        other = add_customer(session, rep, "Vale Foods", founded_on=founded.replace(year=founded.year - 5))
+        add_insight(session, other, "win", "milestone", "Vale Foods turns twelve", facts={"years": 12}, score=0.85)
+    digest = build(app)
+    mill_items = items_of(digest, "Ostra Mill")
+    assert [i.kind for i in mill_items] == ["win"], [(i.kind, i.category, i.headline) for i in mill_items]
+    # another customer's anniversary of other years is still coming up
+    assert any(i.kind == "upcoming" and i.category == "founded" for i in items_of(digest, "Vale Foods"))
