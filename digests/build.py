@@ -75,7 +75,6 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
     today = _today(shown, by_customer, snap, words)
     cards = tuple(_card(snap.customers[cid], [c for _, c in by_customer[cid]], snap, cfg, words, on) for cid in shown)
     more_customers = tuple(_more_customer(snap.customers[cid], by_customer[cid], words) for cid in rest)
-    total = sum(len(by_customer[cid]) for cid in order)
     shown_attachments = {item.attachment for card in cards for item in card.items if item.attachment}
     failing = _failing(snap)
     return Digest(
@@ -91,7 +90,9 @@ def assemble(snap: RepSnapshot, settings: Settings, on: date, now: datetime) -> 
         failing_more=max(0, len(failing) - MAX_FAILING_SHOWN),
         attachments=tuple(write() for name, write in ctx.invitations.items() if name in shown_attachments),
         labels=words,
-        subject=subject_line(today[0].text if today else "", total - 1, words, on, lang),
+        # The subject counts the other customers with something today, not their items: "· 27 more" read as a
+        # to-do list nobody finishes before 8 a.m.; "· 5 more customers" is what the brief actually asks.
+        subject=subject_line(today[0].text if today else "", len(order) - 1, words, on, lang),
     )
 
 

@@ -39,17 +39,19 @@ def short_date(day: date, language: str) -> str:
 
 
 def subject_line(top: str, more: int, words: dict[str, str], on: date | None = None, language: str = "en") -> str:
-    """The top item, then how many more ("Congratulate Nimbus on Monterrey · 4 more"), under 70 characters.
+    """The top item, then how many other customers have something ("Congratulate Nimbus on Monterrey · 4 more
+    customers"), under 70 characters.
 
     An empty digest says so with its date ("Nothing new today · Tue 24 Nov"), so a quiet week's mails tell apart.
     """
     if not top:
         return words["subject.empty"] + (f" · {short_date(on, language)}" if on is not None else "")
-    tail = words["subject.more"].format(top="", n=more) if more > 0 else ""
+    pattern = words["subject.more.one"] if more == 1 else words["subject.more"]
+    tail = pattern.format(top="", n=more) if more > 0 else ""
     room = SUBJECT_CHARS - len(tail)
     if len(top) > room:
         top = top[: room - 1].rsplit(" ", 1)[0].rstrip(" ,:;·") + "…"
-    return words["subject.more"].format(top=top, n=more) if more > 0 else top
+    return pattern.format(top=top, n=more) if more > 0 else top
 
 
 def item_label(item: Item, words: dict[str, str]) -> str:

@@ -51,7 +51,8 @@ def test_budget_ranks_customers_and_names_the_rest_in_one_line(app: App) -> None
     assert digest.today[0].text.startswith("Check in with Brightwave Ferries")
     assert len(digest.today) == 3
     assert digest.subject.startswith("Check in with Brightwave Ferries") and len(digest.subject) < 70
-    assert digest.subject.endswith("· 12 more")  # 11 firms, and Monday's gesture
+    # The subject counts the other customers (11 firms), not their items (which also hold Monday's gesture).
+    assert digest.subject.endswith("· 11 more customers")
     rendered = render(digest)
     assert "Also today: Firm" in rendered.text
 

@@ -237,5 +237,5 @@ def test_rep_language_labels(app: App) -> None:
     with app.transaction() as session:
         rep = session.query(Rep).one()
         text = render_text(build_digest(session, app.settings, rep, TODAY, NOW))
-    assert text.startswith("Buenos días, Ana\nRetomar el contacto con Globex · 13 más\n\n== HOY ==")
+    assert text.startswith("Buenos días, Ana\nRetomar el contacto con Globex · 3 clientes más\n\n== HOY ==")
     assert "== HOY ==" in text and "Contacto: Lucía Pérez, CEO" in text
