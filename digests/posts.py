@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from digests.contacts import contact_for, draft_language
+from digests.labels import labels
 from digests.model import Item
 from digests.select import CustomerInfo, InsightInfo, RepSnapshot
 from digests.stories import Story
@@ -55,7 +56,7 @@ def story_item(
             customer_id=customer.id,
             contact_name=contact.name if contact and suggestion else "",
             contact_email=contact.email if contact and suggestion else "",
-            subject=_subject(words, what, customer) if suggestion else "",
+            subject=_subject(what, customer, lead.kind, language) if suggestion else "",
             details=_details(story, words),
             look=look,
             language=language if suggestion else "",
@@ -94,7 +95,12 @@ def _what(context: dict[str, Any], lead: InsightInfo) -> str:
     return _fact_what(context) or clip_title(lead.title or lead.text, 40, shortest=10)
 
 
-def _subject(words: dict[str, str], what: str, customer: CustomerInfo) -> str:
+def _subject(what: str, customer: CustomerInfo, kind: str, language: str) -> str:
+    """The draft's subject line, in the draft's language (the customer reads it, not the rep)."""
+    if kind == "challenge":
+        # Bad news is not named in the customer's inbox ("Acme: Is Acme down for anyone else?", "Acme: layoffs"):
+        # the draft says what it is about; the subject only opens the door.
+        return f"{customer.name}: {labels(language)['subject.challenge']}"
     # "Clínicas Alba: Clínicas Alba" when the fact picked is the customer's own name: the name alone then.
     return f"{customer.name}: {what}" if what and what.casefold() != customer.name.casefold() else customer.name
 

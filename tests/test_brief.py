@@ -178,9 +178,16 @@ def test_a_challenge_never_gets_congratulations(app: App) -> None:
             for category in ("layoffs", "incident", "legal", "departure", "downturn"):
                 add_insight(session, customer, "challenge", category, f"{category} at Corp {lang}", score=0.9)
     congrats = re.compile(r"congrat|enhorabuena|felicidad|felicita|parab[ée]ns|f[ée]licitation|gl[üu]ckw|complimenti")
-    for item in build(app, settings=_wide(app.settings, customers=20, per_card=9)).items():
-        if item.kind == "challenge":
-            assert not congrats.search(item.suggestion.lower()), item.suggestion
+    opener = {"en": "checking in", "es": "un saludo", "es-MX": "un saludo", "pt": "um olá", "fr": "des nouvelles",
+              "de": "kurz nachgefragt", "it": "un saluto"}  # fmt: skip
+    challenges = [i for i in build(app, settings=_wide(app.settings, customers=20, per_card=9)).items()
+                  if i.kind == "challenge"]  # fmt: skip
+    assert len(challenges) == 35
+    for item in challenges:
+        assert not congrats.search(item.suggestion.lower()), item.suggestion
+        # The reply's subject, in the customer's inbox, names no bad news and no post title, in the draft's language.
+        lang = item.customer.removeprefix("Corp ")
+        assert item.subject == f"{item.customer}: {opener[lang]}", item.subject
 
 
 def test_past_cadence_is_flagged_even_with_a_fresh_post(app: App) -> None:
