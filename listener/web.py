@@ -25,7 +25,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digests.feedback import ItemView, categories_for, describe, pause_digests, record_feedback
+from digests.labels import labels
+from digests.suggest import choose_language
 from digests.tokens import UNSUBSCRIBE, Claim, TokenError, verify
+from listener.db.schema import Rep
 from listener.db.session import transaction
 from listener.errors import BadInput
 from listener.settings import WebSettings
@@ -40,22 +43,26 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-_WHAT = {
-    "done": "Mark as done",
-    "snooze": "Snooze this customer for 2 weeks",
-    "not_relevant": "Mark as not relevant",
-    "bad_news": "Mark as bad news",
-    "good_news": "Mark as good news",
-    UNSUBSCRIBE: "Pause my morning digests",
-}
-_DONE = {
-    "done": "Marked as done: it will not come back in your digest.",
-    "snooze": "Snoozed: this customer stays out of your digest for 2 weeks.",
-    "not_relevant": "Thanks: this item is hidden and your verdict is kept to improve the filter.",
-    "bad_news": "Thanks: the correction is kept to improve the filter.",
-    "good_news": "Thanks: the correction is kept to improve the filter.",
-    UNSUBSCRIBE: "Your morning digests are paused. Ask sales ops to resume them (listener rep resume).",
-}
+# The pages speak the rep's language (their digest's): the words live in the phrasebooks' [labels] as web.* keys,
+# English where a language lacks one. Pages without a rep (a bad token, a wrong path) follow Accept-Language.
+
+
+def _words(language: str) -> dict[str, str]:
+    return labels(choose_language(language))
+
+
+def _browser_language(request: Request) -> str:
+    """The browser's most preferred language tag (Accept-Language, q-values honoured), or English."""
+    ranked = []
+    for n, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        if tag and tag != "*" and weight > 0:
+            ranked.append((-weight, n, tag))
+    return choose_language(*(tag for _, _, tag in sorted(ranked)))
 
 
 class SecurityHeaders:
@@ -75,10 +82,10 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200, language: str = "en") -> HTMLResponse:
     """A small self-contained page; `title` is escaped here, `body` must already be escaped HTML."""
     html = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title></head>"
         '<body style="font-family:Arial,Helvetica,sans-serif;max-width:520px;margin:24px auto;padding:0 14px;'
@@ -88,20 +95,28 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
-def _item_html(view: ItemView) -> str:
+def _item_html(view: ItemView, words: dict[str, str]) -> str:
     parts = [f"<p><b>{escape(view.customer)}</b></p>"]
     if view.title:
         parts.append(f"<p>{escape(view.title)}</p>")
     if view.kind:
-        what = f"{view.kind} / {view.category}" if view.category else view.kind
-        parts.append(f'<p style="color:#6b7280;font-size:13px;">Listener called it: {escape(what)}</p>')
+        kind = words.get(f"web.kind.{view.kind}", view.kind)
+        what = f"{kind} / {words.get(f'cat.{view.category}', view.category)}" if view.category else kind
+        called = words["web.called_it"].format(what=what)
+        parts.append(f'<p style="color:#6b7280;font-size:13px;">{escape(called)}</p>')
     return "".join(parts)
 
 
-def _bad_token(error: TokenError) -> HTMLResponse:
+def _message(words: dict[str, str], key: str, status: int = 200, language: str = "en") -> HTMLResponse:
+    """A page made of the `web.<key>.title` and `web.<key>.body` labels."""
+    return page(words[f"web.{key}.title"], f"<p>{escape(words[f'web.{key}.body'])}</p>", status, language)
+
+
+def _bad_token(error: TokenError, language: str) -> HTMLResponse:
+    words = _words(language)
     if error.expired:
-        return page("This link has expired", "<p>Use the links in a more recent digest.</p>", 410)
-    return page("This link is not valid", "<p>Open the link from the digest email as it is.</p>", 400)
+        return _message(words, "expired", 410, language)
+    return _message(words, "invalid", 400, language)
 
 
 def create_app(sessions: sessionmaker[Session], web: WebSettings) -> Starlette:
@@ -115,57 +130,72 @@ def create_app(sessions: sessionmaker[Session], web: WebSettings) -> Starlette:
             raise TokenError(expired=False)
         return claim
 
-    def show(claim: Claim) -> HTMLResponse:
+    def rep_language(session: Session, claim: Claim, request: Request) -> str:
+        rep = session.get(Rep, claim.rep_id)
+        return choose_language(rep.language) if rep and rep.language else _browser_language(request)
+
+    def show(claim: Claim, request: Request) -> HTMLResponse:
         with transaction(sessions) as session:
+            language = rep_language(session, claim, request)
             view = None if claim.action == UNSUBSCRIBE else describe(session, claim)
+        words = _words(language)
         if claim.action != UNSUBSCRIBE and view is None:
-            return page("This item is gone", "<p>The customer was removed or moved to another rep.</p>", 404)
+            return _message(words, "gone", 404, language)
         choices = categories_for(claim.action)
         select = ""
         if choices:
-            options = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in choices)
+            options = "".join(
+                f'<option value="{escape(c)}">{escape(words.get(f"cat.{c}", c))}</option>' for c in choices
+            )
             select = (
-                '<p><label>Category (optional): <select name="category"><option value="">-</option>'
+                f'<p><label>{escape(words["web.category"])} <select name="category"><option value="">-</option>'
                 f"{options}</select></label></p>"
             )
+        what = words[f"web.ask.{claim.action}"]
         button = (
             f'<form method="post">{select}<button type="submit" style="font-size:16px;padding:10px 18px;">'
-            f"{escape(_WHAT[claim.action])}</button></form>"
+            f"{escape(what)}</button></form>"
         )
-        return page(_WHAT[claim.action], (_item_html(view) if view else "") + button)
+        return page(what, (_item_html(view, words) if view else "") + button, language=language)
 
-    def act(claim: Claim, category: str) -> HTMLResponse:
+    def act(claim: Claim, category: str, request: Request) -> HTMLResponse:
+        language = "en"
         try:
             with transaction(sessions) as session:
+                language = rep_language(session, claim, request)
                 if claim.action == UNSUBSCRIBE:
                     created = pause_digests(session, claim.rep_id)
                 else:
                     _, created = record_feedback(session, claim, category=category)
         except BadInput as exc:
-            return page("Nothing was changed", f"<p>{escape(exc.explain())}</p>", 404)
+            words = _words(language)
+            return page(words["web.unchanged.title"], f"<p>{escape(exc.explain())}</p>", 404, language)
         log.info("feedback: rep %d %s %s%s", claim.rep_id, claim.action, claim.item_key, "" if created else " (again)")
-        note = "" if created else "<p>(It was already recorded; nothing changed.)</p>"
-        return page("Done", f"<p>{escape(_DONE[claim.action])}</p>{note}")
+        words = _words(language)
+        note = "" if created else f"<p>{escape(words['web.again'])}</p>"
+        body = f"<p>{escape(words[f'web.done.{claim.action}'])}</p>{note}"
+        return page(words["web.done.title"], body, language=language)
 
     async def feedback_get(request: Request) -> Response:
         try:
             claim = claim_of(request, unsubscribe=request.url.path.startswith("/u/"))
         except TokenError as exc:
-            return _bad_token(exc)
-        return await run_in_threadpool(show, claim)
+            return _bad_token(exc, _browser_language(request))
+        return await run_in_threadpool(show, claim, request)
 
     async def feedback_post(request: Request) -> Response:
         try:
             claim = claim_of(request, unsubscribe=request.url.path.startswith("/u/"))
         except TokenError as exc:
-            return _bad_token(exc)
+            return _bad_token(exc, _browser_language(request))
         form = await request.form(max_files=0, max_fields=4, max_part_size=1024)
         category = str(form.get("category") or "")
-        return await run_in_threadpool(act, claim, category)
+        return await run_in_threadpool(act, claim, category, request)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
-        return page("Not found", "<p>There is nothing here.</p>", 405 if status == 405 else 404)
+        language = _browser_language(request)
+        return _message(_words(language), "not_found", 405 if status == 405 else 404, language)
 
     routes = [
         Route("/a/{token:str}", feedback_get, methods=["GET"]),

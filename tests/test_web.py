@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from digests.deliver import send_due
 from digests.tokens import Claim, sign
 from listener.cli.app import App
-from listener.db.schema import Customer, DigestPause, Feedback, Insight, Interaction
+from listener.db.schema import Customer, DigestPause, Feedback, Insight, Interaction, Rep
 from listener.db.schema import Digest as DigestRow
 from listener.settings import WebSettings
 from listener.web import uvicorn_config
@@ -135,6 +135,27 @@ def test_tampered_expired_and_wrong_paths_get_a_clear_page_and_a_4xx(
         assert answer.headers["x-frame-options"] == "DENY"
     assert httpx.put(f"{base}/a/{token}").status_code == 405
     assert counts(app) == (0, 0, 0)
+
+
+def test_pages_speak_the_reps_language_and_a_bad_link_the_browsers(web: tuple[str, App]) -> None:
+    base, app = web
+    ids = seed(app)
+    with app.transaction() as session:
+        session.get(Rep, ids["rep"]).language = "es-MX"  # type: ignore[union-attr]
+    url = link(base, Claim(ids["rep"], "not_relevant", ids["acme"], (ids["win"],)))
+    page = httpx.get(url, headers={"Accept-Language": "en"})  # the rep's digest language wins over the browser's
+    assert page.status_code == 200 and '<html lang="es-MX">' in page.text
+    assert "Marcar como no relevante" in page.text and "Listener lo clasificó como: buena noticia" in page.text
+    assert "Mark as" not in page.text
+    done = httpx.post(url)
+    assert "Gracias: este elemento queda oculto" in done.text and counts(app)[0] == 1
+    assert "Ya estaba registrado" in httpx.post(url).text and counts(app)[0] == 1
+    # No rep behind a bad link: the browser's preferred language (q-values honoured), English otherwise.
+    spanish_first = {"Accept-Language": "de;q=0.2, es-ES;q=0.9, en;q=0.5"}
+    answer = httpx.get(f"{base}/a/not-a-token", headers=spanish_first)
+    assert answer.status_code == 400 and "Este enlace no es válido" in answer.text
+    assert "Aquí no hay nada" in httpx.get(f"{base}/nowhere", headers=spanish_first).text
+    assert "This link is not valid" in httpx.get(f"{base}/a/not-a-token", headers={"Accept-Language": "xx"}).text
 
 
 def test_snooze_not_relevant_and_kind_correction(web: tuple[str, App], invoke: Invoke, tmp_path: Path) -> None:
