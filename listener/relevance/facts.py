@@ -16,7 +16,7 @@ from typing import Any
 from listener.relevance.lexicon import FactWords, bundled_lexicon, cue_pattern
 from listener.relevance.money import find_money, find_percent, find_round, might_hold_percent
 from listener.relevance.numbers import NUMBER_WORDS, number_value
-from listener.relevance.text import Prepared
+from listener.relevance.text import Prepared, fold
 
 # The words come from each language's [facts] table (config/rules/<lang>.toml), compiled once per language when
 # Listener starts; a post is read with its language's cues and the English ones (English mixes into every
@@ -26,7 +26,7 @@ from listener.relevance.text import Prepared
 # A proper name: capitalised words, with the small joiners names carry ("Bank of Ireland", "Cámara de Comercio").
 _CAP = r"(?:[A-ZÁÉÍÓÚÑÜÇÀÈÌÒÙÂÊÎÔÛÄÖ0-9][\w&'’.\-]*|@\w+)"
 _UPPER = "A-ZÁÉÍÓÚÑÄÖÜ"
-_LOWER = "a-záéíóúñüçãõâêôàèìòùäöß'’\\-"
+_LOWER = "a-záéíóúñüçãõâêôàèìòùäöß'’"
 _YEAR_NUMBER = "|".join(sorted((w.replace(" ", r"\s+") for w in NUMBER_WORDS), key=len, reverse=True))
 
 
@@ -46,6 +46,8 @@ class Cues:
     years: re.Pattern[str]
     years_phrases: dict[str, int]
     title_prefix: re.Pattern[str]
+    not_person: frozenset[str]  # folded words that make a capitalised run no personal name (Group, Joins)
+    role_joiners: frozenset[str]  # "and" between two roles of one person
 
 
 def compile_cues(words: FactWords, names: FactWords) -> Cues:
@@ -58,12 +60,16 @@ def compile_cues(words: FactWords, names: FactWords) -> Cues:
     joiners = cue_pattern(names.words("name_joiners"))
     particles = cue_pattern(names.words("name_particles"))
     determiners = cue_pattern((*words.words("articles"), *words.words("product_determiners")))
+    # A personal name: two to four capitalised words ("Jean-Dominique Senard"), particles ("de la") and
+    # middle initials ("Ernesto M. Hernández") between them.
+    word = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
+    modifiers = cue_pattern(words.words("role_modifiers"))
     return Cues(
         name=re.compile(rf"{_CAP}(?:\s+(?:{joiners}\s+)?{_CAP}){{0,6}}"),
-        person=re.compile(rf"[{_UPPER}][{_LOWER}]+(?:\s+(?:{particles}\s+)?[{_UPPER}][{_LOWER}]+){{1,2}}"),
-        role=re.compile(
-            rf"(?<!\w)(?:{cue_pattern(words.words('role_modifiers'))}\s+)?{cue_pattern(words.words('roles'))}(?!\w)"
-        ),
+        person=re.compile(rf"{word}(?:\s+(?:{particles}\s+)?(?:[{_UPPER}]\.\s+)?{word}){{1,3}}"),
+        not_person=frozenset(words.words("not_person_words")),
+        role_joiners=frozenset(words.words("role_joiners")),
+        role=re.compile(rf"(?<!\w)(?:{modifiers}\s+){{0,2}}{cue_pattern(words.words('roles'))}(?!\w)"),
         award=re.compile(rf"(?<!\w){cue_pattern(words.words('award_cues'))}\s+{articles}"),
         award_by=re.compile(rf"(?<!\w){cue_pattern(words.words('award_giver_cues'))}\s+{articles}"),
         partner=re.compile(rf"(?<!\w){cue_pattern(words.words('partner_cues'))}[:,.!]?\s+{articles}"),
@@ -71,7 +77,8 @@ def compile_cues(words: FactWords, names: FactWords) -> Cues:
             rf"(?<!\w){cue_pattern(words.words('product_cues'))}\s+(?:{determiners}\s+)*"
             rf"(?:{cue_pattern(words.words('product_new_words'))}\s+)?(?:{cue_pattern(words.words('product_nouns'))}\s+)?"
         ),
-        place=re.compile(rf"(?<!\w){cue_pattern(words.words('place_cues'))},?\s+{articles}"),
+        # No article before a place: "in the JdV by Hyatt portfolio" is no place ("the U.S." is then missed).
+        place=re.compile(rf"(?<!\w){cue_pattern(words.words('place_cues'))},?\s+"),
         event=re.compile(rf"(?<!\w){cue_pattern(words.words('event_cues'))}:?\s+{articles}"),
         years=re.compile(
             rf"(?<!\w)(\d{{1,3}}|{_YEAR_NUMBER})(?:{cue_pattern(words.words('ordinal_suffixes'))}|\.)?(?:-|\s)?"
@@ -95,20 +102,55 @@ def cues_for(lang: str) -> Cues:
     return _CUES.get(lang, _DEFAULT_CUES)
 
 
+_SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s")  # "Portugal. La cadena": not "U.S. Bank"
+_MAX_NAME_WORDS = 5  # a longer capitalised run is a Title Case phrase ("to Better Serve Clients"), not a name
+
+
 def _name_at(cues: Cues, original: str, offset: int) -> str:
     found = cues.name.match(original, offset)
     if found is None:
         return ""
-    name = found.group(0).split("\n", 1)[0].strip(" .,'’")  # the headline ends at its line break
-    return "" if name.lower() in _STOP_NAMES else name
+    name = found.group(0).split("\n", 1)[0]  # the headline ends at its line break
+    name = _SENTENCE_END.split(name, 1)[0].strip(" .,'’")
+    # "As Classic Vehicle...", "We": a capitalised function word starts a sentence or a title, not a name.
+    first = fold(name.split(" ", 1)[0]) if name else ""
+    return "" if first in _STOP_NAMES else name
 
 
-def _name_after(cues: Cues, cue: re.Pattern[str], prepared: Prepared) -> tuple[str, int]:
+def _name_after(
+    cues: Cues, cue: re.Pattern[str], prepared: Prepared, max_words: int = 0, letter_first: bool = False
+) -> tuple[str, int]:
+    """The first name after a cue; with `max_words`, a longer run is no name; `letter_first`: no "2022"."""
     for m in cue.finditer(prepared.folded):
         name = _name_at(cues, prepared.original, m.end())
-        if name:
-            return name, m.end() + len(name)
+        if not name:
+            continue
+        if max_words and len(name.split()) > max_words:
+            continue
+        if letter_first and not name[0].isalpha():
+            continue
+        return name, m.end() + len(name)
     return "", -1
+
+
+def _people(cues: Cues, text: str, start: int, end: int) -> list[re.Match[str] | str]:
+    """Personal names in text[start:end], in order; a run holding a company or headline word ("Acme Names
+    Jane Doe", "Jane Doe Joins Acme") is cut there, and its part before that word kept if it is a name."""
+    found: list[re.Match[str] | str] = []
+    position = start
+    while (m := cues.person.search(text, position, end)) is not None:
+        words = list(re.finditer(r"[^\s\-]+", m.group(0)))
+        stop = next((w for w in words if fold(w.group(0)) in cues.not_person), None)
+        if stop is None:
+            found.append(m)
+            position = m.end()
+            continue
+        head = m.group(0)[: stop.start()].strip()
+        # "Cambium Learning Group", "Parts Town Names": a run that ends with such a word names a company.
+        if len(head.split()) >= 2 and stop is not words[-1]:
+            found.append(head)
+        position = m.start() + stop.end()
+    return found
 
 
 def _person_and_role(cues: Cues, prepared: Prepared) -> dict[str, Any]:
@@ -117,14 +159,20 @@ def _person_and_role(cues: Cues, prepared: Prepared) -> dict[str, Any]:
         return {}
     text = prepared.original
     facts: dict[str, Any] = {"role": text[role.start() : role.end()]}
-    # The person is the nearest personal name on either side of the role, within one clause.
-    window_start = max(0, role.start() - 80)
-    before = list(cues.person.finditer(text, window_start, role.start()))
-    after = cues.person.search(text, role.end(), role.end() + 60)
-    if after and (not before or after.start() - role.end() < 15):
-        facts["person"] = after.group(0)
-    elif before:
-        facts["person"] = before[-1].group(0)
+    # The person is the nearest personal name before the role, within one clause, or right after it with
+    # nothing but punctuation, other roles and "and" between ("Founder and CEO Tom Reyes"; not "président et
+    # Thierry Bolloré", another person's role). Company names and Title Case headline words are no person.
+    before = _people(cues, text, max(0, role.start() - 80), role.start())
+    after = [m for m in _people(cues, text, role.end(), role.end() + 60) if isinstance(m, re.Match)][:1]
+    if after:
+        gap = prepared.folded[role.end() : after[0].start()]
+        words = re.findall(r"[^\W\d_]+", cues.role.sub(" ", gap))
+        if (not words or cues.role.search(gap)) and all(word in cues.role_joiners for word in words):
+            facts["person"] = after[0].group(0)
+            return facts
+    if before:
+        last = before[-1]
+        facts["person"] = last if isinstance(last, str) else last.group(0)
     return facts
 
 
@@ -144,6 +192,8 @@ def _category_facts(cues: Cues, prepared: Prepared, category: str) -> dict[str, 
         facts.update(_person_and_role(cues, prepared))
     elif category == "award":
         award, end = _name_after(cues, cues.award, prepared)
+        if award and (count := fold(award.split(" ", 1)[0])).isalpha() and number_value(count):
+            award = ""  # "wins Ten 2022 ASTORS awards": a count, then the name
         if award:
             facts["award"] = award
             by = cues.award_by.search(prepared.folded, end, end + 40)
@@ -151,15 +201,17 @@ def _category_facts(cues: Cues, prepared: Prepared, category: str) -> dict[str, 
             if giver and giver != award:
                 facts["award_by"] = giver
     elif category in ("partnership", "customer_win", "acquisition"):
-        partner, _ = _name_after(cues, cues.partner, prepared)
+        partner, _ = _name_after(cues, cues.partner, prepared, _MAX_NAME_WORDS)
+        if partner.endswith(("'s", "’s")):
+            partner = ""  # "with Linden's team": a possessive names whose team, not a partner
         if partner:
             facts["partner"] = partner.lstrip("@")
     elif category == "launch":
-        product, _ = _name_after(cues, cues.product, prepared)
+        product, _ = _name_after(cues, cues.product, prepared, _MAX_NAME_WORDS)
         if product:
             facts["product"] = product
     elif category in ("expansion", "event"):
-        place, _ = _name_after(cues, cues.place, prepared)
+        place, _ = _name_after(cues, cues.place, prepared, _MAX_NAME_WORDS, letter_first=True)
         if place:
             facts["place"] = place
         if category == "event":
@@ -181,7 +233,7 @@ def _category_facts(cues: Cues, prepared: Prepared, category: str) -> dict[str, 
 def extract_facts(prepared: Prepared, category: str, lang: str) -> dict[str, Any]:
     """The facts worth quoting for this category; keys absent when not found."""
     facts: dict[str, Any] = {}
-    money = find_money(prepared.original, prepared.folded)
+    money = find_money(prepared.original, prepared.folded, lang)
     if money:
         first = money[0]
         facts.update(amount=first.text, amount_value=first.value, currency=first.currency)

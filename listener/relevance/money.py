@@ -43,8 +43,8 @@ PERCENT = re.compile(rf"(?<![\w.,])(\d{{1,3}}(?:[.,]\d+)?)\s?(?:%|{cue_pattern(_
 _LAST_WORDS = {word.split()[-1] for word in _PERCENT_WORDS}
 _PERCENT_HINTS = tuple(w for w in _LAST_WORDS if not any(o != w and o in w for o in _LAST_WORDS))
 _ROUND_LABELS = {re.sub(r"[\s\-]", "", word): label for word, label in _FACTS.table("round_words").items()}
-ROUND = re.compile(
-    rf"(?<!\w)(?:(?P<series>{cue_pattern(_FACTS.words('series_words'))})\s+(?P<letter>[a-h])"
+ROUND = re.compile(  # "Series B", "Series-D-Finanzierungsrunde"
+    rf"(?<!\w)(?:(?P<series>{cue_pattern(_FACTS.words('series_words'))})[\s\-]+(?P<letter>[a-h])"
     rf"|(?P<word>{cue_pattern(_FACTS.table('round_words'))}))(?!\w)"
 )
 _CODE_THEN_NUMBER = re.compile(rf"\d(?<={_CODE} \d)")  # anchored on the digit: fast
@@ -58,6 +58,7 @@ _NUMBER_THEN_WORD = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
+_AMBIGUOUS = {lang: frozenset(_LEXICON.facts_for(lang).words("ambiguous_symbols")) for lang in _LEXICON.languages}
 # The longest currency before a number ("us$" or "usd"), a space, then an optional space.
 _BEFORE_DIGIT = max((len(key) for key in _SYMBOLS), default=3) + 2
 _SIGNS = "".join(sorted({char for key in _SYMBOLS for char in key if not char.isalpha()}))  # "$€£¥"
@@ -94,8 +95,13 @@ def _currency(symbol: str) -> str:
     return _SYMBOLS.get(key) or _WORDS.get(key) or _WORDS.get(" ".join(key.split()), "")
 
 
-def find_money(text: str, folded: str | None = None) -> list[Money]:
-    """Every amount of money in `text` (pass its fold() if you have it), in order."""
+def find_money(text: str, folded: str | None = None, lang: str = "") -> list[Money]:
+    """Every amount of money in `text` (pass its fold() if you have it), in order.
+
+    In a post in `lang`, an amount with a sign that names no single currency there ("$" in Spanish: pesos or
+    dollars) is left out: no currency is better than a wrong one.
+    """
+    ambiguous = _AMBIGUOUS.get(lang, frozenset())
     found: list[Money] = []
     folded = fold(text) if folded is None else folded
     # Most posts name no amount. A currency sign is a cheap substring test; a currency word must follow a
@@ -121,7 +127,7 @@ def find_money(text: str, folded: str | None = None) -> list[Money]:
         except ValueError:
             continue
         currency = _currency(cur_raw)
-        if not currency:
+        if not currency or cur_raw.strip() in ambiguous:
             continue
         found.append(Money(text=text[m.start() : m.end()].strip(), value=value, currency=currency, start=m.start()))
     return found
