@@ -108,3 +108,66 @@ def test_a_facts_table_outside_the_bundled_rules_is_refused(tmp_path: Path) -> N
     (extra / "more.toml").write_text('language = "en"\n[facts]\npartner_cues = ["alongside"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"only the bundled rules .* may hold a facts table"):
         load_rules([bundled_rules_dir(), extra])
+
+
+# --- correctness: sentences written for these tests, one cause each (a wrong fact costs a relationship, so
+# "nothing" is the expected answer wherever a guess would be wrong)
+
+RIGHT = [
+    # person and role: the name before the role, or right after it (other roles and "and" between)
+    ("leadership", "Dana Whitfield Joins Orbis Learning Group as Chief Operating Officer", "en",
+     {"person": "Dana Whitfield"}),
+    ("leadership", "Harlow Foods Names Priya Raman to Newly Created Role of Chief Digital Officer", "en",
+     {"person": "Priya Raman"}),
+    ("departure", "Founder and CEO Tom Reyes to step down", "en", {"person": "Tom Reyes"}),
+    ("leadership", "Carmen de la Vega, nueva directora general de Grupo Norte", "es",
+     {"person": "Carmen de la Vega"}),
+    ("departure", "Motores del Sur anunció que Ernesto M. Salas, su presidente, se retira", "es",
+     {"person": "Ernesto M. Salas"}),
+    ("leadership", "Jean-Luc Morel a été nommé président et Claire Dubois directrice générale", "fr",
+     {"person": "Jean-Luc Morel", "role": "président"}),
+    # places: a proper name after a place cue
+    ("expansion", "Harbor Labs opens its first office in the Nordics hub in Oslo", "en", {"place": "Oslo"}),
+    ("expansion", "Mercato Verde abrirá sus primeras tiendas en Portugal. La cadena invertirá más", "es",
+     {"place": "Portugal"}),
+    ("expansion", "A Casa Nobre vai construir uma fábrica em Recife", "pt", {"place": "Recife"}),
+    # amounts, rounds, percentages in every language
+    ("funding", "Velora schließt eine Series-B-Finanzierungsrunde über 20 Mio. Euro ab", "de",
+     {"round": "Series B", "amount_value": 20e6, "currency": "EUR"}),
+    ("funding", "Brindle raises $1.2 billion", "en", {"amount_value": 1.2e9, "currency": "USD"}),
+    ("funding", "Tramo capta 1,2 mil millones de euros", "es", {"amount_value": 1.2e9, "currency": "EUR"}),
+    ("funding", "Lumen lève 3,5 M€ en amorçage", "fr", {"amount_value": 3.5e6, "currency": "EUR", "round": "Seed"}),
+    ("funding", "Mercado Sur recibe u$s 300 millones", "es", {"amount_value": 300e6, "currency": "USD"}),
+    ("layoffs", "Ortofresco taglia il 12 per cento del personale", "it", {"percent": "12%"}),
+    ("layoffs", "Lagerwerk streicht 8 Prozent der Stellen", "de", {"percent": "8%"}),
+    ("milestone", "Bakehouse celebrates its 21st anniversary", "en", {"years": 21}),
+    ("milestone", "Atelier Nord fête une décennie d'innovation", "fr", {"years": 10}),
+    ("award", "Brightline wins 2024 International Design Awards", "en", {"award": "2024 International Design Awards"}),
+]  # fmt: skip
+
+NOTHING = [
+    ("leadership", "Kestrel Capital Partners appoints a new CEO", "en", "person"),
+    ("departure", "Le président de Norvale Jean-Marc Petit évoque le départ du directeur général", "fr", "person"),
+    ("expansion", "Juniper opens its first hotel in the Harbor by Juniper portfolio", "en", "place"),
+    ("expansion", "Orbital Systems Opens Regional Headquarters to Better Serve Clients", "en", "place"),
+    ("expansion", "Mercato Verde abrirá un centro en 2026", "es", "place"),
+    ("expansion", "A Casa Nobre, de Lisboa, vai construir uma nova fábrica", "pt", "place"),
+    ("launch", "Fellwood Launches As Classic Vehicle Conversion Systems Provider", "en", "product"),
+    ("partnership", "Ardent strengthens relationship with Enhanced Document and Data Management Technology", "en",
+     "partner"),
+    ("partnership", "We partnered with Linden's team on the new menu", "en", "partner"),
+    ("award", "Cyberline Wins Ten 2024 Security Awards", "en", "award"),
+    ("legal", "La aerolínea podría ser multada hasta por $19.267.753.900", "es", "currency"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("category", "title", "lang", "expected"), RIGHT, ids=[r[1][:40] for r in RIGHT])
+def test_facts_read_right(category: str, title: str, lang: str, expected: dict[str, Any]) -> None:
+    found = facts(category, title, lang=lang)
+    for key, value in expected.items():
+        assert found.get(key) == value, found
+
+
+@pytest.mark.parametrize(("category", "title", "lang", "key"), NOTHING, ids=[n[1][:40] for n in NOTHING])
+def test_a_doubtful_fact_is_left_out(category: str, title: str, lang: str, key: str) -> None:
+    assert key not in facts(category, title, lang=lang)
