@@ -10,118 +10,175 @@ faster; names are then read from the original text at the same offsets, with the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from listener.relevance.lexicon import bundled_lexicon
-from listener.relevance.money import find_money, find_percent, find_round
+from listener.relevance.lexicon import FactWords, bundled_lexicon, cue_pattern
+from listener.relevance.money import find_money, find_percent, find_round, might_hold_percent
 from listener.relevance.numbers import NUMBER_WORDS, number_value
-from listener.relevance.text import Prepared
+from listener.relevance.text import Prepared, fold
 
+# The words come from each language's [facts] table (config/rules/<lang>.toml), compiled once per language when
+# Listener starts; a post is read with its language's cues and the English ones (English mixes into every
+# language), a language without a [facts] table with the English ones.
 # Cue patterns check the word boundary once, before the alternation: a `\b` inside every branch makes the
 # regex engine try each branch at each position (150 µs a post instead of 8).
 # A proper name: capitalised words, with the small joiners names carry ("Bank of Ireland", "Cámara de Comercio").
 _CAP = r"(?:[A-ZÁÉÍÓÚÑÜÇÀÈÌÒÙÂÊÎÔÛÄÖ0-9][\w&'’.\-]*|@\w+)"
-_JOIN = r"(?:of|the|and|for|de|del|la|las|los|y|e|da|do|dos|das|du|des|di|della|der|die|für|und|&|to|in)"
-NAME = re.compile(rf"{_CAP}(?:\s+(?:{_JOIN}\s+)?{_CAP}){{0,6}}")
-_LOWER = "a-záéíóúñüçãõâêôàèìòùäöß'’\\-"
-PERSON = re.compile(
-    rf"[A-ZÁÉÍÓÚÑÄÖÜ][{_LOWER}]+(?:\s+(?:de\s+la\s+|de\s+|van\s+|von\s+|da\s+|di\s+)?[A-ZÁÉÍÓÚÑÄÖÜ][{_LOWER}]+){{1,2}}"
-)
-ROLE = re.compile(
-    r"(?<!\w)(?:(?:interim|acting|new|nuevo|nueva|novo|nova|nouveau|nouvelle|neuer|neue|nuovo|nuova)\s+)?"
-    r"(?:chief\s+\w+(?:\s+\w+)?\s+officer|ceo|cfo|cto|coo|cmo|cro|cpo|ciso|"
-    r"(?:senior\s+|executive\s+)?vice[- ]president(?:\s+of\s+[\w&]+(?:\s+[\w&]+)?)?|"
-    r"s?vp(?:\s+of\s+[\w&]+(?:\s+[\w&]+)?)?|"
-    r"head\s+of\s+[\w&]+(?:\s+[\w&]+)?|executive\s+chair(?:man)?|chair(?:man|woman|person)?|president[ea]?|"
-    r"managing\s+director|general\s+manager|board\s+of\s+directors|co-?founder|founder|"
-    r"director(?:a)?\s+(?:general|comercial|financier[oa]|ejecutiv[oa]|de\s+\w+)|consejer[oa]\s+delegad[oa]|"
-    r"fundador(?:a)?|cofundador(?:a)?|diretor(?:a)?[- ](?:geral|executiv[oa]|presidente|financeir[oa])|"
-    r"directeur(?:rice)?\s+general(?:e)?|pdg|geschaftsfuhrer(?:in)?|vorstandsvorsitzende(?:r)?|vorstand|"
-    r"amministratore\s+delegat[oa]|direttore\s+generale)(?!\w)"
-)
-_AWARD_CUE = re.compile(
-    r"(?<!\w)(?:named(?:\s+one\s+of)?(?:\s+the)?|won(?:\s+the)?|wins(?:\s+the)?|received?(?:\s+the)?|took(?:\s+home)?"
-    r"(?:\s+the)?|finalist\s+for(?:\s+the)?|shortlisted\s+for(?:\s+the)?|reconocid[oa]s?\s+como|"
-    r"recibido\s+(?:el|la)|gano\s+(?:el|la)|medalla\s+de\s+\w+\s+en\s+el|premiad[oa]\s+(?:con|como)|"
-    r"recoit\s+(?:le|la)|obtenir\s+le|ganhou\s+o|recebe\s+o|ausgezeichnet\s+(?:als|mit)|gewinnt\s+den|"
-    r"vince\s+il|certified(?:\s+as)?(?:\s+an?)?|achieves)\s+"
-)
-_BY = re.compile(
-    r"(?<!\w)(?:by|from|por|de parte de|pela|pelo|par|von|dalla|dal|at|en|in)\s+(?:the\s+|la\s+|el\s+|le\s+)?"
-)
-_PARTNER_CUE = re.compile(
-    r"(?<!\w)(?:with|w/|x|\+|partner(?:s|ship)?\s+(?:with\s+)?|con|com|avec|mit|selected\s+by|chosen\s+by|"
-    r"picked\s+by|welcome|bienvenid[oa]s?(?:\s+a\s+bordo)?,?|confia\s+en|contrato\s+con|contrato\s+com|"
-    r"adjudicado\s+por|acquired|acquires|adquiere|acquiert|ubernimmt|acquisisce|adquiriu|"
-    r"customer\s+in\s+\w+\s*[.,!]?|nuevo\s+cliente\W*)\s+(?:the\s+|el\s+|la\s+|los\s+|las\s+|o\s+|a\s+)?"
-)
-_PRODUCT_CUE = re.compile(
-    r"(?<!\w)(?:launch(?:es|ed|ing)?|introduc(?:es|ed|ing)|unveil(?:s|ed|ing)?|releas(?:es|ed|ing)|ships?|"
-    r"meet|say\s+hello\s+to|presenta(?:mos)?|lanza(?:mos)?|lanzamiento\s+de|estrena(?:mos)?|lanca(?:mos)?|"
-    r"apresenta|lance|presente|devoile|startet|prasentier(?:t|en)|stell(?:t|en)|lancia|presenta)\s+"
-    r"(?:(?:our|the|its|their|a|an|el|la|los|las|nuestro|nuestra|o|a|nosso|nossa|le|les|notre|unser(?:e|en)?|"
-    r"den|die|das|il|lo|i|nuovo|nuova)\s+)*(?:(?:all-?new|brand-?new|new|nuevo|nueva|novo|nova|nouveau|nouvelle|"
-    r"neue[nrs]?|nuovo|nuova)\s+)?(?:(?:mobile\s+)?(?:app|application|aplicacion|aplicativo|platform|plataforma|plattform|"
-    r"piattaforma|product|producto|produto|produkt|prodotto|feature|funcion|funcionalidad|service|servicio|tool|"
-    r"herramienta|version|edition|edicion|line|linea|collection|coleccion)\s+)?"
-)
-_PLACE_CUE = re.compile(r"(?<!\w)(?:in|en|em|a|nach|to|at|hello,?|hola,?|abrimos en|ship\w* to)\s+(?:the\s+)?")
-_EVENT_CUE = re.compile(
-    r"(?<!\w)(?:speaking\s+at|booth\s+\S+\s+at|stand\s+\S+\s+(?:at|en|del)|hosts?(?:\s+the)?|join\s+us\s+(?:at|for)|"
-    r"see\s+you\s+at|we're\s+at(?:\s+\S+\s+\S+\s+at)?|nos\s+vemos\s+en|estaremos\s+en|au\s+salon|salon|"
-    r"webinar:?|messe|fiera|at\s+the|at|en\s+el|ran\s+the)\s+"
-)
+_UPPER = "A-ZÁÉÍÓÚÑÄÖÜ"
+_LOWER = "a-záéíóúñüçãõâêôàèìòùäöß'’"
 _YEAR_NUMBER = "|".join(sorted((w.replace(" ", r"\s+") for w in NUMBER_WORDS), key=len, reverse=True))
-_YEARS = re.compile(
-    rf"(?<!\w)(\d{{1,3}}|{_YEAR_NUMBER})(?:th|º|o|e|eme|\.)?(?:-|\s)?(?:years?|anos|ans|anniversaire|jahre|jahren|"
-    r"jahriges|jahrige[sn]?|jubilaum|anni|anniversario|anniversary|aniversario)(?!\w)"
-    r"|(?<!\w)(un|una|a|one|ein|uma)\s+(decade|decada|decennie|jahrzehnt|decennio)"
-    r"|(?<!\w)(vent|trent|quarant|cinquant|sessant)'anni(?!\w)"
-)
-_ELIDED_YEARS = {"vent": 20, "trent": 30, "quarant": 40, "cinquant": 50, "sessant": 60}  # Italian "trent'anni"
-_TITLE_PREFIX = re.compile(
-    r"^(?:new\s+on\s+the\s+blog|new\s+post|blog|opinion|case\s+study|guide|report|ep\.?\s*\d+|episode\s+\d+|"
-    r"nuevo\s+en\s+el\s+blog|caso\s+de\s+exito|informe(?:\s+\d{4})?|guia|articulo|webinar)\s*[:\-–—|]\s*"
-)
-_STOP_NAMES = bundled_lexicon().name_stop_words  # each language's [lexicon] name_stop_words
 
 
-def _name_at(original: str, offset: int) -> str:
-    found = NAME.match(original, offset)
+@dataclass(frozen=True)
+class Cues:
+    """The compiled fact patterns of one language (with the English ones)."""
+
+    name: re.Pattern[str]
+    person: re.Pattern[str]
+    role: re.Pattern[str]
+    award: re.Pattern[str]
+    award_by: re.Pattern[str]
+    partner: re.Pattern[str]
+    product: re.Pattern[str]
+    place: re.Pattern[str]
+    event: re.Pattern[str]
+    years: re.Pattern[str]
+    years_phrases: dict[str, int]
+    title_prefix: re.Pattern[str]
+    not_person: frozenset[str]  # folded words that make a capitalised run no personal name (Group, Joins)
+    role_joiners: frozenset[str]  # "and" between two roles of one person
+
+
+def compile_cues(words: FactWords, names: FactWords) -> Cues:
+    """Turn one language's fact words into patterns (once, at start-up).
+
+    Names travel between languages ("Banco de Chile" in an English post), so their small words come from
+    `names`, every language's.
+    """
+    articles = f"(?:{cue_pattern(words.words('articles'))}\\s+)?"
+    joiners = cue_pattern(names.words("name_joiners"))
+    particles = cue_pattern(names.words("name_particles"))
+    determiners = cue_pattern((*words.words("articles"), *words.words("product_determiners")))
+    # A personal name: two to four capitalised words ("Jean-Dominique Senard"), particles ("de la") and
+    # middle initials ("Ernesto M. Hernández") between them.
+    word = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
+    modifiers = cue_pattern(words.words("role_modifiers"))
+    return Cues(
+        name=re.compile(rf"{_CAP}(?:\s+(?:{joiners}\s+)?{_CAP}){{0,6}}"),
+        person=re.compile(rf"{word}(?:\s+(?:{particles}\s+)?(?:[{_UPPER}]\.\s+)?{word}){{1,3}}"),
+        not_person=frozenset(words.words("not_person_words")),
+        role_joiners=frozenset(words.words("role_joiners")),
+        role=re.compile(rf"(?<!\w)(?:{modifiers}\s+){{0,2}}{cue_pattern(words.words('roles'))}(?!\w)"),
+        award=re.compile(rf"(?<!\w){cue_pattern(words.words('award_cues'))}\s+{articles}"),
+        award_by=re.compile(rf"(?<!\w){cue_pattern(words.words('award_giver_cues'))}\s+{articles}"),
+        partner=re.compile(rf"(?<!\w){cue_pattern(words.words('partner_cues'))}[:,.!]?\s+{articles}"),
+        product=re.compile(
+            rf"(?<!\w){cue_pattern(words.words('product_cues'))}\s+(?:{determiners}\s+)*"
+            rf"(?:{cue_pattern(words.words('product_new_words'))}\s+)?(?:{cue_pattern(words.words('product_nouns'))}\s+)?"
+        ),
+        # No article before a place: "in the JdV by Hyatt portfolio" is no place ("the U.S." is then missed).
+        place=re.compile(rf"(?<!\w){cue_pattern(words.words('place_cues'))},?\s+"),
+        event=re.compile(rf"(?<!\w){cue_pattern(words.words('event_cues'))}:?\s+{articles}"),
+        years=re.compile(
+            rf"(?<!\w)(\d{{1,3}}|{_YEAR_NUMBER})(?:{cue_pattern(words.words('ordinal_suffixes'))}|\.)?(?:-|\s)?"
+            rf"{cue_pattern(words.words('year_words'))}(?!\w)"
+            rf"|(?<!\w)({cue_pattern(words.table('years_phrases'))})(?!\w)"
+        ),
+        years_phrases=words.table("years_phrases"),
+        title_prefix=re.compile(rf"^{cue_pattern(words.words('title_prefixes'))}\s*[:\-–—|]\s*"),
+    )
+
+
+_LEXICON = bundled_lexicon()
+_ALL_FACTS = _LEXICON.all_facts()
+_CUES = {lang: compile_cues(_LEXICON.facts_for(lang), _ALL_FACTS) for lang in _LEXICON.languages}
+_DEFAULT_CUES = compile_cues(_LEXICON.facts_for("en"), _ALL_FACTS)
+_STOP_NAMES = _LEXICON.name_stop_words  # each language's [lexicon] name_stop_words
+
+
+def cues_for(lang: str) -> Cues:
+    """The compiled cues for a post in `lang` (English ones for a language without a [facts] table)."""
+    return _CUES.get(lang, _DEFAULT_CUES)
+
+
+_SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s")  # "Portugal. La cadena": not "U.S. Bank"
+_MAX_NAME_WORDS = 5  # a longer capitalised run is a Title Case phrase ("to Better Serve Clients"), not a name
+
+
+def _name_at(cues: Cues, original: str, offset: int) -> str:
+    found = cues.name.match(original, offset)
     if found is None:
         return ""
-    name = found.group(0).split("\n", 1)[0].strip(" .,'’")  # the headline ends at its line break
-    return "" if name.lower() in _STOP_NAMES else name
+    name = found.group(0).split("\n", 1)[0]  # the headline ends at its line break
+    name = _SENTENCE_END.split(name, 1)[0].strip(" .,'’")
+    # "As Classic Vehicle...", "We": a capitalised function word starts a sentence or a title, not a name.
+    first = fold(name.split(" ", 1)[0]) if name else ""
+    return "" if first in _STOP_NAMES else name
 
 
-def _name_after(cue: re.Pattern[str], prepared: Prepared) -> tuple[str, int]:
+def _name_after(
+    cues: Cues, cue: re.Pattern[str], prepared: Prepared, max_words: int = 0, letter_first: bool = False
+) -> tuple[str, int]:
+    """The first name after a cue; with `max_words`, a longer run is no name; `letter_first`: no "2022"."""
     for m in cue.finditer(prepared.folded):
-        name = _name_at(prepared.original, m.end())
-        if name:
-            return name, m.end() + len(name)
+        name = _name_at(cues, prepared.original, m.end())
+        if not name:
+            continue
+        if max_words and len(name.split()) > max_words:
+            continue
+        if letter_first and not name[0].isalpha():
+            continue
+        return name, m.end() + len(name)
     return "", -1
 
 
-def _person_and_role(prepared: Prepared) -> dict[str, Any]:
-    role = ROLE.search(prepared.folded)
+def _people(cues: Cues, text: str, start: int, end: int) -> list[re.Match[str] | str]:
+    """Personal names in text[start:end], in order; a run holding a company or headline word ("Acme Names
+    Jane Doe", "Jane Doe Joins Acme") is cut there, and its part before that word kept if it is a name."""
+    found: list[re.Match[str] | str] = []
+    position = start
+    while (m := cues.person.search(text, position, end)) is not None:
+        words = list(re.finditer(r"[^\s\-]+", m.group(0)))
+        stop = next((w for w in words if fold(w.group(0)) in cues.not_person), None)
+        if stop is None:
+            found.append(m)
+            position = m.end()
+            continue
+        head = m.group(0)[: stop.start()].strip()
+        # "Cambium Learning Group", "Parts Town Names": a run that ends with such a word names a company.
+        if len(head.split()) >= 2 and stop is not words[-1]:
+            found.append(head)
+        position = m.start() + stop.end()
+    return found
+
+
+def _person_and_role(cues: Cues, prepared: Prepared) -> dict[str, Any]:
+    role = cues.role.search(prepared.folded)
     if not role:
         return {}
     text = prepared.original
     facts: dict[str, Any] = {"role": text[role.start() : role.end()]}
-    # The person is the nearest personal name on either side of the role, within one clause.
-    window_start = max(0, role.start() - 80)
-    before = list(PERSON.finditer(text, window_start, role.start()))
-    after = PERSON.search(text, role.end(), role.end() + 60)
-    if after and (not before or after.start() - role.end() < 15):
-        facts["person"] = after.group(0)
-    elif before:
-        facts["person"] = before[-1].group(0)
+    # The person is the nearest personal name before the role, within one clause, or right after it with
+    # nothing but punctuation, other roles and "and" between ("Founder and CEO Tom Reyes"; not "président et
+    # Thierry Bolloré", another person's role). Company names and Title Case headline words are no person.
+    before = _people(cues, text, max(0, role.start() - 80), role.start())
+    after = [m for m in _people(cues, text, role.end(), role.end() + 60) if isinstance(m, re.Match)][:1]
+    if after:
+        gap = prepared.folded[role.end() : after[0].start()]
+        words = re.findall(r"[^\W\d_]+", cues.role.sub(" ", gap))
+        if (not words or cues.role.search(gap)) and all(word in cues.role_joiners for word in words):
+            facts["person"] = after[0].group(0)
+            return facts
+    if before:
+        last = before[-1]
+        facts["person"] = last if isinstance(last, str) else last.group(0)
     return facts
 
 
-def _topic(prepared: Prepared) -> str:
+def _topic(cues: Cues, prepared: Prepared) -> str:
     headline = prepared.original[: prepared.headline_end].strip()
-    prefix = _TITLE_PREFIX.match(prepared.folded)
+    prefix = cues.title_prefix.match(prepared.folded)
     topic = headline[prefix.end() :] if prefix else headline
     topic = topic.strip(" .!:;—-\n")
     if len(topic) > 100:
@@ -129,43 +186,45 @@ def _topic(prepared: Prepared) -> str:
     return topic
 
 
-def _category_facts(prepared: Prepared, category: str) -> dict[str, Any]:
+def _category_facts(cues: Cues, prepared: Prepared, category: str) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     if category in ("leadership", "departure"):
-        facts.update(_person_and_role(prepared))
+        facts.update(_person_and_role(cues, prepared))
     elif category == "award":
-        award, end = _name_after(_AWARD_CUE, prepared)
+        award, end = _name_after(cues, cues.award, prepared)
+        if award and (count := fold(award.split(" ", 1)[0])).isalpha() and number_value(count):
+            award = ""  # "wins Ten 2022 ASTORS awards": a count, then the name
         if award:
             facts["award"] = award
-            by = _BY.search(prepared.folded, end, end + 40)
-            giver = _name_at(prepared.original, by.end()) if by else ""
+            by = cues.award_by.search(prepared.folded, end, end + 40)
+            giver = _name_at(cues, prepared.original, by.end()) if by else ""
             if giver and giver != award:
                 facts["award_by"] = giver
     elif category in ("partnership", "customer_win", "acquisition"):
-        partner, _ = _name_after(_PARTNER_CUE, prepared)
+        partner, _ = _name_after(cues, cues.partner, prepared, _MAX_NAME_WORDS)
+        if partner.endswith(("'s", "’s")):
+            partner = ""  # "with Linden's team": a possessive names whose team, not a partner
         if partner:
             facts["partner"] = partner.lstrip("@")
     elif category == "launch":
-        product, _ = _name_after(_PRODUCT_CUE, prepared)
+        product, _ = _name_after(cues, cues.product, prepared, _MAX_NAME_WORDS)
         if product:
             facts["product"] = product
     elif category in ("expansion", "event"):
-        place, _ = _name_after(_PLACE_CUE, prepared)
+        place, _ = _name_after(cues, cues.place, prepared, _MAX_NAME_WORDS, letter_first=True)
         if place:
             facts["place"] = place
         if category == "event":
-            event, _ = _name_after(_EVENT_CUE, prepared)
+            event, _ = _name_after(cues, cues.event, prepared)
             if event:
                 facts["event"] = event
     elif category == "milestone":
-        years = _YEARS.search(prepared.folded)
+        years = cues.years.search(prepared.folded)
         if years:
             if years.group(1):
                 value = number_value(years.group(1))
-            elif years.group(4):
-                value = _ELIDED_YEARS[years.group(4)]
-            else:
-                value = 10  # "a decade"
+            else:  # a whole phrase: "a decade", "trent'anni"
+                value = cues.years_phrases.get(" ".join(years.group(2).split()), 0)
             if value:
                 facts["years"] = value
     return facts
@@ -174,19 +233,20 @@ def _category_facts(prepared: Prepared, category: str) -> dict[str, Any]:
 def extract_facts(prepared: Prepared, category: str, lang: str) -> dict[str, Any]:
     """The facts worth quoting for this category; keys absent when not found."""
     facts: dict[str, Any] = {}
-    money = find_money(prepared.original, prepared.folded)
+    money = find_money(prepared.original, prepared.folded, lang)
     if money:
         first = money[0]
         facts.update(amount=first.text, amount_value=first.value, currency=first.currency)
     if category == "funding" and (round_label := find_round(prepared.folded)):
         facts["round"] = round_label
-    if "%" in prepared.original or "cent" in prepared.folded:
+    if "%" in prepared.original or might_hold_percent(prepared.folded):
         percent = find_percent(prepared.folded)
         if percent:
             facts["percent"] = percent
-    facts.update(_category_facts(prepared, category))
+    cues = cues_for(lang)
+    facts.update(_category_facts(cues, prepared, category))
     if category in ("content", "press", "launch", "update", "event", "plan"):
-        topic = _topic(prepared)
+        topic = _topic(cues, prepared)
         if topic:
             facts["topic"] = topic
     return facts

@@ -5,35 +5,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from listener.relevance.lexicon import bundled_lexicon
+from listener.relevance.lexicon import bundled_lexicon, cue_pattern
 from listener.relevance.text import fold
 
-_SYMBOLS = {
-    "us$": "USD", "$": "USD", "r$": "BRL", "c$": "CAD", "ca$": "CAD", "a$": "AUD", "mx$": "MXN",
-    "€": "EUR", "£": "GBP", "¥": "JPY", "chf": "CHF", "usd": "USD", "eur": "EUR", "gbp": "GBP", "brl": "BRL",
-    "mxn": "MXN", "cop": "COP", "clp": "CLP", "ars": "ARS",
-}  # fmt: skip
-_WORDS = bundled_lexicon().money_words  # each language's [lexicon] money_words, folded
-_SCALES = {
-    "k": 1e3, "mil": 1e3, "thousand": 1e3, "tausend": 1e3, "mila": 1e3,
-    "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6, "mln": 1e6, "million": 1e6, "millions": 1e6, "millones": 1e6,
-    "millón": 1e6, "millon": 1e6, "milhão": 1e6, "milhões": 1e6, "milhao": 1e6, "milhoes": 1e6,
-    "millionen": 1e6, "milione": 1e6, "milioni": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mil millones": 1e9, "mrd": 1e9, "milliard": 1e9,
-    "milliards": 1e9, "milliarde": 1e9, "milliarden": 1e9, "miliardo": 1e9, "miliardi": 1e9, "bilhão": 1e9,
-    "bilhões": 1e9, "bilhao": 1e9, "bilhoes": 1e9, "mil milhoes": 1e9,
-}  # fmt: skip
+# Every language's words together (config/rules/<lang>.toml, [lexicon] money_words and the [facts] table):
+# an amount, a round or a percentage reads the same in a post of any language, often mixed.
+_LEXICON = bundled_lexicon()
+_FACTS = _LEXICON.all_facts()
+_WORDS = _LEXICON.money_words  # each language's [lexicon] money_words, folded
+# Signs ("$", "r$", "€") and ISO codes ("usd"), folded, with their ISO code.
+_SYMBOLS: dict[str, str] = _FACTS.table("currency_symbols")
+_CODES = sorted(key for key in _SYMBOLS if key.isalpha())  # three letters each (checked when read)
+_SCALES: dict[str, float] = {word.rstrip("."): float(factor) for word, factor in _FACTS.table("scale_words").items()}
 
 # Patterns run on the folded text (lower case, no accents; same offsets as the original), without IGNORECASE,
 # which would cost regex speed on every post.
-_SYM = r"(?:us\$|r\$|ca?\$|a\$|mx\$|[$€£¥])"
-_CODE_FIRST = r"(?:usd|eur|gbp|chf|brl|mxn)\s"  # "CHF 3 Mio.", "USD 5M"
-_CODE = r"(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf)"
+_SYM = cue_pattern(key for key in _SYMBOLS if not key.isalpha())
+_CODE = "(?:" + "|".join(_CODES) + ")"
+_CODE_FIRST = rf"{_CODE}\s"  # "CHF 3 Mio.", "USD 5M"
 _NUM = r"\d{1,3}(?:[.,\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
-_SCALE = (
-    r"(?:mil\s+millones|mil\s+milhoes|thousand|million(?:s|en)?|millones|millon|milhoes|milhao|billions?|bilhoes|"
-    r"bilhao|milliard(?:s|e|en)?|miliard[oi]|milion[ei]|tausend|mila|mil|mrd\.?|mio\.?|mln|bn|mn|mm|[kmb])"
-)
+_SCALE = cue_pattern(_FACTS.table("scale_words"))
+_JOINER = cue_pattern(_FACTS.words("money_joiners"))
 # Longest first, so "dolares estadounidenses" is read whole; a space inside a word is any run of spaces.
 _WORD_ALTERNATIVES = "|".join(
     r"\s+".join(map(re.escape, word.split())) for word in sorted(_WORDS, key=len, reverse=True)
@@ -41,30 +33,35 @@ _WORD_ALTERNATIVES = "|".join(
 _WORD = f"(?:{_WORD_ALTERNATIVES})"
 MONEY = re.compile(
     rf"(?<![\w$€£])(?:(?P<sym>{_SYM}|{_CODE_FIRST})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
-    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:(?:de|of|di)\s+)?"
-    rf"(?P<cur>{_SYM}|{_CODE}\b|{_WORD}\b|m€|k€|mio\.?\s?€))"
+    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:{_JOINER}\s+)?"
+    rf"(?P<cur>{_SYM}|{_CODE}\b|{_WORD}\b))"
 )
-PERCENT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|por\s+ciento\b|por\s+cento\b)")
-ROUND = re.compile(
-    r"(?<!\w)(?:(?P<series>series?|serie)\s+(?P<letter>[a-h])(?!\w)"
-    r"|(?P<preseed>pre[- ]?seed|pre[- ]?semilla|presemilla|pre[- ]?amorcage)"
-    r"|(?P<seed>seed|semilla|semente|amorcage)"
-    r"|(?P<bridge>bridge round|ronda puente)"
-    r"|(?P<ipo>ipo|initial public offering|oferta publica inicial|opv|borsengang|introduction en bourse))"
-    r"(?!\w)"
+_PERCENT_WORDS = _FACTS.words("percent_words")
+PERCENT = re.compile(rf"(?<![\w.,])(\d{{1,3}}(?:[.,]\d+)?)\s?(?:%|{cue_pattern(_PERCENT_WORDS)}(?!\w))")
+# A cheap substring test before the percentage regex: the last word of each percent word, minus those that
+# hold a shorter one ("cento" holds "cent").
+_LAST_WORDS = {word.split()[-1] for word in _PERCENT_WORDS}
+_PERCENT_HINTS = tuple(w for w in _LAST_WORDS if not any(o != w and o in w for o in _LAST_WORDS))
+_ROUND_LABELS = {re.sub(r"[\s\-]", "", word): label for word, label in _FACTS.table("round_words").items()}
+ROUND = re.compile(  # "Series B", "Series-D-Finanzierungsrunde"
+    rf"(?<!\w)(?:(?P<series>{cue_pattern(_FACTS.words('series_words'))})[\s\-]+(?P<letter>[a-h])"
+    rf"|(?P<word>{cue_pattern(_FACTS.table('round_words'))}))(?!\w)"
 )
-_CODE_THEN_NUMBER = re.compile(r"\d(?<=(?:usd|eur|gbp|chf|brl|mxn) \d)")  # anchored on the digit: fast
+_CODE_THEN_NUMBER = re.compile(rf"\d(?<={_CODE} \d)")  # anchored on the digit: fast
 # A digit, then a currency word after at most three words. Only whether there is one matters: a digit after
 # a digit gives the same continuation as the one before it, and the runs cannot give back characters the next
 # part could start with (letters after digits and spaces, spaces after letters), so they are possessive: long
 # numbers ("4711230") cost one try, not one per digit and backtracking step.
 _NUMBER_THEN_WORD = re.compile(
-    r"\d(?<!\d\d)[\d.,\s]*+(?:[a-z]++\.?\s++){0,3}?(?:usd|eur|gbp|brl|mxn|cop|clp|ars|chf|" + _WORD_ALTERNATIVES + ")"
+    r"\d(?<!\d\d)[\d.,\s]*+(?:[a-z]++\.?\s++){0,3}?(?:" + "|".join(_CODES) + "|" + _WORD_ALTERNATIVES + ")"
 )
 
 
 _DIGIT = re.compile(r"\d")
-_BEFORE_DIGIT = 5  # the longest currency before a number: "us$" or "usd" and a space, then an optional space
+_AMBIGUOUS = {lang: frozenset(_LEXICON.facts_for(lang).words("ambiguous_symbols")) for lang in _LEXICON.languages}
+# The longest currency before a number ("us$" or "usd"), a space, then an optional space.
+_BEFORE_DIGIT = max((len(key) for key in _SYMBOLS), default=3) + 2
+_SIGNS = "".join(sorted({char for key in _SYMBOLS for char in key if not char.isalpha()}))  # "$€£¥"
 
 
 @dataclass(frozen=True)
@@ -95,15 +92,16 @@ def parse_number(raw: str) -> float:
 
 def _currency(symbol: str) -> str:
     key = symbol.lower().rstrip(". ")
-    if key in ("m€", "mio€", "mio. €", "mio.€", "mio €"):
-        return "EUR"
-    if key == "k€":
-        return "EUR"
     return _SYMBOLS.get(key) or _WORDS.get(key) or _WORDS.get(" ".join(key.split()), "")
 
 
-def find_money(text: str, folded: str | None = None) -> list[Money]:
-    """Every amount of money in `text` (pass its fold() if you have it), in order."""
+def find_money(text: str, folded: str | None = None, lang: str = "") -> list[Money]:
+    """Every amount of money in `text` (pass its fold() if you have it), in order.
+
+    In a post in `lang`, an amount with a sign that names no single currency there ("$" in Spanish: pesos or
+    dollars) is left out: no currency is better than a wrong one.
+    """
+    ambiguous = _AMBIGUOUS.get(lang, frozenset())
     found: list[Money] = []
     folded = fold(text) if folded is None else folded
     # Most posts name no amount. A currency sign is a cheap substring test; a currency word must follow a
@@ -113,7 +111,7 @@ def find_money(text: str, folded: str | None = None) -> list[Money]:
     if digit is None:
         return found
     if (
-        not any(sign in folded for sign in "$€£¥")
+        not any(sign in folded for sign in _SIGNS)
         and _NUMBER_THEN_WORD.search(folded, digit.start()) is None
         and _CODE_THEN_NUMBER.search(folded, digit.start()) is None
     ):
@@ -124,16 +122,12 @@ def find_money(text: str, folded: str | None = None) -> list[Money]:
         scale_raw = (m.group("scale") or m.group("scale2") or "").lower().rstrip(".")
         cur_raw = m.group("sym") or m.group("cur") or ""
         scale = _SCALES.get(" ".join(scale_raw.split()), 1.0)
-        if cur_raw.lower().startswith("m") and "€" in cur_raw:
-            scale = 1e6
-        elif cur_raw.lower() == "k€":
-            scale = 1e3
         try:
             value = parse_number(num) * scale
         except ValueError:
             continue
         currency = _currency(cur_raw)
-        if not currency:
+        if not currency or cur_raw.strip() in ambiguous:
             continue
         found.append(Money(text=text[m.start() : m.end()].strip(), value=value, currency=currency, start=m.start()))
     return found
@@ -146,13 +140,12 @@ def find_round(folded: str) -> str:
         return ""
     if m.group("series"):
         return f"Series {m.group('letter').upper()}"
-    if m.group("preseed"):
-        return "Pre-seed"
-    if m.group("seed"):
-        return "Seed"
-    if m.group("bridge"):
-        return "Bridge"
-    return "IPO"
+    return _ROUND_LABELS.get(re.sub(r"[\s\-]", "", m.group("word")), "")
+
+
+def might_hold_percent(folded: str) -> bool:
+    """Whether folded text may write a percentage in words ("15 por ciento"); cheap, before PERCENT."""
+    return any(hint in folded for hint in _PERCENT_HINTS)
 
 
 def find_percent(folded: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from listener.errors import ConfigError
 from listener.models import CATEGORIES, KIND_OF_CATEGORY, Kind
-from listener.relevance.lexicon import bundled_lexicon, bundled_lexicon_dir, check_lexicon
+from listener.relevance.lexicon import bundled_lexicon, bundled_lexicon_dir, check_facts, check_lexicon
 from listener.relevance.matcher import Entry, Matcher, anchor_keys
 from listener.relevance.matcher import compiled as compiled_pattern
 from listener.relevance.numbers import SINGLE_WORDS
@@ -39,7 +39,7 @@ SIGNALS = {
 }
 CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
 CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
-TOP_KEYS = {"language", "categories", "signals", "customers", "lexicon"}
+TOP_KEYS = {"language", "categories", "signals", "customers", "lexicon", "facts"}
 CUSTOMER_KEYS = {"boost", "block"}
 
 
@@ -241,11 +241,12 @@ def read_rules_file(path: Path) -> tuple[LanguageRules | None, dict[str, Custome
     unknown = sorted(set(document) - TOP_KEYS)
     if unknown:
         raise _fail(path, unknown[0], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
-    if "lexicon" in document:
-        check_lexicon(path, document["lexicon"])
-        if path.parent.resolve() != bundled_lexicon_dir().resolve():
-            # Number and function words are compiled into every phrase when Listener starts: bundled only.
-            raise _fail(path, "lexicon", f"only the bundled rules ({bundled_lexicon_dir()}) may hold a lexicon")
+    for table, check in (("lexicon", check_lexicon), ("facts", check_facts)):
+        if table in document:
+            check(path, document[table])
+            if path.parent.resolve() != bundled_lexicon_dir().resolve():
+                # Compiled into patterns when Listener starts (number words into every phrase): bundled only.
+                raise _fail(path, table, f"only the bundled rules ({bundled_lexicon_dir()}) may hold a {table} table")
     language: LanguageRules | None = None
     if "categories" in document or "signals" in document:
         lang = document.get("language")
