@@ -15,6 +15,7 @@ from listener.models import CATEGORIES, KIND_OF_CATEGORY, Insight, Kind, Post
 from listener.relevance.facts import extract_facts
 from listener.relevance.hints import CustomerHints
 from listener.relevance.language import detect_language
+from listener.relevance.lexicon import bundled_lexicon
 from listener.relevance.rules import ANY_LANGUAGE, CompiledLanguage, RuleSet
 from listener.relevance.text import Prepared, fold, mask_names, prepare
 
@@ -35,6 +36,15 @@ OVERRIDABLE = (Kind.WIN, Kind.NEWS, Kind.GOAL)  # "An update on our team" that a
 CHALLENGE_MARGIN = 2.0  # a strong challenge cue beats a win unless the win weighs more than twice as much
 # Ties go to the kind whose mistake costs least: missing a challenge is worse than missing a promo.
 KIND_RANK = {Kind.CHALLENGE: 5, Kind.WIN: 4, Kind.GOAL: 3, Kind.NEWS: 2, Kind.NONE: 1}
+# Who is acting (issue #12): a win, a challenge or a plan counts for the customer only when the customer acts.
+# Said of someone else (another company as the subject, "companies are cutting jobs", a funding round-up), it
+# is news worth a comment at most: the cue counts for `content`, at half its weight, like a congratulation.
+ABOUT_SOMEONE = frozenset(CATEGORIES[Kind.WIN]) | frozenset(CATEGORIES[Kind.CHALLENGE]) | frozenset(CATEGORIES[Kind.GOAL])
+SOMEONE_ELSE_FACTOR = 0.5
+# Capitalised words that open a sentence without being a name (every language's lexicon), plus headline openers.
+_NOT_A_NAME = bundled_lexicon().name_stop_words | {"new", "introducing", "announcing", "meet", "now", "breaking"}
+_NAME_TOKEN = re.compile(r"[^\W_][\w&'.-]*")
+_NAME_JOINERS = frozenset({"&", "and", "of", "de", "du", "del", "la", "von", "van", "y"})
 
 
 class Hit(NamedTuple):
@@ -62,8 +72,12 @@ class RuleClassifier:
         hint_lang = post.lang or (hints.language if hints else "")
         lang = detect_language(prepared.original, hint_lang, prepared.folded)
         # The customer's own name is not evidence: "Estudio Arco" is a name, not a study.
-        hits = self._match(mask_names(prepared, hints) if hints is not None else prepared, lang)
-        decision = decide(hits, prepared, post.source_kind)
+        masked = mask_names(prepared, hints) if hints is not None else prepared
+        hits = self._match(masked, lang)
+        # Knowing the customer's name, a post that never names it nor speaks as "we" is about whoever its
+        # sentences name as their subject (an industry blog's "Globex acquires Initech" is not our win).
+        others = someone_elses_sentences(prepared, masked, hits) if hints is not None and hints.name else frozenset()
+        decision = decide(hits, prepared, post.source_kind, others)
         if hints is not None:
             decision = self._apply_customer(decision, prepared, hints)
         if KIND_OF_CATEGORY[decision.category] is Kind.WIN:
@@ -203,8 +217,42 @@ def squash(raw: float) -> float:
     return 1.0 - math.exp(-max(raw, 0.0) / SCORE_SCALE)
 
 
-def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Decision:
-    """Weigh the hits and apply the hard-case rules of taxonomy.md; the safety rule is applied last."""
+def someone_elses_sentences(prepared: Prepared, masked: Prepared, hits: list[Hit]) -> frozenset[int]:
+    """The sentences whose win, challenge or plan belongs to another company named as their subject.
+
+    Only for a post that names neither the customer (`masked` differs from `prepared` where the name was) nor
+    speaks in the first person (signal `self`): then a sentence that opens with a proper name (one to four
+    capitalised words, not a sentence opener) right before its first cue is about that name, not about us.
+    """
+    if masked.folded is not prepared.folded or any(h.label == "self" for h in hits):
+        return frozenset()
+    first_cue: dict[int, int] = {}
+    for hit in hits:
+        if hit.weight > 0 and hit.label in ABOUT_SOMEONE and not hit.negated:
+            first_cue[hit.sentence] = min(hit.start, first_cue.get(hit.sentence, hit.start))
+    ends = prepared.sentence_ends
+    return frozenset(
+        sentence
+        for sentence, start in first_cue.items()
+        if _opens_with_a_name(prepared.original[ends[sentence - 1] if sentence > 0 else 0 : start])
+    )
+
+
+def _opens_with_a_name(text: str) -> bool:
+    """Is `text` (a sentence up to its first cue) a proper name: capitalised words, maybe joined by "of", "&"?"""
+    words = _NAME_TOKEN.findall(text)
+    if not 1 <= len(words) <= 5 or fold(words[0]) in _NOT_A_NAME:
+        return False
+    return all(w[0].isupper() or w[0].isdigit() or w.lower() in _NAME_JOINERS for w in words)
+
+
+def decide(
+    hits: list[Hit], prepared: Prepared, source_kind: str = "rss", others: frozenset[int] = frozenset()
+) -> Decision:
+    """Weigh the hits and apply the hard-case rules of taxonomy.md; the safety rule is applied last.
+
+    `others`: sentences about another company (see someone_elses_sentences); signal `third_party` adds more.
+    """
     signals: dict[str, list[Hit]] = defaultdict(list)
     cues: list[Hit] = []
     for hit in hits:
@@ -217,6 +265,9 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
     # The congratulation itself ("¡Felicidades a...", "Congrats to...") is not small talk about us.
     congratulation = [(h.start, h.end) for h in signals["other_win"]]
     deny_all = bool(signals["denial"]) and _headline_negated(hits)
+    # "Companies are cutting jobs", a funding round-up: in the headline, the whole post is about others.
+    third_party = {h.sentence for h in signals["third_party"]} | others
+    about_others = any(h.headline for h in signals["third_party"])
 
     scores: dict[str, float] = defaultdict(float)
     support: dict[str, list[Hit]] = defaultdict(list)
@@ -232,6 +283,8 @@ def decide(hits: list[Hit], prepared: Prepared, source_kind: str = "rss") -> Dec
         if category in _WINS and hit.sentence in intent_sentences:
             category = "plan"  # "we plan to open an office in Lisbon" is a goal to ask about, not a win yet
         weight = hit.weight * (HEADLINE_FACTOR if hit.headline else 1.0)
+        if category in ABOUT_SOMEONE and (about_others or hit.sentence in third_party):
+            category, weight = "content", weight * SOMEONE_ELSE_FACTOR
         scores[category] += weight
         support[category].append(hit)
 
