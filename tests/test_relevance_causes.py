@@ -87,3 +87,16 @@ def test_someone_elses_challenge_is_never_a_win(classifier: RuleClassifier) -> N
     insight = classifier.classify(post("Ferncliff Dairy shuts down after 40 years", "Celebrating 40 years of milk."),
                                   CustomerHints(name="Larkspur Foods"))  # fmt: skip
     assert insight.kind is not Kind.WIN
+
+
+# --- 2. The headline outweighs the body; one weak word never decides alone ------------------------------------
+
+
+def test_one_weak_word_in_a_tweet_decides_nothing(classifier: RuleClassifier) -> None:
+    # "new" is a weak launch cue: alone in a tweet it is no launch.
+    assert label(classifier, "", "Loving the new mugs the office got us this week.", source="twitter") == "none/chatter"
+
+
+def test_a_weak_word_with_a_second_cue_or_in_a_title_still_counts(classifier: RuleClassifier) -> None:
+    assert label(classifier, "", "Meet our new app: it is now available on Android.", source="twitter") == "win/launch"
+    assert label(classifier, "New: shared calendars", "Plan shifts together.") == "win/launch"
