@@ -100,3 +100,95 @@ def test_one_weak_word_in_a_tweet_decides_nothing(classifier: RuleClassifier) ->
 def test_a_weak_word_with_a_second_cue_or_in_a_title_still_counts(classifier: RuleClassifier) -> None:
     assert label(classifier, "", "Meet our new app: it is now available on Android.", source="twitter") == "win/launch"
     assert label(classifier, "New: shared calendars", "Plan shifts together.") == "win/launch"
+
+
+def test_an_ambiguous_challenge_word_in_the_headline_yields_to_the_weightier_challenge(
+    classifier: RuleClassifier,
+) -> None:
+    # "goodbye" in the headline makes it a challenge; the closure in the body says which one.
+    title, text = (
+        "Celebrating 12 years, and saying goodbye",
+        "After 12 years we have decided to close the shop in June.",
+    )
+    assert label(classifier, title, text) == "challenge/downturn"
+
+
+# --- 3. Formats ---------------------------------------------------------------------------------------------------
+
+# (rule, title, text, expected)
+FORMATS = [
+    # A version is not a launch; a bug-fix release is not an incident.
+    ("changelog", "v2.3.1", "Fixes a crash when importing CSV files and speeds up search.", "news/update"),
+    ("changelog", "Release 4.0", "Drops support for Python 3.8. Renames the export command.", "news/update"),
+    ("changelog", "What's new in Ledgerly 5.2", "Faster sync, a clearer settings page and several bug fixes.",
+     "news/update"),
+    ("changelog", "Ledgerly 6 is now live", "A brand-new editor, offline mode and shared folders.", "win/launch"),
+    ("changelog", "We finally shipped offline mode", "It took a year; it works on every plan.", "win/launch"),
+    # Status pages.
+    ("status", "Elevated API latency", "Identified - The slowdown was traced to a database node.",
+     "challenge/incident"),
+    ("status", "Elevated API latency", "Resolved - This incident has been resolved. Response times are normal.",
+     "challenge/incident"),
+    ("status", "", "We are aware of issues affecting card payments and are working on a fix.", "challenge/incident"),
+    # Investor relations: presenting, a date to report results, listing notices.
+    ("investor", "Quillon Robotics to Report Fourth Quarter Results on February 12",
+     "A webcast will follow at 5 pm.", "news/event"),
+    ("investor", "Quillon Robotics Regains Compliance with Nasdaq Listing Rule",
+     "The exchange confirmed the bid price requirement is met.", "news/update"),
+    ("investor", "Quillon Robotics Receives Nasdaq Notice Regarding Minimum Bid Price",
+     "The notice has no immediate effect on the listing.", "news/update"),
+    # Acquisitions both ways; assets are no company.
+    ("acquired", "Quillon Robotics agrees to be acquired by Ostrava Holdings", "Shareholders get $14 a share.",
+     "news/update"),
+    ("asset", "Quillon Robotics buys 500 bitcoin for its treasury", "The purchase was funded from cash.",
+     "news/update"),
+    # A finalist or a nominee has won nothing yet.
+    ("nominee", "Quillon Robotics named a finalist for the Factory of the Year award", "Winners are named in June.",
+     "news/event"),
+    # Plans and intentions.
+    ("plan", "Quillon Robotics aims to hire 300 engineers over five years", "The plan supports a new line.",
+     "goal/plan"),
+    ("plan", "Quillon Robotics will invest $40 million in automation", "The money is spent over four years.",
+     "goal/plan"),
+    # Users of a product are its milestone, not a new customer; "grew by 200" is no year to plan for.
+    ("users", "2,000 restaurants now run on Tablely", "The kitchen system passed the mark this month.",
+     "win/milestone"),
+    ("users", "Over 10,000 clinics now use Carely", "That is twice as many as a year ago.", "win/milestone"),
+    ("headcount", "We now have 500 employees", "The team grew by 200 this year.", "win/milestone"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rule", "title", "text", "expected"), FORMATS, ids=[f"{c[0]}-{i}" for i, c in enumerate(FORMATS)]
+)
+def test_formats(classifier: RuleClassifier, rule: str, title: str, text: str, expected: str) -> None:
+    assert label(classifier, title, text, source="rss" if title else "twitter") == expected, rule
+
+
+# --- 4. The safety veto: ends of things are challenges, never wins ------------------------------------------------
+
+ENDINGS = [
+    ("Fernwood Books closes after 25 years", "Thank you for 25 wonderful years of stories."),
+    ("Celebrating ten years, and closing our doors", "It has been a decade of books and friends."),
+    ("Tablely Lite will be removed from the app stores", "Thrilled to have served 8,000 kitchens since launch."),
+    ("We are sunsetting Ledgerly Classic", "Ledgerly Classic reaches end of life on June 30."),
+    ("Carely Pro reaches end of life", "Support ends on March 31. Thank you for 10 years."),
+    ("We are winding down Tablely", "It has been a wonderful ten years. Proud of what we built."),
+    ("Quillon withdraws its Pulse sensor", "The product will no longer be sold in Europe."),
+    ("Announcing the end of Ledgerly Go", "The app will stop working on May 1."),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), ENDINGS)
+def test_endings_are_challenges(classifier: RuleClassifier, title: str, text: str) -> None:
+    insight = classifier.classify(post(title, text))
+    assert insight.kind is Kind.CHALLENGE, (insight.category, insight.evidence)
+
+
+@pytest.mark.parametrize(("title", "text"), ENDINGS[:6])
+def test_a_second_opinions_win_over_an_ending_headline_is_vetoed(
+    classifier: RuleClassifier, title: str, text: str
+) -> None:
+    # The veto any other classifier's win goes through (combined.py) reads the same headline.
+    challenge, _ = classifier.win_check(post(title, text))
+    assert challenge == "downturn"

@@ -377,6 +377,10 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
     # SAFETY RULE (taxonomy.md): a challenge in the headline decides the kind, whatever else the post says.
     if challenge_headline:
         best = max(challenge_headline, key=rank)
+        if not _strong(h for h in support[best] if h.headline):
+            # The headline's challenge word is an ambiguous one ("goodbye"): it decides the kind, and the weight
+            # of all the challenge evidence decides which ("after 12 years we have decided to close": downturn).
+            best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
         if best == "incident" and any(h.headline and h.weight >= 3 for h in support.get("legal", ())):
             # A fine, lawsuit or probe in the headline is the news; the incident words describe what it is about
             # ("Regulators fine Coastline $2.1M over refund delays").
