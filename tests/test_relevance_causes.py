@@ -192,3 +192,36 @@ def test_a_second_opinions_win_over_an_ending_headline_is_vetoed(
     # The veto any other classifier's win goes through (combined.py) reads the same headline.
     challenge, _ = classifier.win_check(post(title, text))
     assert challenge == "downturn"
+
+
+# --- 2b. Phrases that mean something else in context (general look-alikes) -------------------------------------
+
+LOOK_ALIKES = [
+    # Equity awards to staff are a filing, not funding or an award.
+    ("Harlow Systems reports inducement grants to new hires", "The stock options vest over four years.", "none/other"),
+    # Terms of an acquisition are not a promotional deal.
+    ("Harlow Systems to acquire Pinecrest Software in an all-cash deal worth $90M", "", "win/acquisition"),
+    # An update on a pending deal, or results reported, are company news.
+    ("Harlow Systems provides an update on its merger with Pinecrest", "Closing is now expected in May.",
+     "news/update"),
+    ("Harlow Systems reports preliminary third quarter results", "Revenue expansion continued in Europe.",
+     "news/update"),
+    # Market-research releases are about a market.
+    ("Smart Lock Market Size to Reach $9 Billion by 2031, at 11% CAGR", "A new study by an analyst firm.",
+     "none/other"),
+    # A scientific meeting is an event; a task order is a contract won.
+    ("Harlow Bio to present trial results at the Chicago Oncology Symposium", "", "news/event"),
+    ("", "The Navy awarded Harlow Systems a $40 million task order for radar upgrades.", "win/customer_win"),
+    # Lessons someone learned are content.
+    ("What we have learned from a year of four-day weeks", "Output held; sick days fell.", "news/content"),
+    # Winding down a day, a day off, starting off: no shutdown, no discount.
+    ("", "Winding down the last week of June with a quiet afternoon in the garden.", "none/chatter"),
+    ("", "Haven't had a day off in a month. Started off selling candles at markets.", "none/chatter"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("title", "text", "expected"), LOOK_ALIKES)
+def test_look_alikes_mean_what_their_context_says(
+    classifier: RuleClassifier, title: str, text: str, expected: str
+) -> None:
+    assert label(classifier, title, text, source="rss" if title else "twitter") == expected
