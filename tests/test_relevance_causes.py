@@ -225,3 +225,10 @@ def test_look_alikes_mean_what_their_context_says(
     classifier: RuleClassifier, title: str, text: str, expected: str
 ) -> None:
     assert label(classifier, title, text, source="rss" if title else "twitter") == expected
+
+
+def test_a_short_form_of_the_customers_legal_name_is_the_customer(classifier: RuleClassifier) -> None:
+    # The directory holds "Woodmere Controls, Inc."; its newsroom writes "Woodmere".
+    title = "Woodmere Completes Acquisition of Tallis Actuators"
+    assert label(classifier, title, "", "Woodmere Controls, Inc.") == "win/acquisition"
+    assert label(classifier, title, "", "Larkspur Foods") == "news/content"

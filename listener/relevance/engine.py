@@ -78,7 +78,9 @@ class RuleClassifier:
         hits = self._match(masked, lang)
         # Knowing the customer's name, a post that never names it nor speaks as "we" is about whoever its
         # sentences name as their subject (an industry blog's "Globex acquires Initech" is not our win).
-        others = someone_elses_sentences(prepared, masked, hits) if hints is not None and hints.name else frozenset()
+        others = (
+            someone_elses_sentences(prepared, masked, hits, hints) if hints is not None and hints.name else frozenset()
+        )
         decision = decide(hits, prepared, post.source_kind, others)
         if hints is not None:
             decision = self._apply_customer(decision, prepared, hints)
@@ -219,12 +221,15 @@ def squash(raw: float) -> float:
     return 1.0 - math.exp(-max(raw, 0.0) / SCORE_SCALE)
 
 
-def someone_elses_sentences(prepared: Prepared, masked: Prepared, hits: list[Hit]) -> frozenset[int]:
+def someone_elses_sentences(
+    prepared: Prepared, masked: Prepared, hits: list[Hit], hints: CustomerHints
+) -> frozenset[int]:
     """The sentences whose win, challenge or plan belongs to another company named as their subject.
 
     Only for a post that names neither the customer (`masked` differs from `prepared` where the name was) nor
-    speaks in the first person (signal `self`): then a sentence that opens with a proper name (one to four
-    capitalised words, not a sentence opener) right before its first cue is about that name, not about us.
+    speaks in the first person (signal `self`): then a sentence that opens with a proper name (one to five
+    capitalised words, not a sentence opener) right before its first cue is about that name, not about us,
+    unless that name shares a distinctive word with the customer's names ("Woodward" for "Woodward, Inc.").
     """
     if masked.folded is not prepared.folded or any(h.label == "self" for h in hits):
         return frozenset()
@@ -233,19 +238,37 @@ def someone_elses_sentences(prepared: Prepared, masked: Prepared, hits: list[Hit
         if hit.weight > 0 and hit.label in ABOUT_SOMEONE and not hit.negated:
             first_cue[hit.sentence] = min(hit.start, first_cue.get(hit.sentence, hit.start))
     ends = prepared.sentence_ends
-    return frozenset(
-        sentence
-        for sentence, start in first_cue.items()
-        if _opens_with_a_name(prepared.original[ends[sentence - 1] if sentence > 0 else 0 : start])
-    )
+    ours = _name_words(hints)
+    out = set()
+    for sentence, start in first_cue.items():
+        name = _opening_name(prepared.original[ends[sentence - 1] if sentence > 0 else 0 : start])
+        if name and ours.isdisjoint(fold(w).strip(".") for w in name):
+            out.add(sentence)
+    return frozenset(out)
 
 
-def _opens_with_a_name(text: str) -> bool:
-    """Is `text` (a sentence up to its first cue) a proper name: capitalised words, maybe joined by "of", "&"?"""
+# Words of a company name that say nothing about which company it is.
+_GENERIC_NAME_WORDS = frozenset(
+    {"inc", "corp", "corporation", "co", "company", "ltd", "llc", "plc", "group", "holdings", "the", "and", "of", "sa"}
+)
+
+
+def _name_words(hints: CustomerHints) -> frozenset[str]:
+    """The distinctive words of the customer's name and aliases, folded: a legal name's short form still matches."""
+    words = (w for n in (hints.name, *hints.aliases) for w in _NAME_TOKEN.findall(fold(n)))
+    return frozenset(w.strip(".") for w in words if len(w) >= 3 and w.strip(".") not in _GENERIC_NAME_WORDS)
+
+
+def _opening_name(text: str) -> list[str]:
+    """The words of `text` (a sentence up to its first cue) if they are a proper name, else [].
+
+    A name is one to five capitalised words, maybe joined by "of", "&"; not a sentence opener ("The", "New").
+    """
     words = _NAME_TOKEN.findall(text)
     if not 1 <= len(words) <= 5 or fold(words[0]) in _NOT_A_NAME:
-        return False
-    return all(w[0].isupper() or w[0].isdigit() or w.lower() in _NAME_JOINERS for w in words)
+        return []
+    named = all(w[0].isupper() or w[0].isdigit() or w.lower() in _NAME_JOINERS for w in words)
+    return words if named else []
 
 
 def decide(
