@@ -36,6 +36,8 @@ SIGNALS = {
     "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
     "ignore": "look-alikes that must not count (award-winning, launch week sale)",
     "asset": "buying an asset, not a company (shares, coins, a property): an acquisition becomes an update",
+    "self": "the customer speaking (we, our): its sentences are about the customer, whoever else they name",
+    "third_party": "someone else acts (companies are..., a round-up): that sentence's wins and challenges are news",
 }
 CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
 CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
