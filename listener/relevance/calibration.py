@@ -20,7 +20,7 @@ from listener.relevance.combined import CombinedClassifier, Opinion, calibrated,
 from listener.relevance.engine import RuleClassifier
 from listener.relevance.evaluate import Labelled
 from listener.relevance.learned import LearnedModel, Weights, predictions
-from listener.relevance.training import ALL_CATEGORIES, folds_of, is_real, out_of_fold
+from listener.relevance.training import ALL_CATEGORIES, folds_of, grouped_folds_of, is_real, out_of_fold
 
 BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
 
@@ -80,7 +80,7 @@ def calibrate(
     rules: RuleClassifier, rows: Sequence[Labelled], origins: Sequence[Path], embeddings: np.ndarray
 ) -> np.ndarray:
     """The calibrator shipped with the weights: fitted on the out-of-fold combination of the calibration rows."""
-    probs = out_of_fold(embeddings, [row.category for row in rows])
+    probs = out_of_fold(embeddings, [row.category for row in rows], fold=grouped_folds_of(rows))
     use = calibration_rows(origins)
     replayed = replay(rules, [r for r, u in zip(rows, use, strict=True) if u], probs[use])
     return fit_calibrator(replayed)

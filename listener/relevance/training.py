@@ -82,12 +82,21 @@ def folds_of(n: int, k: int = FOLDS) -> np.ndarray:
     return fold
 
 
-def out_of_fold(embeddings: np.ndarray, categories: Sequence[str], c: float = C, k: int = FOLDS) -> np.ndarray:
+def grouped_folds_of(rows: Sequence[Labelled], k: int = FOLDS) -> np.ndarray:
+    """Folds that keep a source's posts and near-duplicates together (crossval.groups_of): honest out-of-fold."""
+    from listener.relevance.crossval import grouped_folds, groups_of
+
+    return grouped_folds(groups_of(rows, [row.origin for row in rows]), k)
+
+
+def out_of_fold(
+    embeddings: np.ndarray, categories: Sequence[str], c: float = C, k: int = FOLDS, fold: np.ndarray | None = None
+) -> np.ndarray:
     """Category probabilities of each row from a model that did not see it (k folds), in ALL_CATEGORIES order."""
-    fold = folds_of(len(categories), k)
+    fold = folds_of(len(categories), k) if fold is None else fold
     probs = np.zeros((len(categories), len(ALL_CATEGORIES)))
     cats = np.array(categories)
-    for f in range(k):
+    for f in sorted(set(fold.tolist())):
         train, test = fold != f, fold == f
         coef, intercept, classes = fit(embeddings[train], list(cats[train]), c)
         logits = embeddings[test].astype(np.float64) @ coef.T + intercept
@@ -109,24 +118,43 @@ class Trained:
     embeddings: np.ndarray
 
 
-def train(
-    files: Sequence[Path],
-    encoder: Encoder,
-    calibrate: Callable[[list[Labelled], list[Path], np.ndarray], np.ndarray] | None = None,
+Calibrate = Callable[[list[Labelled], list[Path], np.ndarray], np.ndarray]
+
+
+def fit_weights(
+    rows: list[Labelled],
+    origins: list[Path],
+    embeddings: np.ndarray,
+    calibrate: Calibrate | None = None,
     c: float = C,
-) -> Trained:
-    """Embed the labelled rows, fit the regression on all of them, and (optionally) the combination's calibrator."""
-    rows, origins = read_rows(files)
-    embeddings = encoder.embed_posts([row.post for row in rows])
+    hashed: str = "",
+) -> Weights:
+    """Everything the second opinion learns from these rows: the regression, then (optionally) the calibrator.
+
+    `listener model train` calls it on every labelled row; `listener model cv` on each fold's training rows.
+    """
     coef, intercept, classes = fit(embeddings, [row.category for row in rows], c)
     weights = Weights(
         categories=tuple(classes),
         coef=coef,
         intercept=intercept,
-        data_hash=data_hash(files),
+        data_hash=hashed,
         encoder=encoder_version(),
         calibration=np.zeros(0),
     )
     if calibrate is not None:
         weights = Weights(**{**weights.__dict__, "calibration": calibrate(rows, origins, embeddings)})
+    return weights
+
+
+def train(
+    files: Sequence[Path],
+    encoder: Encoder,
+    calibrate: Calibrate | None = None,
+    c: float = C,
+) -> Trained:
+    """Embed the labelled rows, fit the regression on all of them, and (optionally) the combination's calibrator."""
+    rows, origins = read_rows(files)
+    embeddings = encoder.embed_posts([row.post for row in rows])
+    weights = fit_weights(rows, origins, embeddings, calibrate, c, data_hash(files))
     return Trained(weights, rows, origins, embeddings)
