@@ -26,7 +26,15 @@ from listener.models import Insight, Kind, Post
 from listener.relevance import CustomerHints, RuleClassifier, classify_many, load_classifier
 from listener.relevance.combined import BAND_SCORE, SURE_SCORE, CombinedClassifier
 from listener.relevance.evaluate import read_labelled
-from listener.relevance.learned import Encoder, data_hash, encoder_version, load_weights, model_path, shared_encoder
+from listener.relevance.learned import (
+    RULE_CATEGORIES,
+    Encoder,
+    data_hash,
+    encoder_version,
+    load_weights,
+    model_path,
+    shared_encoder,
+)
 from listener.relevance.training import train, training_files
 from listener.settings import load_settings
 from listener.sourcing import Resolved, insert_source
@@ -70,12 +78,13 @@ def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are() -> Non
         "config/model/second_opinion.npz is stale against tests/data/relevance: run `listener model train`"
     )
     assert weights.encoder == encoder_version()
-    assert weights.coef.shape == (len(weights.categories), 384)
+    assert weights.coef.shape == (len(weights.categories), 384 + len(RULE_CATEGORIES) + 1)  # embedding + rules' verdict
+    assert 0.0 <= weights.take_p <= 1.01
     assert weights.calibration.size > 0  # the combined score is calibrated, not the rules' raw score
     assert model_path().stat().st_size < 200_000  # small enough to ship in the package
 
 
-def test_training_is_deterministic_on_a_subset(tmp_path: Path) -> None:
+def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassifier) -> None:
     # Three posts of each of a few categories, from the labelled files: enough for the solver, quick to embed.
     rows = [json.loads(line) for line in (DATA / "check.jsonl").read_text(encoding="utf-8").splitlines() if line]
     picked: list[dict[str, str]] = []
@@ -84,14 +93,15 @@ def test_training_is_deterministic_on_a_subset(tmp_path: Path) -> None:
     subset = tmp_path / "subset.jsonl"
     subset.write_text("".join(json.dumps(r) + "\n" for r in picked), encoding="utf-8")
     encoder = Encoder(threads=1)
-    first = train([subset], encoder).weights
-    second = train([subset], Encoder(threads=1)).weights
+    first = train([subset], encoder, lambda row: rules.classify(row.post)).weights
+    second = train([subset], Encoder(threads=1), lambda row: rules.classify(row.post)).weights
     assert first.categories == second.categories == ("funding", "launch", "layoffs", "incident", "promo", "chatter")
     assert np.array_equal(first.coef, second.coef)
     assert np.array_equal(first.intercept, second.intercept)
     assert first.data_hash == second.data_hash == data_hash([subset])
     # And what it learned is not noise: each training post comes back with its own category.
-    predicted = first.predict(encoder.embed([f"{r['title']}\n{r['text']}" for r in picked]))
+    insights = [rules.classify(post(r["title"], r["text"])) for r in picked]
+    predicted = first.predict(encoder.embed([f"{r['title']}\n{r['text']}" for r in picked]), insights)
     assert sum(p.category == r["category"] for p, r in zip(predicted, picked, strict=True)) >= len(picked) - 2
 
 
@@ -108,14 +118,13 @@ def test_embeddings_are_unit_vectors_and_the_same_text_embeds_the_same() -> None
 # --- the model path ------------------------------------------------------------------------------------------------
 
 
-def test_the_model_alone_reads_clear_posts_in_english_and_spanish(combined: CombinedClassifier) -> None:
-    predictions = combined.model.predict_many(
-        [
-            post("Nimbus Labs raises $40 million Series B", "The round was led by Redwood Ventures."),
-            post("", "Estamos investigando una caída del servicio: la app no carga para muchos usuarios."),
-            post("", "Happy Friday everyone! What are your weekend plans?"),
-        ]
-    )
+def test_the_model_reads_clear_posts_in_english_and_spanish(combined: CombinedClassifier) -> None:
+    posts = [
+        post("Nimbus Labs raises $40 million Series B", "The round was led by Redwood Ventures."),
+        post("", "Estamos investigando una caída del servicio: la app no carga para muchos usuarios."),
+        post("", "Happy Friday everyone! What are your weekend plans?"),
+    ]
+    predictions = combined.model.predict_many(posts, [combined.rules.classify(p) for p in posts])
     assert [(p.kind, p.category) for p in predictions] == [
         (Kind.WIN, "funding"),
         (Kind.CHALLENGE, "incident"),
@@ -159,7 +168,7 @@ def test_agreement_is_sure_and_disagreement_says_why_not(combined: CombinedClass
     posts = [r.post for r in rows]
     first = [rules.classify(p) for p in posts]
     band = [i for i, insight in enumerate(first) if combined.in_band(insight)]
-    predictions = combined.model.predict_many([posts[i] for i in band])
+    predictions = combined.model.predict_many([posts[i] for i in band], [first[i] for i in band])
     agreed = disagreed = 0
     for i, prediction in zip(band, predictions, strict=True):
         insight, opinion = combined.combine(posts[i], None, first[i], prediction)
@@ -169,7 +178,8 @@ def test_agreement_is_sure_and_disagreement_says_why_not(combined: CombinedClass
         assert 0.0 <= insight.score <= 1.0
         if opinion.agree:
             agreed += 1
-            assert insight.kind is first[i].kind and insight.category == first[i].category
+            # The same kind; the category is the model's within it (it read the rules' category among its inputs).
+            assert insight.kind is first[i].kind and insight.category == prediction.category
             assert ("unsure" in insight.facts) == (insight.score < SURE_SCORE)
         else:
             disagreed += 1

@@ -109,6 +109,7 @@ class CrossValidation:
     combined: list[Outcome]
     rules: list[Insight]
     fold_sizes: list[int]
+    take_ps: list[float]  # the override threshold each fold's training chose
 
     def metrics(self, lang: str | None = None, rules_only: bool = False) -> Metrics:
         """Metrics over all posts, or one declared language's."""
@@ -134,7 +135,8 @@ def format_cross_validation(cv: CrossValidation) -> str:
     folds = ", ".join(str(n) for n in cv.fold_sizes)
     lines = [
         f"grouped {len(cv.fold_sizes)}-fold cross-validation on {len(cv.combined)} real posts (fold sizes {folds}); "
-        "every figure is out of fold: rules alone -> rules + second opinion",
+        "every figure is out of fold: rules alone -> rules + second opinion "
+        f"(override thresholds fitted per fold: {', '.join(f'{t:g}' for t in cv.take_ps)})",
         "lang     n    kind accuracy   category macro-F1   relevance F1    challenges called wins   asked",
     ]
     for lang in [None, *cv.languages()]:
@@ -182,8 +184,10 @@ def cross_validate(
     if len(real) < k:
         raise BadInput(f"cross-validation needs at least {k} real posts (real/dev.jsonl); found {len(real)}")
     fold = grouped_folds(groups_of([rows[i] for i in real], [rows[i].origin for i in real]), k)
-    first = [rules.classify(rows[i].post) for i in real]
+    insights = [rules.classify(row.post) for row in rows]
+    first = [insights[i] for i in real]
     outcomes: dict[int, Outcome] = {}
+    takes: list[float] = []
     for f in range(k):
         held = set(real[fold == f].tolist())
         keep = [i for i in range(len(rows)) if i not in held]
@@ -191,14 +195,18 @@ def cross_validate(
             [rows[i] for i in keep],
             [origins[i] for i in keep],
             embeddings[keep],
-            lambda r, o, e: calibrate(rules, r, o, e),
+            [insights[i] for i in keep],
+            lambda r, o, x, ins: calibrate(rules, r, o, x, ins),
         )
         combined = CombinedClassifier(rules, LearnedModel(weights))
         test = np.where(fold == f)[0]
         asked = [j for j in test if combined.in_band(first[j])]
-        predicted = dict(zip(asked, weights.predict(embeddings[real[asked]]), strict=True))
+        opinions = weights.predict(embeddings[real[asked]], [first[j] for j in asked])
+        predicted = dict(zip(asked, opinions, strict=True))
+        takes.append(weights.take_p)
         for j in test:
             row = rows[real[j]]
             insight, _ = combined.combine(row.post, None, first[j], predicted.get(j))
             outcomes[j] = Outcome(row, insight, j in predicted)
-    return CrossValidation([outcomes[j] for j in range(len(real))], first, [int((fold == f).sum()) for f in range(k)])
+    sizes = [int((fold == f).sum()) for f in range(k)]
+    return CrossValidation([outcomes[j] for j in range(len(real))], first, sizes, takes)
