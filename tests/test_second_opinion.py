@@ -24,11 +24,13 @@ from listener.ingest import run_ingest
 from listener.ingest.second_opinion import revise_uncertain
 from listener.models import Insight, Kind, Post
 from listener.relevance import CustomerHints, RuleClassifier, classify_many, load_classifier
-from listener.relevance.combined import BAND_SCORE, SURE_SCORE, CombinedClassifier
+from listener.relevance.calibration import TAKE_P_CANDIDATES
+from listener.relevance.combined import BAND_SCORE, SURE_SCORE, CombinedClassifier, decide
 from listener.relevance.evaluate import read_labelled
 from listener.relevance.learned import (
     RULE_CATEGORIES,
     Encoder,
+    Prediction,
     data_hash,
     encoder_version,
     load_weights,
@@ -162,13 +164,23 @@ def test_the_safety_veto_stays_last_for_the_models_wins(rules: RuleClassifier) -
     assert (challenge, caution) == ("", "mentions job cuts")
 
 
-def test_agreement_is_sure_and_disagreement_says_why_not(combined: CombinedClassifier, rules: RuleClassifier) -> None:
-    # Real posts: there the rules are often wrong, so the two disagree (on the written sets, both learned the labels).
+@pytest.fixture(scope="module")
+def real_band(
+    combined: CombinedClassifier, rules: RuleClassifier
+) -> tuple[list[Post], list[Insight], list[int], list[Prediction]]:
+    """Real posts (there the rules are often wrong, so the two disagree), the rules' insights, the band, and the
+    model's predictions of the band: embedded once for the tests below."""
     rows = labelled("real/dev.jsonl")[:120]
     posts = [r.post for r in rows]
     first = [rules.classify(p) for p in posts]
     band = [i for i, insight in enumerate(first) if combined.in_band(insight)]
-    predictions = combined.model.predict_many([posts[i] for i in band], [first[i] for i in band])
+    return posts, first, band, combined.model.predict_many([posts[i] for i in band], [first[i] for i in band])
+
+
+def test_agreement_is_sure_and_disagreement_says_why_not(
+    combined: CombinedClassifier, real_band: tuple[list[Post], list[Insight], list[int], list[Prediction]]
+) -> None:
+    posts, first, band, predictions = real_band
     agreed = disagreed = 0
     for i, prediction in zip(band, predictions, strict=True):
         insight, opinion = combined.combine(posts[i], None, first[i], prediction)
@@ -186,6 +198,27 @@ def test_agreement_is_sure_and_disagreement_says_why_not(combined: CombinedClass
             reason = insight.facts["unsure"]
             assert "model" in reason and "rules" in reason and len(reason) < 200
     assert agreed and disagreed  # both cases were exercised on real posts
+
+
+def test_neither_side_turns_a_challenge_into_a_win_at_any_threshold(
+    combined: CombinedClassifier, real_band: tuple[list[Post], list[Insight], list[int], list[Prediction]]
+) -> None:
+    posts, first, band, predictions = real_band
+    challenged = 0
+    for take_p in TAKE_P_CANDIDATES:  # whatever threshold training picks
+        for i, prediction in zip(band, predictions, strict=True):
+            kind, _, opinion = decide(first[i], prediction, take_p)
+            if first[i].kind is Kind.CHALLENGE:
+                challenged += 1
+                assert kind is Kind.CHALLENGE, posts[i].external_id
+            if prediction.kind is Kind.CHALLENGE:
+                challenged += 1
+                assert kind is not Kind.WIN, posts[i].external_id
+            if kind is not first[i].kind:
+                assert opinion.unsure  # every overruling says why
+    assert challenged  # real challenges were in the band
+    # And the shipped threshold is one of those, chosen by training rather than by hand.
+    assert combined.model.weights.take_p in TAKE_P_CANDIDATES
 
 
 def test_only_unsure_rules_and_wins_are_sent_to_the_model(combined: CombinedClassifier) -> None:
