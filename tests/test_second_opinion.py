@@ -35,9 +35,10 @@ from listener.relevance.learned import (
     encoder_version,
     load_weights,
     model_path,
+    rules_hash,
     shared_encoder,
 )
-from listener.relevance.training import train, training_files
+from listener.relevance.training import read_rows, train, training_files
 from listener.settings import load_settings
 from listener.sourcing import Resolved, insert_source
 from tests.feeds import rfc822, rss
@@ -73,13 +74,18 @@ def labelled(name: str) -> list:  # type: ignore[type-arg]
 # --- the shipped weights -------------------------------------------------------------------------------------------
 
 
-def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are() -> None:
+def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are(rules: RuleClassifier) -> None:
     weights = load_weights()
     current = data_hash(training_files(DATA))
     assert weights.data_hash == current, (
         "config/model/second_opinion.npz is stale against tests/data/relevance: run `listener model train`"
     )
     assert weights.encoder == encoder_version()
+    rows, _ = read_rows(training_files(DATA))
+    assert weights.rules_hash == rules_hash([rules.classify(row.post) for row in rows]), (
+        "the rules changed since config/model/second_opinion.npz was trained (the model reads their verdict): "
+        "run `listener model train`"
+    )
     assert weights.coef.shape == (len(weights.categories), 384 + len(RULE_CATEGORIES) + 1)  # embedding + rules' verdict
     assert 0.0 <= weights.take_p <= 1.01
     assert weights.calibration.size > 0  # the combined score is calibrated, not the rules' raw score
@@ -293,6 +299,16 @@ def test_model_train_check_and_bad_data_folder(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "no labelled" in bad.output
     missing = _invoke(tmp_path, "model", "train", "--data", str(tmp_path / "nope"))
     assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+def test_model_train_check_sees_that_the_rules_changed(tmp_path: Path) -> None:
+    # The model reads the rules' verdict: rules that read the labelled posts differently make the weights stale.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "extra.toml").write_text('language = "en"\n[categories.award]\nstrong = ["today"]\n', encoding="utf-8")
+    stale = _invoke(tmp_path, "model", "train", "--check", config=f'[relevance]\nrules_dir = "{extra}"\n')
+    assert stale.exit_code == 1, stale.output
+    assert "the rules' verdicts on the labelled posts changed" in stale.output
 
 
 # --- the ingest's pass ---------------------------------------------------------------------------------------------

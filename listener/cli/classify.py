@@ -175,8 +175,8 @@ def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check
       listener model train
       listener model train --check
     """
-    from listener.relevance.learned import data_hash, load_weights, model_path
-    from listener.relevance.training import training_files
+    from listener.relevance.learned import data_hash, load_weights, model_path, rules_hash
+    from listener.relevance.training import read_rows, training_files
 
     data_dir = data_dir or _default_data_dir()
     if not data_dir.is_dir():
@@ -185,12 +185,19 @@ def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check
     target = out or model_path()
     if check:
         current = data_hash(files)
-        shipped = load_weights(target).data_hash
-        if current != shipped:
-            click.echo(f"stale: {target} was trained on data {shipped[:12]}, the files are now {current[:12]}; "
-                       "run `listener model train`")  # fmt: skip
+        weights = load_weights(target)
+        if current != weights.data_hash:
+            click.echo(f"stale: {target} was trained on data {weights.data_hash[:12]}, the files are now "
+                       f"{current[:12]}; run `listener model train`")  # fmt: skip
             ctx.exit(1)
-        click.echo(f"up to date: {target} was trained on these {len(files)} files ({current[:12]})")
+        rules = load_classifier(_settings(ctx))
+        rows, _ = read_rows(files)
+        verdicts = rules_hash([rules.classify(row.post) for row in rows])
+        if verdicts != weights.rules_hash:
+            click.echo(f"stale: the rules' verdicts on the labelled posts changed since {target} was trained "
+                       "(the model reads them); run `listener model train`")  # fmt: skip
+            ctx.exit(1)
+        click.echo(f"up to date: {target} was trained on these {len(files)} files ({current[:12]}) and these rules")
         return
     _train(ctx, files, target, cache=None if no_cache else _cache_dir() / "embeddings.npz")
 

@@ -36,8 +36,8 @@ from listener.relevance.text import prepare
 
 BAND_SCORE = 0.75  # rules at or above this are trusted alone: about 95% of their kind calls there are right
 # Below this calibrated score, even an agreement is "unsure": out of fold on the real posts (`listener model cv`),
-# insights scored below 0.7 have the right kind about half the time or less (0.0-0.7: 40-62%), those above about
-# 80-90%: the line between a post the digest may draft a reply for and one it should only show.
+# insights scored below 0.7 have the right kind about half the time (0.0-0.7: 45-59%), those above 77-85%: the
+# line between a post the digest may draft a reply for and one it should only show.
 SURE_SCORE = 0.7
 
 

@@ -199,6 +199,7 @@ class Weights:
     encoder: str
     calibration: np.ndarray  # the combination's calibrator: see combined.py (empty when not fitted)
     take_p: float = 0.0  # the model's kind probability from which it overrides the rules: fitted (combined.decide)
+    rules_hash: str = ""  # the rules' verdicts on the training posts (rules_hash): an input, so a change means retrain
 
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """Softmax over categories, one row per input row (model_inputs)."""
@@ -224,6 +225,7 @@ class Weights:
                 encoder=np.array(self.encoder),
                 calibration=self.calibration.astype(np.float64),
                 take_p=np.array(self.take_p),
+                rules_hash=np.array(self.rules_hash),
             )
 
     @classmethod
@@ -239,6 +241,7 @@ class Weights:
                     encoder=str(data["encoder"]),
                     calibration=data["calibration"].astype(np.float64),
                     take_p=float(data["take_p"]),
+                    rules_hash=str(data["rules_hash"]),
                 )
             if weights.coef.shape[1] != EMBEDDING_DIM + len(RULE_CATEGORIES) + 1:
                 raise ValueError(f"weights for {weights.coef.shape[1]} inputs, not the embedding and rules' verdict")
@@ -256,6 +259,18 @@ def data_hash(paths: Sequence[Path]) -> str:
         digest.update(path.name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def rules_hash(insights: Sequence[Insight]) -> str:
+    """The hash of the rules' verdicts (kind, category, score) on the training posts, in order.
+
+    The model learned what the rules' verdict is worth: when the rules change (a phrase, a veto, a language file),
+    their verdicts on the labelled posts change, and the weights must be refitted (`listener model train`).
+    """
+    digest = hashlib.sha256()
+    for insight in insights:
+        digest.update(f"{insight.kind.value}|{insight.category}|{insight.score:.3f}\n".encode())
     return digest.hexdigest()
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from listener.errors import BadInput
 from listener.models import CATEGORIES, Insight
 from listener.relevance.evaluate import Labelled, read_labelled
-from listener.relevance.learned import Encoder, Weights, data_hash, encoder_version, model_inputs
+from listener.relevance.learned import Encoder, Weights, data_hash, encoder_version, model_inputs, rules_hash
 
 # Inverse regularisation strength over standardised inputs, with classes weighted by their rarity (the small
 # challenge categories matter most), and a real post weighted REAL_WEIGHT times a written one (the written sets
@@ -162,6 +162,7 @@ def fit_weights(
         data_hash=hashed,
         encoder=encoder_version(),
         calibration=np.zeros(0),
+        rules_hash=rules_hash(insights),
     )
     if calibrate is not None:
         take_p, calibration = calibrate(rows, origins, inputs, insights)
