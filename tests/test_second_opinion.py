@@ -24,10 +24,21 @@ from listener.ingest import run_ingest
 from listener.ingest.second_opinion import revise_uncertain
 from listener.models import Insight, Kind, Post
 from listener.relevance import CustomerHints, RuleClassifier, classify_many, load_classifier
-from listener.relevance.combined import BAND_SCORE, SURE_SCORE, CombinedClassifier
+from listener.relevance.calibration import TAKE_P_CANDIDATES
+from listener.relevance.combined import BAND_SCORE, SURE_SCORE, CombinedClassifier, decide
 from listener.relevance.evaluate import read_labelled
-from listener.relevance.learned import Encoder, data_hash, encoder_version, load_weights, model_path, shared_encoder
-from listener.relevance.training import train, training_files
+from listener.relevance.learned import (
+    RULE_CATEGORIES,
+    Encoder,
+    Prediction,
+    data_hash,
+    encoder_version,
+    load_weights,
+    model_path,
+    rules_hash,
+    shared_encoder,
+)
+from listener.relevance.training import read_rows, train, training_files
 from listener.settings import load_settings
 from listener.sourcing import Resolved, insert_source
 from tests.feeds import rfc822, rss
@@ -63,19 +74,25 @@ def labelled(name: str) -> list:  # type: ignore[type-arg]
 # --- the shipped weights -------------------------------------------------------------------------------------------
 
 
-def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are() -> None:
+def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are(rules: RuleClassifier) -> None:
     weights = load_weights()
     current = data_hash(training_files(DATA))
     assert weights.data_hash == current, (
         "config/model/second_opinion.npz is stale against tests/data/relevance: run `listener model train`"
     )
     assert weights.encoder == encoder_version()
-    assert weights.coef.shape == (len(weights.categories), 384)
+    rows, _ = read_rows(training_files(DATA))
+    assert weights.rules_hash == rules_hash([rules.classify(row.post) for row in rows]), (
+        "the rules changed since config/model/second_opinion.npz was trained (the model reads their verdict): "
+        "run `listener model train`"
+    )
+    assert weights.coef.shape == (len(weights.categories), 384 + len(RULE_CATEGORIES) + 1)  # embedding + rules' verdict
+    assert 0.0 <= weights.take_p <= 1.01
     assert weights.calibration.size > 0  # the combined score is calibrated, not the rules' raw score
     assert model_path().stat().st_size < 200_000  # small enough to ship in the package
 
 
-def test_training_is_deterministic_on_a_subset(tmp_path: Path) -> None:
+def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassifier) -> None:
     # Three posts of each of a few categories, from the labelled files: enough for the solver, quick to embed.
     rows = [json.loads(line) for line in (DATA / "check.jsonl").read_text(encoding="utf-8").splitlines() if line]
     picked: list[dict[str, str]] = []
@@ -84,14 +101,15 @@ def test_training_is_deterministic_on_a_subset(tmp_path: Path) -> None:
     subset = tmp_path / "subset.jsonl"
     subset.write_text("".join(json.dumps(r) + "\n" for r in picked), encoding="utf-8")
     encoder = Encoder(threads=1)
-    first = train([subset], encoder).weights
-    second = train([subset], Encoder(threads=1)).weights
+    first = train([subset], encoder, lambda row: rules.classify(row.post)).weights
+    second = train([subset], Encoder(threads=1), lambda row: rules.classify(row.post)).weights
     assert first.categories == second.categories == ("funding", "launch", "layoffs", "incident", "promo", "chatter")
     assert np.array_equal(first.coef, second.coef)
     assert np.array_equal(first.intercept, second.intercept)
     assert first.data_hash == second.data_hash == data_hash([subset])
     # And what it learned is not noise: each training post comes back with its own category.
-    predicted = first.predict(encoder.embed([f"{r['title']}\n{r['text']}" for r in picked]))
+    insights = [rules.classify(post(r["title"], r["text"])) for r in picked]
+    predicted = first.predict(encoder.embed([f"{r['title']}\n{r['text']}" for r in picked]), insights)
     assert sum(p.category == r["category"] for p, r in zip(predicted, picked, strict=True)) >= len(picked) - 2
 
 
@@ -108,14 +126,13 @@ def test_embeddings_are_unit_vectors_and_the_same_text_embeds_the_same() -> None
 # --- the model path ------------------------------------------------------------------------------------------------
 
 
-def test_the_model_alone_reads_clear_posts_in_english_and_spanish(combined: CombinedClassifier) -> None:
-    predictions = combined.model.predict_many(
-        [
-            post("Nimbus Labs raises $40 million Series B", "The round was led by Redwood Ventures."),
-            post("", "Estamos investigando una caída del servicio: la app no carga para muchos usuarios."),
-            post("", "Happy Friday everyone! What are your weekend plans?"),
-        ]
-    )
+def test_the_model_reads_clear_posts_in_english_and_spanish(combined: CombinedClassifier) -> None:
+    posts = [
+        post("Nimbus Labs raises $40 million Series B", "The round was led by Redwood Ventures."),
+        post("", "Estamos investigando una caída del servicio: la app no carga para muchos usuarios."),
+        post("", "Happy Friday everyone! What are your weekend plans?"),
+    ]
+    predictions = combined.model.predict_many(posts, [combined.rules.classify(p) for p in posts])
     assert [(p.kind, p.category) for p in predictions] == [
         (Kind.WIN, "funding"),
         (Kind.CHALLENGE, "incident"),
@@ -153,13 +170,23 @@ def test_the_safety_veto_stays_last_for_the_models_wins(rules: RuleClassifier) -
     assert (challenge, caution) == ("", "mentions job cuts")
 
 
-def test_agreement_is_sure_and_disagreement_says_why_not(combined: CombinedClassifier, rules: RuleClassifier) -> None:
-    # Real posts: there the rules are often wrong, so the two disagree (on the written sets, both learned the labels).
+@pytest.fixture(scope="module")
+def real_band(
+    combined: CombinedClassifier, rules: RuleClassifier
+) -> tuple[list[Post], list[Insight], list[int], list[Prediction]]:
+    """Real posts (there the rules are often wrong, so the two disagree), the rules' insights, the band, and the
+    model's predictions of the band: embedded once for the tests below."""
     rows = labelled("real/dev.jsonl")[:120]
     posts = [r.post for r in rows]
     first = [rules.classify(p) for p in posts]
     band = [i for i, insight in enumerate(first) if combined.in_band(insight)]
-    predictions = combined.model.predict_many([posts[i] for i in band])
+    return posts, first, band, combined.model.predict_many([posts[i] for i in band], [first[i] for i in band])
+
+
+def test_agreement_is_sure_and_disagreement_says_why_not(
+    combined: CombinedClassifier, real_band: tuple[list[Post], list[Insight], list[int], list[Prediction]]
+) -> None:
+    posts, first, band, predictions = real_band
     agreed = disagreed = 0
     for i, prediction in zip(band, predictions, strict=True):
         insight, opinion = combined.combine(posts[i], None, first[i], prediction)
@@ -169,13 +196,35 @@ def test_agreement_is_sure_and_disagreement_says_why_not(combined: CombinedClass
         assert 0.0 <= insight.score <= 1.0
         if opinion.agree:
             agreed += 1
-            assert insight.kind is first[i].kind and insight.category == first[i].category
+            # The same kind; the category is the model's within it (it read the rules' category among its inputs).
+            assert insight.kind is first[i].kind and insight.category == prediction.category
             assert ("unsure" in insight.facts) == (insight.score < SURE_SCORE)
         else:
             disagreed += 1
             reason = insight.facts["unsure"]
             assert "model" in reason and "rules" in reason and len(reason) < 200
     assert agreed and disagreed  # both cases were exercised on real posts
+
+
+def test_neither_side_turns_a_challenge_into_a_win_at_any_threshold(
+    combined: CombinedClassifier, real_band: tuple[list[Post], list[Insight], list[int], list[Prediction]]
+) -> None:
+    posts, first, band, predictions = real_band
+    challenged = 0
+    for take_p in TAKE_P_CANDIDATES:  # whatever threshold training picks
+        for i, prediction in zip(band, predictions, strict=True):
+            kind, _, opinion = decide(first[i], prediction, take_p)
+            if first[i].kind is Kind.CHALLENGE:
+                challenged += 1
+                assert kind is Kind.CHALLENGE, posts[i].external_id
+            if prediction.kind is Kind.CHALLENGE:
+                challenged += 1
+                assert kind is not Kind.WIN, posts[i].external_id
+            if kind is not first[i].kind:
+                assert opinion.unsure  # every overruling says why
+    assert challenged  # real challenges were in the band
+    # And the shipped threshold is one of those, chosen by training rather than by hand.
+    assert combined.model.weights.take_p in TAKE_P_CANDIDATES
 
 
 def test_only_unsure_rules_and_wins_are_sent_to_the_model(combined: CombinedClassifier) -> None:
@@ -250,6 +299,16 @@ def test_model_train_check_and_bad_data_folder(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "no labelled" in bad.output
     missing = _invoke(tmp_path, "model", "train", "--data", str(tmp_path / "nope"))
     assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+def test_model_train_check_sees_that_the_rules_changed(tmp_path: Path) -> None:
+    # The model reads the rules' verdict: rules that read the labelled posts differently make the weights stale.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "extra.toml").write_text('language = "en"\n[categories.award]\nstrong = ["today"]\n', encoding="utf-8")
+    stale = _invoke(tmp_path, "model", "train", "--check", config=f'[relevance]\nrules_dir = "{extra}"\n')
+    assert stale.exit_code == 1, stale.output
+    assert "the rules' verdicts on the labelled posts changed" in stale.output
 
 
 # --- the ingest's pass ---------------------------------------------------------------------------------------------

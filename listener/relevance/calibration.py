@@ -2,8 +2,9 @@
 
 The model's opinion of each training post comes from a model trained on the other folds (training.out_of_fold), the
 combination is replayed on it exactly as it runs (CombinedClassifier.combine), and a logistic calibrator learns the
-probability that the resulting kind is right from the combination's inputs (combined.features). The reliability
-table is itself cross-validated: each fold's scores come from a calibrator fitted on the other folds.
+probability that the resulting kind is right from the combination's inputs (combined.features). The honest
+reliability table (calibrator, threshold and model all refitted without the posts they score) is `listener model
+cv`'s (crossval.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from listener.models import Kind
-from listener.relevance.combined import CombinedClassifier, Opinion, calibrated, features
+from listener.models import Insight, Kind
+from listener.relevance.combined import CombinedClassifier, Opinion, features
 from listener.relevance.engine import RuleClassifier
 from listener.relevance.evaluate import Labelled
 from listener.relevance.learned import LearnedModel, Weights, predictions
-from listener.relevance.training import ALL_CATEGORIES, folds_of, is_real, out_of_fold
+from listener.relevance.training import ALL_CATEGORIES, grouped_folds_of, is_real, out_of_fold, row_weights
 
 BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
 
@@ -33,18 +34,20 @@ class Replayed:
     category: str
     opinion: Opinion
     right: bool
+    lang: str = ""
 
 
-def replay(rules: RuleClassifier, rows: Sequence[Labelled], probs: np.ndarray) -> list[Replayed]:
+def replay(
+    rules: RuleClassifier, rows: Sequence[Labelled], probs: np.ndarray, insights: Sequence[Insight], take_p: float
+) -> list[Replayed]:
     """The combination on rows whose model probabilities are given (out-of-fold), without a calibrator."""
-    empty = Weights((), np.zeros((0, 0)), np.zeros(0), "", "", np.zeros(0))
+    empty = Weights((), np.zeros((0, 0)), np.zeros(0), "", "", np.zeros(0), take_p)
     combined = CombinedClassifier(rules, LearnedModel(empty))
     preds = predictions(probs, ALL_CATEGORIES)
     out = []
-    for row, pred in zip(rows, preds, strict=True):
-        first = rules.classify(row.post)
+    for row, pred, first in zip(rows, preds, insights, strict=True):
         insight, opinion = combined.combine(row.post, None, first, pred if combined.in_band(first) else None)
-        out.append(Replayed(insight.kind, insight.category, opinion, insight.kind.value == row.kind))
+        out.append(Replayed(insight.kind, insight.category, opinion, insight.kind.value == row.kind, row.lang))
     return out
 
 
@@ -76,14 +79,39 @@ def calibration_rows(origins: Sequence[Path]) -> np.ndarray:
     return real if real.any() else np.ones(len(origins), dtype=bool)
 
 
+# The model's kind probability from which it overrides the rules, tried on the out-of-fold replays (0: the model
+# always decides in the band; above 1: the rules always do, the model only vetoes wins).
+TAKE_P_CANDIDATES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+
+
+def choose_take_p(replays: dict[float, list[Replayed]]) -> float:
+    """The threshold whose replays have the best kind accuracy; on a tie the highest (the rules keep their evidence).
+
+    Challenges called wins need no term here: decide() never lets either side turn a challenge into a win.
+    """
+    return max(replays, key=lambda t: (sum(r.right for r in replays[t]) / len(replays[t]), t))
+
+
 def calibrate(
-    rules: RuleClassifier, rows: Sequence[Labelled], origins: Sequence[Path], embeddings: np.ndarray
-) -> np.ndarray:
-    """The calibrator shipped with the weights: fitted on the out-of-fold combination of the calibration rows."""
-    probs = out_of_fold(embeddings, [row.category for row in rows])
-    use = calibration_rows(origins)
-    replayed = replay(rules, [r for r, u in zip(rows, use, strict=True) if u], probs[use])
-    return fit_calibrator(replayed)
+    rules: RuleClassifier,
+    rows: Sequence[Labelled],
+    origins: Sequence[Path],
+    inputs: np.ndarray,
+    insights: Sequence[Insight],
+) -> tuple[float, np.ndarray]:
+    """The combination's threshold and calibrator, fitted on the out-of-fold replays of the calibration rows.
+
+    The model's opinion of each row comes from a model trained on the other folds (grouped: a source's posts and
+    near-duplicates together), so both are chosen on what the model does on posts it did not learn.
+    """
+    probs = out_of_fold(
+        inputs, [row.category for row in rows], fold=grouped_folds_of(rows), weight=row_weights(origins)
+    )
+    use = np.where(calibration_rows(origins))[0]
+    picked = [rows[i] for i in use]
+    replays = {t: replay(rules, picked, probs[use], [insights[i] for i in use], t) for t in TAKE_P_CANDIDATES}
+    take_p = choose_take_p(replays)
+    return take_p, fit_calibrator(replays[take_p])
 
 
 @dataclass(frozen=True)
@@ -109,55 +137,9 @@ def reliability(scores: Sequence[float], right: Sequence[bool]) -> list[Bin]:
     return out
 
 
-def cross_validated_reliability(replayed: Sequence[Replayed]) -> tuple[list[Bin], list[float], list[bool]]:
-    """The reliability table of relevant insights, each scored by a calibrator fitted on the other folds."""
-    relevant = [r for r in replayed if r.kind is not Kind.NONE]
-    fold = folds_of(len(relevant))
-    scores = [0.0] * len(relevant)
-    for f in sorted(set(fold.tolist())):
-        coef = fit_calibrator([r for r, g in zip(relevant, fold, strict=True) if g != f])
-        for i in np.where(fold == f)[0]:
-            scores[i] = calibrated(coef, relevant[i].opinion)
-    right = [r.right for r in relevant]
-    return reliability(scores, right), scores, right
-
-
 def format_table(bins: Sequence[Bin]) -> str:
     """The reliability table as text (a Markdown table: it goes into the README as printed)."""
     lines = ["| score | count | kind right | mean score |", "| --- | --- | --- | --- |"]
     for b in bins:
         lines.append(f"| {b.low:.1f}–{b.high:.1f} | {b.count} | {b.accuracy:.2f} | {b.mean_score:.2f} |")
     return "\n".join(lines)
-
-
-def out_of_fold_report(
-    rules: RuleClassifier, rows: Sequence[Labelled], origins: Sequence[Path], embeddings: np.ndarray
-) -> str:
-    """Per file, rules alone against the combination with out-of-fold model opinions; the reliability table."""
-    from listener.relevance.evaluate import compute_metrics
-
-    probs = out_of_fold(embeddings, [row.category for row in rows])
-    replayed = replay(rules, rows, probs)
-    lines = ["out of fold (the model never saw the post it judges): rules alone -> combined"]
-    for path in sorted(set(origins), key=lambda p: (is_real(p), p.name)):
-        idx = [i for i, o in enumerate(origins) if o == path]
-        alone = compute_metrics((rows[i], *_rules_label(rules, rows[i])) for i in idx)
-        both = compute_metrics((rows[i], replayed[i].kind.value, replayed[i].category) for i in idx)
-        band = sum(1 for i in idx if replayed[i].opinion.consulted)
-        lines.append(
-            f"  {path.parent.name}/{path.name:<12} n={len(idx):<4} band={band:<4} "
-            f"kind acc {alone.kind_accuracy:.3f} -> {both.kind_accuracy:.3f}  "
-            f"category macro-F1 {alone.category_macro_f1:.3f} -> {both.category_macro_f1:.3f}  "
-            f"relevance F1 {alone.f1:.3f} -> {both.f1:.3f}  "
-            f"challenges called wins {alone.challenges_called_wins} -> {both.challenges_called_wins}"
-        )
-    use = calibration_rows(origins)
-    bins, _, _ = cross_validated_reliability([r for r, u in zip(replayed, use, strict=True) if u])
-    lines.append("cross-validated reliability of the combined score (relevant insights of the calibration posts):")
-    lines.append(format_table(bins))
-    return "\n".join(lines)
-
-
-def _rules_label(rules: RuleClassifier, row: Labelled) -> tuple[str, str]:
-    insight = rules.classify(row.post)
-    return insight.kind.value, insight.category

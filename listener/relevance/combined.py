@@ -2,13 +2,15 @@
 
 Every post goes through the rules (thousands a second). The model (tens a second) is consulted only in the
 uncertain band: the rules' score is below BAND_SCORE (which includes everything the rules call none), or the rules
-call a win, since congratulating a problem is the costliest mistake. Then:
-- the two agree on the kind: the rules' label stands (it comes with evidence and facts), and the insight is sure
-  when its calibrated score is high enough;
-- they disagree: neither may turn the other's challenge into a win; the model's challenge vetoes the rules' win when
-  the model is confident; otherwise the model's label replaces the rules' when the model is confident and the rules
-  are weak (below BAND_SCORE). Either way the insight says `facts["unsure"]`, so the digest shows the post without
-  a draft;
+call a win, since congratulating a problem is the costliest mistake. The model reads the rules' verdict as well as
+the post (learned.model_inputs: a learned combination), so it knows where the rules are reliable. Then:
+- the two agree on the kind: that kind stands, with the model's category within it (it read the rules' category
+  too, and on real posts out of fold its category is the better one), and the insight is sure when its calibrated
+  score is high enough;
+- they disagree: neither may turn a challenge into a win: the rules' challenge stands against any other kind, the
+  model's challenge vetoes the rules' win; otherwise the model's label replaces the rules' when its kind probability
+  reaches the fitted threshold (Weights.take_p, chosen by `listener model train` on out-of-fold replays). Either way
+  the insight says `facts["unsure"]`, so the digest shows the post without a draft;
 - last, the rules' safety veto: a win that the model brought is checked against the headline veto and the job-cuts
   caution, exactly as the rules check their own wins.
 
@@ -33,9 +35,10 @@ from listener.relevance.learned import LearnedModel, Prediction
 from listener.relevance.text import prepare
 
 BAND_SCORE = 0.75  # rules at or above this are trusted alone: about 95% of their kind calls there are right
-TAKE_P = 0.7  # the model's kind probability above which it overrides weak rules
-VETO_P = 0.6  # the model's challenge probability above which it vetoes the rules' win
-SURE_SCORE = 0.7  # below this calibrated score, even an agreement is "unsure"
+# Below this calibrated score, even an agreement is "unsure": out of fold on the real posts (`listener model cv`),
+# insights scored below 0.7 have the right kind about half the time (0.0-0.7: 45-59%), those above 77-85%: the
+# line between a post the digest may draft a reply for and one it should only show.
+SURE_SCORE = 0.7
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,14 @@ def _kind_name(kind: Kind, category: str) -> str:
     return f"{kind.value} ({category})"
 
 
-def decide(rules: Insight, prediction: Prediction | None) -> tuple[Kind, str, Opinion]:
+def decide(rules: Insight, prediction: Prediction | None, take_p: float) -> tuple[Kind, str, Opinion]:
     """The kind and category of the combination, before the safety veto; pure, so calibration can replay it."""
     if prediction is None:
         return rules.kind, rules.category, Opinion(False, True, False, rules.score, 0.0, "")
     mk, mp = prediction.kind, prediction.kind_p
     if mk is rules.kind:
-        return rules.kind, rules.category, Opinion(True, True, False, rules.score, mp, "")
+        # Same kind: the model's category within it (it weighed the rules' category already).
+        return mk, prediction.category, Opinion(True, True, prediction.category != rules.category, rules.score, mp, "")
     model_says = _kind_name(mk, prediction.category)
     rules_say = _kind_name(rules.kind, rules.category)
     if rules.kind is Kind.CHALLENGE:
@@ -91,10 +95,11 @@ def decide(rules: Insight, prediction: Prediction | None) -> tuple[Kind, str, Op
         reason = f"the rules read a challenge, the model reads {model_says}"
         return rules.kind, rules.category, Opinion(True, False, False, rules.score, prediction.kind_probs[rules.kind],
                                                    reason)  # fmt: skip
-    if rules.kind is Kind.WIN and mk is Kind.CHALLENGE and mp >= VETO_P:
+    if rules.kind is Kind.WIN and mk is Kind.CHALLENGE:
+        # Nor the rules' win over a challenge the model found, however unsure it is.
         reason = f"the rules read {rules_say}, the model reads {model_says}: no congratulation"
         return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
-    if mp >= TAKE_P and rules.score < BAND_SCORE:
+    if mp >= take_p:
         reason = f"the model reads {model_says}, the rules read {rules_say}"
         return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
     reason = f"the rules read {rules_say}, the model reads {model_says}"
@@ -131,9 +136,8 @@ class CombinedClassifier:
     ) -> list[Insight]:
         """Revise the rules' insights of these posts with the model, where they are in the band."""
         band = [i for i, insight in enumerate(first) if self.in_band(insight)]
-        predictions: dict[int, Prediction] = dict(
-            zip(band, self.model.predict_many([posts[i] for i in band]), strict=True)
-        )
+        asked = self.model.predict_many([posts[i] for i in band], [first[i] for i in band])
+        predictions: dict[int, Prediction] = dict(zip(band, asked, strict=True))
         self.consulted += len(band)
         return [self.combine(posts[i], hints[i], first[i], predictions.get(i))[0] for i in range(len(posts))]
 
@@ -141,7 +145,7 @@ class CombinedClassifier:
         self, post: Post, hints: CustomerHints | None, rules: Insight, pred: Prediction | None
     ) -> tuple[Insight, Opinion]:
         """The insight of one post from the rules' insight and the model's prediction (None: not consulted)."""
-        kind, category, opinion = decide(rules, pred)
+        kind, category, opinion = decide(rules, pred, self.model.weights.take_p)
         facts = dict(rules.facts)
         evidence = rules.evidence
         if category != rules.category:

