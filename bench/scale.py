@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import FeedServer, listener_command, seed  # noqa: E402
+from bench.ingest import FeedServer, TreePeaks, listener_command, seed  # noqa: E402
 
 TARGETS = {2: 1.8, 3: 2.5}
 
@@ -50,6 +51,45 @@ class Phase:
     polled: list[int]
     requests: int
     problems: list[str]
+    cpu: dict[str, float]  # CPU seconds (user + system) by process kind
+    timelines: list[str]  # one line per worker: its moments, in seconds from the phase's start
+
+
+def cpu_seconds(pid: int) -> float:
+    """A live process's CPU seconds (user + system), its waited-for children's included (PostgreSQL's postmaster
+    reaps its backends, so theirs land here once they exit); 0 when it is gone or /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
+class Worker:
+    """One `listener ingest --json` process, with what it costs: its own CPU (os.wait4's rusage, when it exits),
+    its parser processes' (sampled from /proc: the forkserver's children are never waited for), its exit time."""
+
+    def __init__(self, process: subprocess.Popen[bytes], name: str) -> None:
+        self.process, self.name = process, name
+        self.started = time.time()
+        self.parsers = TreePeaks(process.pid)
+        self.cpu = 0.0
+        self.exited = 0.0
+        self._waiter = threading.Thread(target=self._wait, daemon=True)
+        self._waiter.start()
+
+    def _wait(self) -> None:
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.exited = time.time()
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu = usage.ru_utime + usage.ru_stime
+
+    def wait(self) -> None:
+        self._waiter.join()
+        self.parsers.stop()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
 
 
 class Postgres:
@@ -70,11 +110,15 @@ class Postgres:
         socket_dir = parse_qs(urlsplit(self.server.get_uri()).query)["host"][0]
         return f"postgresql+psycopg://postgres:@/{name}?host={socket_dir}"
 
+    def pid(self) -> int:
+        """The postmaster's process id (the first line of its postmaster.pid)."""
+        return int(self.server.get_pid())
+
     def close(self) -> None:
         self.server.cleanup()
 
 
-def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> Worker:
     env = {
         **os.environ,
         "LISTENER_DB": db_url,
@@ -85,7 +129,7 @@ def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> s
     env.pop("LISTENER_CONFIG", None)
     out = (workdir / f"{name}.out").open("wb")
     err = (workdir / f"{name}.err").open("wb")
-    return subprocess.Popen([*listener_command(), "ingest", "--json"], stdout=out, stderr=err, env=env)
+    return Worker(subprocess.Popen([*listener_command(), "ingest", "--json"], stdout=out, stderr=err, env=env), name)
 
 
 def report_of(workdir: Path, name: str) -> dict[str, Any]:
@@ -143,11 +187,20 @@ def phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namesp
     seed(db_url, server.url, args.feeds)
     server.control("/_reset")
     env = {"LISTENER_FETCH_CONCURRENCY": str(args.concurrency)}
-    started = time.monotonic()
+    before = {"PostgreSQL": cpu_seconds(pg.pid()), "feed server": cpu_seconds(server.process.pid)}
+    started = time.time()
     processes = [start(db_url, workdir, f"w{workers}-{n}", env) for n in range(workers)]
     for process in processes:
         process.wait()
-    seconds = time.monotonic() - started
+    seconds = time.time() - started
+    time.sleep(0.5)  # the workers' PostgreSQL backends exit and are reaped
+    cpu = {
+        "workers": sum(w.cpu for w in processes),
+        "parsers": sum(w.parsers.cpu_seconds() for w in processes),
+        "PostgreSQL": cpu_seconds(pg.pid()) - before["PostgreSQL"],
+        "feed server": cpu_seconds(server.process.pid) - before["feed server"],
+    }
+    timelines = [timeline(w, started, workdir) for w in processes]
     counts = server.control("/_stats")
     requests = answered(counts)
     problems = database_checks(db_url, args.feeds, args.items)
@@ -157,7 +210,22 @@ def phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namesp
     problems += failed_polls(workdir, [f"w{workers}-{n}" for n in range(workers)])
     if sum(polled) != args.feeds:
         problems.append(f"the workers report {sum(polled)} sources polled, expected {args.feeds}")
-    return Phase(workers, seconds, polled, requests, problems)
+    return Phase(workers, seconds, polled, requests, problems, cpu, timelines)
+
+
+def timeline(worker: Worker, origin: float, workdir: Path) -> str:
+    """When the worker started, claimed its first and last chunk, stored its last poll, finished polling and
+    storing, returned from the run and exited (seconds from the phase's start), from its report's timeline."""
+    moments = dict(report_of(workdir, worker.name).get("timeline", {}))
+    moments = {"started": worker.started, **{f"run {k}": v for k, v in moments.items()}, "exit": worker.exited}
+    return f"{worker.name}: " + ", ".join(f"{key} {value - origin:.1f}" for key, value in moments.items())
+
+
+def show_cost(cpu: dict[str, float], feeds: int) -> str:
+    """CPU seconds by process kind, and per feed: what a busy machine's wall times cannot tell."""
+    total = sum(cpu.values())
+    parts = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in cpu.items())
+    return f"CPU s: {parts}; total {total:.1f} = {1000 * total / feeds:.2f} ms a feed"
 
 
 def kill_phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -170,7 +238,7 @@ def kill_phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.N
     processes = [start(db_url, workdir, f"kill-{n}", env) for n in range(3)]
     while answered(server.control("/_stats")) < args.feeds // 3:
         time.sleep(0.2)
-    processes[0].send_signal(signal.SIGKILL)
+    processes[0].kill()
     killed_at = time.monotonic() - started
     for process in processes:
         process.wait()
@@ -222,6 +290,9 @@ def main() -> None:
                     f"{workers} worker(s): {result.seconds:6.1f} s, {rate:6.1f} feeds/s, {ratio:.2f}x one worker; "
                     f"polled {result.polled}; {result.requests} requests; load {os.getloadavg()[0]:.1f}"
                 )
+                print(f"  {show_cost(result.cpu, args.feeds)}")
+                for line in result.timelines:
+                    print(f"  {line}")
                 for problem in result.problems:
                     print(f"  ! {problem}")
                 failures += result.problems

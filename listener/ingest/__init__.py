@@ -19,8 +19,17 @@ from connectors.registry import CONNECTORS
 from listener.db.session import transaction
 from listener.ingest.batch import BatchStore
 from listener.ingest.classify import Classification, unclassified_posts
-from listener.ingest.leases import Claim, claim_due, count_due_by_kind, new_owner, release, release_all, renew
-from listener.ingest.poll import make_pool, poll_all
+from listener.ingest.leases import (
+    Claim,
+    claim_due,
+    count_due_by_kind,
+    fair_share,
+    new_owner,
+    release,
+    release_all,
+    renew,
+)
+from listener.ingest.poll import Outcome, make_pool, poll_all
 from listener.ingest.prepare import forget_loaded_classifiers, prepare_for
 from listener.ingest.report import IngestReport
 from listener.ingest.second_opinion import revise_uncertain
@@ -58,6 +67,7 @@ def run_ingest(
     started = time.monotonic()
     run_now = now or datetime.now(UTC)
     report = IngestReport()
+    report.timeline["started"] = time.time()
     forget_loaded_classifiers()
     with transaction(sessions) as session:
         due = count_due_by_kind(session, run_now, all_sources)
@@ -85,6 +95,7 @@ def run_ingest(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     report.seconds = time.monotonic() - started
+    report.timeline["finished"] = time.time()
     return report
 
 
@@ -113,23 +124,27 @@ def _poll_claimed(
         unsettled come back (they wait for the next run)."""
         if stop is not None and stop.is_set():
             return []
-        claims = claim_due(
-            sessions,
-            owner,
-            clock(),  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
-            settings.ingest.lease_seconds,
-            all_sources=all_sources,
-            skip_kinds=report.skipped_kinds,
-            limit=max(1, settings.ingest.claim_size),
-            polled_before=run_now,
+        at = clock()  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
+        due = {"all_sources": all_sources, "skip_kinds": report.skipped_kinds, "polled_before": run_now}
+        # As the due sources run out, smaller chunks: the workers sharing them finish together.
+        size = fair_share(
+            sessions, owner, at, max(1, settings.ingest.claim_size), settings.fetch.concurrency, **due
         )
+        claims = claim_due(sessions, owner, at, settings.ingest.lease_seconds, limit=size, **due)
         fresh = [c for c in claims if c.ref.id not in taken]
         release(sessions, owner, [c.ref.id for c in claims if c.ref.id in taken])
         taken.update(c.ref.id for c in fresh)
+        if fresh:
+            report.timeline.setdefault("first_claim", time.time())
+            report.timeline["last_claim"] = time.time()
         return fresh
 
     classification = Classification(settings, pool)
     store = BatchStore(sessions, settings, owner, run_now, report, classification)
+
+    def store_batch(batch: list[Outcome]) -> None:
+        store(batch)
+        report.timeline["last_stored"] = time.time()
     # Posts an earlier run stored but never classified (it crashed, or a commit failed): classified first.
     with transaction(sessions) as session:
         backlog = unclassified_posts(session, owner, run_now, settings.ingest.first_poll_days)
@@ -152,7 +167,7 @@ def _poll_claimed(
                 first,
                 connectors,
                 settings,
-                store,
+                store_batch,
                 now=clock,
                 advance=advance,
                 pool=pool,
@@ -162,6 +177,7 @@ def _poll_claimed(
             )
             asyncio.run(polling)
         store.finish()
+        report.timeline["polled"] = time.time()
         revise_uncertain(sessions, settings, run_now)  # the learned second opinion, off the bulk path
     finally:
         release_all(sessions, owner)
