@@ -267,6 +267,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--no-kill", action="store_true", help="Skip the SIGKILL phase.")
+    parser.add_argument("--workers", default="1,2,3", help="The phases' worker counts, e.g. 3 (ratios need 1 first).")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each phase shows as it ends
     failures: list[str] = []
@@ -281,7 +282,7 @@ def main() -> None:
                 f"fetch.concurrency {args.concurrency}; load average before: {os.getloadavg()[0]:.1f}"
             )
             phases = []
-            for workers in (1, 2, 3):
+            for workers in [int(n) for n in args.workers.split(",")]:
                 result = phase(pg, server, workdir, args, workers)
                 phases.append(result)
                 rate = args.feeds / result.seconds

@@ -91,6 +91,7 @@ def run_ingest(
             expected=expected,
             stop=stop,
         )
+        report.timeline["released"] = time.time()
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -127,9 +128,7 @@ def _poll_claimed(
         at = clock()  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
         due = {"all_sources": all_sources, "skip_kinds": report.skipped_kinds, "polled_before": run_now}
         # As the due sources run out, smaller chunks: the workers sharing them finish together.
-        size = fair_share(
-            sessions, owner, at, max(1, settings.ingest.claim_size), settings.fetch.concurrency, **due
-        )
+        size = fair_share(sessions, owner, at, max(1, settings.ingest.claim_size), settings.fetch.concurrency, **due)
         claims = claim_due(sessions, owner, at, settings.ingest.lease_seconds, limit=size, **due)
         fresh = [c for c in claims if c.ref.id not in taken]
         release(sessions, owner, [c.ref.id for c in claims if c.ref.id in taken])
@@ -145,6 +144,7 @@ def _poll_claimed(
     def store_batch(batch: list[Outcome]) -> None:
         store(batch)
         report.timeline["last_stored"] = time.time()
+
     # Posts an earlier run stored but never classified (it crashed, or a commit failed): classified first.
     with transaction(sessions) as session:
         backlog = unclassified_posts(session, owner, run_now, settings.ingest.first_poll_days)
@@ -179,6 +179,7 @@ def _poll_claimed(
         store.finish()
         report.timeline["polled"] = time.time()
         revise_uncertain(sessions, settings, run_now)  # the learned second opinion, off the bulk path
+        report.timeline["second_opinion"] = time.time()
     finally:
         release_all(sessions, owner)
 
