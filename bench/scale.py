@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ingest import FeedServer, TreePeaks, listener_command, seed  # noqa: E402
 
 TARGETS = {2: 1.8, 3: 2.5}
+PROFILE_DIR: Path | None = None  # --profile: where each worker's py-spy stacks go
 
 
 @dataclass
@@ -129,7 +130,20 @@ def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> W
     env.pop("LISTENER_CONFIG", None)
     out = (workdir / f"{name}.out").open("wb")
     err = (workdir / f"{name}.err").open("wb")
-    return Worker(subprocess.Popen([*listener_command(), "ingest", "--json"], stdout=out, stderr=err, env=env), name)
+    command = [*listener_command(), "ingest", "--json"]
+    if PROFILE_DIR is not None:  # py-spy samples the worker and its parser processes: where their CPU goes
+        spy = [str(Path(sys.executable).with_name("py-spy")), "record", "--subprocesses", "--format", "raw"]
+        command = [
+            *spy,
+            "--rate",
+            "50",
+            "--nonblocking",
+            "--output",
+            str(PROFILE_DIR / f"{name}.stacks"),
+            "--",
+            *command,
+        ]
+    return Worker(subprocess.Popen(command, stdout=out, stderr=err, env=env), name)
 
 
 def report_of(workdir: Path, name: str) -> dict[str, Any]:
@@ -267,8 +281,15 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--no-kill", action="store_true", help="Skip the SIGKILL phase.")
+    parser.add_argument(
+        "--profile", type=Path, help="Sample each worker with py-spy into PROFILE/NAME.stacks (slows them down)."
+    )
     parser.add_argument("--workers", default="1,2,3", help="The phases' worker counts, e.g. 3 (ratios need 1 first).")
     args = parser.parse_args()
+    if args.profile:
+        global PROFILE_DIR
+        PROFILE_DIR = args.profile.resolve()
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each phase shows as it ends
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="listener-scale-") as tmp:
