@@ -178,7 +178,7 @@ def _poll_claimed(
             asyncio.run(polling)
         store.finish()
         report.timeline["polled"] = time.time()
-        revise_uncertain(sessions, settings, run_now)  # the learned second opinion, off the bulk path
+        revise_uncertain(sessions, settings, run_now, taken)  # the learned second opinion, off the bulk path
         report.timeline["second_opinion"] = time.time()
     finally:
         release_all(sessions, owner)
