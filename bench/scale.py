@@ -2,6 +2,7 @@
 worker killed with SIGKILL mid-run.
 
     .venv/bin/python bench/scale.py [--feeds 20000] [--items 2] [--latency 1.0] [--hosts 1000] [--concurrency 100]
+                                    [--workers 1,2,3] [--no-kill] [--profile DIR]
 
 For each phase: a fresh database seeded with one due RSS source per feed, the feed server's counters reset, then N
 `listener ingest --json` processes started together (each a separate process, as on separate hosts). Printed: the
@@ -13,6 +14,15 @@ The kill phase starts three workers with 20 s leases, SIGKILLs one once a third 
 the other two finish, waits until the dead worker's leases have run out, and runs one more worker: every source
 ends polled successfully and every post is stored once; the sources the dead worker had in flight are requested
 twice (the only double requests allowed, and counted).
+
+Where the time goes, measured so that a shared machine cannot blur it: for each phase the CPU seconds (user +
+system) of each process kind, summed over the workers: the `listener ingest` processes themselves (os.wait4), their
+parser processes (sampled from /proc), PostgreSQL (the postmaster's own and its reaped backends', from /proc) and
+the bench's feed server (from /proc; it stands in for the remote hosts, whose CPU is not the workers' in life, and
+is shown so that it can be subtracted); and per worker a timeline in seconds from the phase's start: started, its
+run started (imports done), first chunk claimed, last chunk claimed, last poll stored, done polling and storing,
+done with the second opinion's pass, leases released, run finished, exit (the report's `timeline`). On a busy
+machine compare those, not the wall times. `--profile DIR` samples every worker with py-spy (pip install py-spy).
 
 Why these settings: the issue's scale-out case is a worker that waits on the network (1 s a feed, 100 fetches in
 flight), so the items per feed are few (2): on this 2-core machine, parsing and classifying 20 items a feed would
@@ -40,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import FeedServer, TreePeaks, listener_command, seed  # noqa: E402
+from bench.ingest import process_cpu_seconds as cpu_seconds  # noqa: E402
 
 TARGETS = {2: 1.8, 3: 2.5}
 PROFILE_DIR: Path | None = None  # --profile: where each worker's py-spy stacks go
@@ -54,16 +65,6 @@ class Phase:
     problems: list[str]
     cpu: dict[str, float]  # CPU seconds (user + system) by process kind
     timelines: list[str]  # one line per worker: its moments, in seconds from the phase's start
-
-
-def cpu_seconds(pid: int) -> float:
-    """A live process's CPU seconds (user + system), its waited-for children's included (PostgreSQL's postmaster
-    reaps its backends, so theirs land here once they exit); 0 when it is gone or /proc is missing."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 class Worker:

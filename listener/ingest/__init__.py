@@ -126,10 +126,28 @@ def _poll_claimed(
         if stop is not None and stop.is_set():
             return []
         at = clock()  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
-        due = {"all_sources": all_sources, "skip_kinds": report.skipped_kinds, "polled_before": run_now}
+        skip = report.skipped_kinds
         # As the due sources run out, smaller chunks: the workers sharing them finish together.
-        size = fair_share(sessions, owner, at, max(1, settings.ingest.claim_size), settings.fetch.concurrency, **due)
-        claims = claim_due(sessions, owner, at, settings.ingest.lease_seconds, limit=size, **due)
+        size = fair_share(
+            sessions,
+            owner,
+            at,
+            max(1, settings.ingest.claim_size),
+            settings.fetch.concurrency,
+            all_sources=all_sources,
+            skip_kinds=skip,
+            polled_before=run_now,
+        )
+        claims = claim_due(
+            sessions,
+            owner,
+            at,
+            settings.ingest.lease_seconds,
+            all_sources=all_sources,
+            skip_kinds=skip,
+            limit=size,
+            polled_before=run_now,
+        )
         fresh = [c for c in claims if c.ref.id not in taken]
         release(sessions, owner, [c.ref.id for c in claims if c.ref.id in taken])
         taken.update(c.ref.id for c in fresh)
