@@ -111,7 +111,7 @@ def test_chunks_shrink_to_a_runs_share_as_the_due_sources_run_out(shared_app: Ap
     assert fair_share(sessions, me, NOW, 20, 8) == 8  # never below the floor
     assert len(claim_due(sessions, "other-2", NOW, 600, limit=2)) == 2
     assert fair_share(sessions, me, NOW, 20, 1) == 3  # 8 left over three runs
-    assert fair_share(sessions, "other-1", NOW, 20, 1) == 3  # a run holding leases counts itself once
+    assert fair_share(sessions, "other-1", NOW, 20, 1) == 4  # counted once; "me" holds no lease: two runs
     later = NOW + timedelta(seconds=601)  # both died: their leases ran out, all 30 due again, one run
     assert fair_share(sessions, me, later, 20, 4) == 20
 
