@@ -24,6 +24,13 @@ run started (imports done), first chunk claimed, last chunk claimed, last poll s
 done with the second opinion's pass, leases released, run finished, exit (the report's `timeline`). On a busy
 machine compare those, not the wall times. `--profile DIR` samples every worker with py-spy (pip install py-spy).
 
+The same job in every phase: each run asks the learned second opinion about up to
+relevance.second_opinion_max_posts (50) of its own posts after polling, 8-10 CPU seconds for 50 of these posts. Left
+at the default, N workers would ask about N times as many posts as one worker, more work rather than slower work,
+which on one 2-core machine costs the N-worker phase 10-20 s of CPU that the one-worker phase never spends. So each
+of N workers gets 1/N of that budget (rounded up) and every phase asks the model about ~50 posts in all;
+`--second-opinion-per-worker` keeps the default instead.
+
 Why these settings: the issue's scale-out case is a worker that waits on the network (1 s a feed, 100 fetches in
 flight), so the items per feed are few (2): on this 2-core machine, parsing and classifying 20 items a feed would
 make the run CPU-bound, and more processes cannot add cores. The feeds come from bench/ingest.py's server (its own
@@ -114,7 +121,9 @@ class Postgres:
 
     def pid(self) -> int:
         """The postmaster's process id (the first line of its postmaster.pid)."""
-        return int(self.server.get_pid())
+        pid = self.server.get_pid()
+        assert pid is not None, "PostgreSQL is not running"
+        return pid
 
     def close(self) -> None:
         self.server.cleanup()
@@ -201,7 +210,7 @@ def phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namesp
     db_url = pg.fresh()
     seed(db_url, server.url, args.feeds)
     server.control("/_reset")
-    env = {"LISTENER_FETCH_CONCURRENCY": str(args.concurrency)}
+    env = {"LISTENER_FETCH_CONCURRENCY": str(args.concurrency), **second_opinion_share(args, workers)}
     before = {"PostgreSQL": cpu_seconds(pg.pid()), "feed server": cpu_seconds(server.process.pid)}
     started = time.time()
     processes = [start(db_url, workdir, f"w{workers}-{n}", env) for n in range(workers)]
@@ -228,6 +237,21 @@ def phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namesp
     return Phase(workers, seconds, polled, requests, problems, cpu, timelines)
 
 
+def second_opinion_share(args: argparse.Namespace, workers: int) -> dict[str, str]:
+    """The same job in every phase: N workers ask the learned second opinion about as many posts together as one
+    worker does alone (each its share of relevance.second_opinion_max_posts), unless --second-opinion-per-worker.
+
+    Each run asks the model about up to that many of its own posts (8-10 CPU seconds for 50 of these posts): with
+    the default, three workers ask about three times as many posts as one. That is more work, not slower work (on
+    separate hosts each pays it on its own cores), so a ratio of throughputs compares equal jobs."""
+    if args.second_opinion_per_worker:
+        return {}
+    from listener.settings import RelevanceSettings
+
+    total = RelevanceSettings().second_opinion_max_posts
+    return {"LISTENER_RELEVANCE_SECOND_OPINION_MAX_POSTS": str(-(-total // workers))}
+
+
 def timeline(worker: Worker, origin: float, workdir: Path) -> str:
     """When the worker started, claimed its first and last chunk, stored its last poll, finished polling and
     storing, returned from the run and exited (seconds from the phase's start), from its report's timeline."""
@@ -248,7 +272,11 @@ def kill_phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.N
     seed(db_url, server.url, args.feeds)
     server.control("/_reset")
     lease = 20
-    env = {"LISTENER_FETCH_CONCURRENCY": str(args.concurrency), "LISTENER_INGEST_LEASE_SECONDS": str(lease)}
+    env = {
+        "LISTENER_FETCH_CONCURRENCY": str(args.concurrency),
+        "LISTENER_INGEST_LEASE_SECONDS": str(lease),
+        **second_opinion_share(args, 3),
+    }
     started = time.monotonic()
     processes = [start(db_url, workdir, f"kill-{n}", env) for n in range(3)]
     while answered(server.control("/_stats")) < args.feeds // 3:
@@ -284,6 +312,12 @@ def main() -> None:
     parser.add_argument("--no-kill", action="store_true", help="Skip the SIGKILL phase.")
     parser.add_argument(
         "--profile", type=Path, help="Sample each worker with py-spy into PROFILE/NAME.stacks (slows them down)."
+    )
+    parser.add_argument(
+        "--second-opinion-per-worker",
+        action="store_true",
+        help="Every worker asks the model about up to relevance.second_opinion_max_posts posts (the product default; "
+        "N workers then do N times one worker's model work), instead of sharing one worker's budget.",
     )
     parser.add_argument("--workers", default="1,2,3", help="The phases' worker counts, e.g. 3 (ratios need 1 first).")
     args = parser.parse_args()
