@@ -362,8 +362,8 @@ def test_each_run_asks_the_model_only_about_the_posts_it_stored(local: App) -> N
                 insert_source(session, get_customer(session, "Acme Corp"), Resolved("rss", f"{base}{path}"))
         assert run_ingest(local.sessions(), local.settings, all_sources=True, now=NOW).new_posts == 10
     with local.transaction() as session:
-        sources = dict(session.execute(select(Source.locator, Source.id)).tuples().all())
-        source_of = dict(session.execute(select(PostRow.id, PostRow.source_id)).tuples().all())
+        sources = {locator: i for locator, i in session.execute(select(Source.locator, Source.id))}
+        source_of = {p: s for p, s in session.execute(select(PostRow.id, PostRow.source_id))}
     a, b = (sources[f"{base}{path}"] for path in ("/a", "/b"))
     on = replace(local.settings, relevance=settings.relevance)
     with local.transaction() as session:
