@@ -28,6 +28,9 @@ How it is set up, and why the figures are honest:
   the changed feeds were sent in full and that exactly one new post each was stored.
 - Memory: the ingest process's peak RSS from os.wait4's rusage; its parser processes' peaks are sampled from /proc
   (Linux) and shown beside it.
+- CPU seconds (user + system) of each run, by process kind: the ingest process (os.wait4), its parser processes
+  (sampled from /proc) and the feed server (from /proc; a remote site's CPU is not the ingest's in life, so it is
+  shown apart). On a shared machine the wall times are noisy and these are not: compare them between runs.
 """
 
 from __future__ import annotations
@@ -225,6 +228,7 @@ class Run:
     counts: dict[str, int]
     cpu: float = 0.0  # CPU seconds (user + system) of the ingest process itself
     workers_cpu: float = 0.0  # CPU seconds of its descendants (the parser processes), sampled from /proc
+    server_cpu: float = 0.0  # CPU seconds of the feed server during the run (it stands in for remote hosts)
 
 
 class FeedServer:
@@ -348,6 +352,7 @@ def ingest(name: str, db_url: str, workdir: Path, server: FeedServer, profile: b
     }
     env.pop("LISTENER_CONFIG", None)
     server.control("/_reset")
+    server_before = process_cpu_seconds(server.process.pid)
     out, err = workdir / f"{name}.out", workdir / f"{name}.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         started = time.monotonic()
@@ -377,7 +382,17 @@ def ingest(name: str, db_url: str, workdir: Path, server: FeedServer, profile: b
     rss_mb = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
     cpu = usage.ru_utime + usage.ru_stime
     stats = server.control("/_stats")
-    return Run(name, seconds, json.loads(lines[-1]), rss_mb, workers, stats, cpu, tree.cpu_seconds())
+    server_cpu = process_cpu_seconds(server.process.pid) - server_before
+    return Run(name, seconds, json.loads(lines[-1]), rss_mb, workers, stats, cpu, tree.cpu_seconds(), server_cpu)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """A live process's CPU seconds (user + system, its waited-for children's included) from /proc; 0 without it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 def show(run: Run, feeds: int) -> None:
@@ -387,7 +402,13 @@ def show(run: Run, feeds: int) -> None:
         f" (parser processes up to {run.workers_mb:.0f} MB each)  | polled {report['sources_polled']},"
         f" not modified {report['not_modified']}, new posts {report['new_posts']}, failed {report['failed']};"
         f" server sent {run.counts['200']} x 200, {run.counts['304']} x 304"
-        f" on {run.counts['connections'] - 1} connections; CPU {run.cpu:.1f} s + parsers {run.workers_cpu:.1f} s"
+        f" on {run.counts['connections'] - 1} connections"
+    )
+    # CPU seconds are what a busy machine cannot blur: compare them between runs when the wall times are noisy.
+    total = run.cpu + run.workers_cpu + run.server_cpu
+    print(
+        f"      CPU s: ingest {run.cpu:.1f}, parsers {run.workers_cpu:.1f}, feed server {run.server_cpu:.1f};"
+        f" total {total:.1f} = {1000 * total / feeds:.2f} ms a feed"
     )
 
 

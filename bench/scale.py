@@ -2,6 +2,7 @@
 worker killed with SIGKILL mid-run.
 
     .venv/bin/python bench/scale.py [--feeds 20000] [--items 2] [--latency 1.0] [--hosts 1000] [--concurrency 100]
+                                    [--workers 1,2,3] [--no-kill] [--profile DIR]
 
 For each phase: a fresh database seeded with one due RSS source per feed, the feed server's counters reset, then N
 `listener ingest --json` processes started together (each a separate process, as on separate hosts). Printed: the
@@ -13,6 +14,22 @@ The kill phase starts three workers with 20 s leases, SIGKILLs one once a third 
 the other two finish, waits until the dead worker's leases have run out, and runs one more worker: every source
 ends polled successfully and every post is stored once; the sources the dead worker had in flight are requested
 twice (the only double requests allowed, and counted).
+
+Where the time goes, measured so that a shared machine cannot blur it: for each phase the CPU seconds (user +
+system) of each process kind, summed over the workers: the `listener ingest` processes themselves (os.wait4), their
+parser processes (sampled from /proc), PostgreSQL (the postmaster's own and its reaped backends', from /proc) and
+the bench's feed server (from /proc; it stands in for the remote hosts, whose CPU is not the workers' in life, and
+is shown so that it can be subtracted); and per worker a timeline in seconds from the phase's start: started, its
+run started (imports done), first chunk claimed, last chunk claimed, last poll stored, done polling and storing,
+done with the second opinion's pass, leases released, run finished, exit (the report's `timeline`). On a busy
+machine compare those, not the wall times. `--profile DIR` samples every worker with py-spy (pip install py-spy).
+
+The same job in every phase: each run asks the learned second opinion about up to
+relevance.second_opinion_max_posts (50) of its own posts after polling, 8-10 CPU seconds for 50 of these posts. Left
+at the default, N workers would ask about N times as many posts as one worker, more work rather than slower work,
+which on one 2-core machine costs the N-worker phase 10-20 s of CPU that the one-worker phase never spends. So each
+of N workers gets 1/N of that budget (rounded up) and every phase asks the model about ~50 posts in all;
+`--second-opinion-per-worker` keeps the default instead.
 
 Why these settings: the issue's scale-out case is a worker that waits on the network (1 s a feed, 100 fetches in
 flight), so the items per feed are few (2): on this 2-core machine, parsing and classifying 20 items a feed would
@@ -30,6 +47,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +56,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import FeedServer, listener_command, seed  # noqa: E402
+from bench.ingest import FeedServer, TreePeaks, listener_command, seed  # noqa: E402
+from bench.ingest import process_cpu_seconds as cpu_seconds  # noqa: E402
 
 TARGETS = {2: 1.8, 3: 2.5}
+PROFILE_DIR: Path | None = None  # --profile: where each worker's py-spy stacks go
 
 
 @dataclass
@@ -50,6 +70,35 @@ class Phase:
     polled: list[int]
     requests: int
     problems: list[str]
+    cpu: dict[str, float]  # CPU seconds (user + system) by process kind
+    timelines: list[str]  # one line per worker: its moments, in seconds from the phase's start
+
+
+class Worker:
+    """One `listener ingest --json` process, with what it costs: its own CPU (os.wait4's rusage, when it exits),
+    its parser processes' (sampled from /proc: the forkserver's children are never waited for), its exit time."""
+
+    def __init__(self, process: subprocess.Popen[bytes], name: str) -> None:
+        self.process, self.name = process, name
+        self.started = time.time()
+        self.parsers = TreePeaks(process.pid)
+        self.cpu = 0.0
+        self.exited = 0.0
+        self._waiter = threading.Thread(target=self._wait, daemon=True)
+        self._waiter.start()
+
+    def _wait(self) -> None:
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.exited = time.time()
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu = usage.ru_utime + usage.ru_stime
+
+    def wait(self) -> None:
+        self._waiter.join()
+        self.parsers.stop()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
 
 
 class Postgres:
@@ -70,11 +119,17 @@ class Postgres:
         socket_dir = parse_qs(urlsplit(self.server.get_uri()).query)["host"][0]
         return f"postgresql+psycopg://postgres:@/{name}?host={socket_dir}"
 
+    def pid(self) -> int:
+        """The postmaster's process id (the first line of its postmaster.pid)."""
+        pid = self.server.get_pid()
+        assert pid is not None, "PostgreSQL is not running"
+        return pid
+
     def close(self) -> None:
         self.server.cleanup()
 
 
-def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> Worker:
     env = {
         **os.environ,
         "LISTENER_DB": db_url,
@@ -85,7 +140,20 @@ def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> s
     env.pop("LISTENER_CONFIG", None)
     out = (workdir / f"{name}.out").open("wb")
     err = (workdir / f"{name}.err").open("wb")
-    return subprocess.Popen([*listener_command(), "ingest", "--json"], stdout=out, stderr=err, env=env)
+    command = [*listener_command(), "ingest", "--json"]
+    if PROFILE_DIR is not None:  # py-spy samples the worker and its parser processes: where their CPU goes
+        spy = [str(Path(sys.executable).with_name("py-spy")), "record", "--subprocesses", "--format", "raw"]
+        command = [
+            *spy,
+            "--rate",
+            "50",
+            "--nonblocking",
+            "--output",
+            str(PROFILE_DIR / f"{name}.stacks"),
+            "--",
+            *command,
+        ]
+    return Worker(subprocess.Popen(command, stdout=out, stderr=err, env=env), name)
 
 
 def report_of(workdir: Path, name: str) -> dict[str, Any]:
@@ -142,12 +210,21 @@ def phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namesp
     db_url = pg.fresh()
     seed(db_url, server.url, args.feeds)
     server.control("/_reset")
-    env = {"LISTENER_FETCH_CONCURRENCY": str(args.concurrency)}
-    started = time.monotonic()
+    env = {"LISTENER_FETCH_CONCURRENCY": str(args.concurrency), **second_opinion_share(args, workers)}
+    before = {"PostgreSQL": cpu_seconds(pg.pid()), "feed server": cpu_seconds(server.process.pid)}
+    started = time.time()
     processes = [start(db_url, workdir, f"w{workers}-{n}", env) for n in range(workers)]
     for process in processes:
         process.wait()
-    seconds = time.monotonic() - started
+    seconds = time.time() - started
+    time.sleep(0.5)  # the workers' PostgreSQL backends exit and are reaped
+    cpu = {
+        "workers": sum(w.cpu for w in processes),
+        "parsers": sum(w.parsers.cpu_seconds() for w in processes),
+        "PostgreSQL": cpu_seconds(pg.pid()) - before["PostgreSQL"],
+        "feed server": cpu_seconds(server.process.pid) - before["feed server"],
+    }
+    timelines = [timeline(w, started, workdir) for w in processes]
     counts = server.control("/_stats")
     requests = answered(counts)
     problems = database_checks(db_url, args.feeds, args.items)
@@ -157,7 +234,37 @@ def phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namesp
     problems += failed_polls(workdir, [f"w{workers}-{n}" for n in range(workers)])
     if sum(polled) != args.feeds:
         problems.append(f"the workers report {sum(polled)} sources polled, expected {args.feeds}")
-    return Phase(workers, seconds, polled, requests, problems)
+    return Phase(workers, seconds, polled, requests, problems, cpu, timelines)
+
+
+def second_opinion_share(args: argparse.Namespace, workers: int) -> dict[str, str]:
+    """The same job in every phase: N workers ask the learned second opinion about as many posts together as one
+    worker does alone (each its share of relevance.second_opinion_max_posts), unless --second-opinion-per-worker.
+
+    Each run asks the model about up to that many of its own posts (8-10 CPU seconds for 50 of these posts): with
+    the default, three workers ask about three times as many posts as one. That is more work, not slower work (on
+    separate hosts each pays it on its own cores), so a ratio of throughputs compares equal jobs."""
+    if args.second_opinion_per_worker:
+        return {}
+    from listener.settings import RelevanceSettings
+
+    total = RelevanceSettings().second_opinion_max_posts
+    return {"LISTENER_RELEVANCE_SECOND_OPINION_MAX_POSTS": str(-(-total // workers))}
+
+
+def timeline(worker: Worker, origin: float, workdir: Path) -> str:
+    """When the worker started, claimed its first and last chunk, stored its last poll, finished polling and
+    storing, returned from the run and exited (seconds from the phase's start), from its report's timeline."""
+    moments = dict(report_of(workdir, worker.name).get("timeline", {}))
+    moments = {"started": worker.started, **{f"run {k}": v for k, v in moments.items()}, "exit": worker.exited}
+    return f"{worker.name}: " + ", ".join(f"{key} {value - origin:.1f}" for key, value in moments.items())
+
+
+def show_cost(cpu: dict[str, float], feeds: int) -> str:
+    """CPU seconds by process kind, and per feed: what a busy machine's wall times cannot tell."""
+    total = sum(cpu.values())
+    parts = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in cpu.items())
+    return f"CPU s: {parts}; total {total:.1f} = {1000 * total / feeds:.2f} ms a feed"
 
 
 def kill_phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -165,12 +272,16 @@ def kill_phase(pg: Postgres, server: FeedServer, workdir: Path, args: argparse.N
     seed(db_url, server.url, args.feeds)
     server.control("/_reset")
     lease = 20
-    env = {"LISTENER_FETCH_CONCURRENCY": str(args.concurrency), "LISTENER_INGEST_LEASE_SECONDS": str(lease)}
+    env = {
+        "LISTENER_FETCH_CONCURRENCY": str(args.concurrency),
+        "LISTENER_INGEST_LEASE_SECONDS": str(lease),
+        **second_opinion_share(args, 3),
+    }
     started = time.monotonic()
     processes = [start(db_url, workdir, f"kill-{n}", env) for n in range(3)]
     while answered(server.control("/_stats")) < args.feeds // 3:
         time.sleep(0.2)
-    processes[0].send_signal(signal.SIGKILL)
+    processes[0].kill()
     killed_at = time.monotonic() - started
     for process in processes:
         process.wait()
@@ -199,7 +310,21 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--no-kill", action="store_true", help="Skip the SIGKILL phase.")
+    parser.add_argument(
+        "--profile", type=Path, help="Sample each worker with py-spy into PROFILE/NAME.stacks (slows them down)."
+    )
+    parser.add_argument(
+        "--second-opinion-per-worker",
+        action="store_true",
+        help="Every worker asks the model about up to relevance.second_opinion_max_posts posts (the product default; "
+        "N workers then do N times one worker's model work), instead of sharing one worker's budget.",
+    )
+    parser.add_argument("--workers", default="1,2,3", help="The phases' worker counts, e.g. 3 (ratios need 1 first).")
     args = parser.parse_args()
+    if args.profile:
+        global PROFILE_DIR
+        PROFILE_DIR = args.profile.resolve()
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each phase shows as it ends
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="listener-scale-") as tmp:
@@ -213,7 +338,7 @@ def main() -> None:
                 f"fetch.concurrency {args.concurrency}; load average before: {os.getloadavg()[0]:.1f}"
             )
             phases = []
-            for workers in (1, 2, 3):
+            for workers in [int(n) for n in args.workers.split(",")]:
                 result = phase(pg, server, workdir, args, workers)
                 phases.append(result)
                 rate = args.feeds / result.seconds
@@ -222,6 +347,9 @@ def main() -> None:
                     f"{workers} worker(s): {result.seconds:6.1f} s, {rate:6.1f} feeds/s, {ratio:.2f}x one worker; "
                     f"polled {result.polled}; {result.requests} requests; load {os.getloadavg()[0]:.1f}"
                 )
+                print(f"  {show_cost(result.cpu, args.feeds)}")
+                for line in result.timelines:
+                    print(f"  {line}")
                 for problem in result.problems:
                     print(f"  ! {problem}")
                 failures += result.problems

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digests.actions import unsubscribe_url, with_actions
 from digests.build import build_digest
+from digests.claims import claim_reps, new_owner, release_reps, renewing
 from digests.mailer import OutcomeUnknown, build_message, send_message
 from digests.preview import file_stem
 from digests.render import render
@@ -80,24 +81,59 @@ def send_due(
 
     `now` is the run's start (what is due, what the digest shows); `clock` tells the time when a claim is made
     (default: `now` plus the time the run has taken so far). Once `stop` is set no further rep is started.
-    Two runs (or `listener worker`s on several hosts) never build the same rep's digest: each rep's (rep, date)
-    row is claimed before its digest is built, and a rep another run has claimed is skipped.
+    Two runs (or `listener worker`s on several hosts) never build the same rep's digest: the due reps are leased a
+    chunk at a time (digests/claims.py), and each rep's (rep, date) row is claimed before its digest is built; a
+    rep another run holds is skipped.
     """
     now = now or datetime.now(UTC)
     clock = clock or _run_clock(now)
     report = SendReport()
+    due: dict[int, tuple[_RepRef, date]] = {}
     for rep in _reps(sessions, rep_email):
-        if stop is not None and stop.is_set():  # `listener worker` stopping: the rep in hand was finished
-            break
         on = _due_date(rep, now, force_now)
         if on is None:
             report.skipped += 1
-            continue
-        if dry_run_dir is not None:
-            _dry_run(sessions, settings, rep, on, now, Path(dry_run_dir), report)
         else:
-            _deliver(sessions, settings, rep, on, now, clock, report)
+            due[rep.id] = (rep, on)
+    if dry_run_dir is not None:  # read-only: nothing is claimed
+        for rep, on in due.values():
+            if stop is not None and stop.is_set():
+                break
+            _dry_run(sessions, settings, rep, on, now, Path(dry_run_dir), report)
+        return report
+    _deliver_in_chunks(sessions, settings, due, now, clock, report, stop)
     return report
+
+
+def _deliver_in_chunks(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    due: dict[int, tuple[_RepRef, date]],
+    now: datetime,
+    clock: Clock,
+    report: SendReport,
+    stop: threading.Event | None,
+) -> None:
+    """Lease the due reps a chunk at a time (digests/claims.py), deliver each one's digest and give it back; stop
+    when no rep is left to lease (the others are done, or other runs hold them: skipped here)."""
+    owner = new_owner()
+    lease = max(1, settings.digest.lease_seconds)
+    by_date: dict[date, list[int]] = {}
+    for rep_id, (_, on) in due.items():
+        by_date.setdefault(on, []).append(rep_id)
+    with renewing(sessions, owner, lease, clock):
+        while due and not (stop is not None and stop.is_set()):
+            chunk = claim_reps(sessions, owner, clock(), lease, by_date, settings.digest.claim_size, STALE_CLAIM)
+            if not chunk:
+                break
+            for rep_id in chunk:
+                if stop is not None and stop.is_set():  # `listener worker` stopping: the rep in hand was finished
+                    break  # the reps of the chunk not started are given back as the block ends
+                rep, on = due.pop(rep_id)
+                by_date[on].remove(rep_id)
+                _deliver(sessions, settings, rep, on, now, clock, report)
+                release_reps(sessions, owner, [rep_id])
+    report.skipped += len(due)  # done already, or another run's
 
 
 def _run_clock(start: datetime) -> Clock:

@@ -102,6 +102,10 @@ class DigestSettings:
     max_customers: int = _opt(8, "Customer cards in a digest; the rest are named in one line.")
     max_items_per_card: int = _opt(3, "Items shown on one customer's card; the rest are named in one line.")
     send_empty: bool = _opt(False, "Send a digest even on a day with nothing in it.")
+    claim_size: int = _opt(20, "Due reps a run claims at a time (workers share the due digests in chunks).")
+    lease_seconds: int = _opt(
+        120, "How long a claimed rep's lease lasts; renewed every third of it while the run is sending."
+    )
     date_lookback_days: int = _opt(60, "How far back business-date topics are drawn from.")
     date_min_topics: int = _opt(3, "Fresh topics needed before a business date is suggested.")
     meeting_gap_days: int = _opt(45, "No business date is suggested within this many days of a meeting.")

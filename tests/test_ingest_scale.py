@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -223,34 +224,163 @@ def test_sigterm_finishes_the_polls_in_flight_and_gives_back_the_rest(shared: tu
     every_source_settled_once(app, count)
 
 
-def test_two_workers_send_each_reps_digest_once(shared: tuple[App, str], tmp_path: Path) -> None:
-    from aiosmtpd.controller import Controller
+class GatedInbox:
+    """An SMTP handler that holds every message until `together` of them were in DATA at the same time (then lets
+    all through), or `patience` seconds passed: several workers are each in the middle of a different rep's digest
+    at once only if they share the due reps, so `opened` tells whether they did."""
 
-    from tests.test_deliver import Inbox, free_port
+    def __init__(self, together: int, patience: float = 120.0) -> None:
+        import asyncio
+
+        self.together, self.patience = together, patience
+        self.in_data = 0
+        self.opened = False
+        self.gate = asyncio.Event()
+        self.recipients: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        import asyncio
+
+        self.in_data += 1
+        if self.in_data >= self.together:
+            self.opened = True
+            self.gate.set()
+        try:
+            await asyncio.wait_for(self.gate.wait(), self.patience)
+        except TimeoutError:
+            self.gate.set()  # not shared: let everything through so the test ends, `opened` stays False
+        finally:
+            self.in_data -= 1
+        self.recipients.extend(envelope.rcpt_tos)
+        return "250 2.0.0 OK"
+
+
+def add_due_reps(app: App, count: int) -> list[str]:
+    """`count` reps whose digest is due now (hour 0, every day), each with one win to report."""
     from tests.test_digest_helpers import add_customer as customer_for
     from tests.test_digest_helpers import add_insight
     from tests.test_digest_helpers import add_rep as rep_row
 
-    app, db_url = shared
-    reps = [f"rep{n}@example.com" for n in range(12)]
+    reps = [f"rep{n}@example.com" for n in range(count)]
     with app.transaction() as session:
         for n, email in enumerate(reps):
-            rep = rep_row(session, email, name=f"Rep {n}", time_zone="UTC", digest_hour=0)  # always due
+            rep = rep_row(session, email, name=f"Rep {n}", time_zone="UTC", digest_hour=0, workdays="")
             add_insight(session, customer_for(session, rep, f"Customer {n}"), "win", "launch", f"Customer {n} ships")
-    handler = Inbox(delay=0.2)  # each send holds its claim a while, so the workers overlap
+    return reps
+
+
+def smtp_server(handler: object) -> Any:
+    from aiosmtpd.controller import Controller
+
+    from tests.test_deliver import free_port
+
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
+    return controller, {"LISTENER_SMTP_HOST": "127.0.0.1", "LISTENER_SMTP_PORT": str(port)}
+
+
+def sent_by(out: str) -> int:
+    """The digests a worker says it sent, from its last line ("... 4 digests sent ...")."""
+    import re
+
+    found = re.search(r"(\d+) digests sent", out)
+    assert found, out
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_share_the_due_digests_in_chunks_each_rep_once(
+    shared: tuple[App, str], tmp_path: Path, workers: int
+) -> None:
+    from listener.db.schema import Digest, Rep
+
+    app, db_url = shared
+    reps = add_due_reps(app, 12)
+    # Three reps a chunk: each worker's first chunk holds different reps, so all of them can be in DATA at once.
+    handler = GatedInbox(together=workers)
+    controller, smtp = smtp_server(handler)
     try:
-        smtp = {"LISTENER_SMTP_HOST": "127.0.0.1", "LISTENER_SMTP_PORT": str(port)}
-        workers = [start_worker(db_url, tmp_path, "--once", **smtp) for _ in range(2)]
-        outputs = [w.communicate(timeout=300) for w in workers]
+        started = [
+            start_worker(db_url, tmp_path, "--once", LISTENER_DIGEST_CLAIM_SIZE="3", **smtp) for _ in range(workers)
+        ]
+        outputs = [w.communicate(timeout=300) for w in started]
     finally:
         controller.stop()
-    assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _, err in outputs]
-    assert sorted(r[0] for r in handler.recipients) == sorted(reps)  # each rep once, across both workers
+    assert [w.returncode for w in started] == [0] * workers, [err[-2000:] for _, err in outputs]
+    assert sorted(handler.recipients) == sorted(reps)  # each rep once, across the workers
+    assert handler.opened, "the workers never held different reps' digests at the same time"
+    shares = [sent_by(out) for out, _ in outputs]
+    assert sum(shares) == len(reps) and all(shares), shares
     with app.transaction() as session:
-        from listener.db.schema import Digest
-
         assert sorted(session.scalars(select(Digest.status))) == ["sent"] * len(reps)
         assert set(session.scalars(select(Digest.attempts))) == {1}
+        assert set(session.scalars(select(Rep.digest_lease_owner))) == {""}  # every lease given back
+
+
+def test_rep_leases_are_disjoint_expire_and_skip_finished_digests(shared: tuple[App, str]) -> None:
+    """The chunk claim itself, on both databases: two owners get disjoint chunks, a dead owner's reps come back
+    once its leases run out, and a rep whose digest was sent is never leased again that day."""
+    from datetime import timedelta
+
+    from digests.claims import claim_reps, release_reps, renew_reps
+    from digests.deliver import STALE_CLAIM
+    from listener.db.schema import Digest, Rep
+
+    app, _ = shared
+    add_due_reps(app, 5)
+    with app.transaction() as session:
+        ids = list(session.scalars(select(Rep.id).order_by(Rep.id)))
+    today = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+    due = {today.date(): ids}
+    sessions = app.sessions()
+
+    def claim(owner: str, at: datetime, limit: int = 2) -> list[int]:
+        return claim_reps(sessions, owner, at, 60, due, limit, STALE_CLAIM)
+
+    first, second, third = claim("a", today), claim("b", today), claim("c", today, 10)
+    assert len(first) == len(second) == 2 and len(third) == len(ids) - 4
+    assert sorted(first + second + third) == ids  # disjoint, and together every due rep
+    assert claim("d", today + timedelta(seconds=30)) == []  # all held
+    assert renew_reps(sessions, "a", today + timedelta(seconds=30), 60) == 2  # "a" lives on, the others died
+    later = today + timedelta(seconds=61)
+    assert sorted(claim("e", later, 10)) == sorted(second + third)  # expired: free again; "a"'s still held
+    release_reps(sessions, "a", [first[0]])  # "a" finished one rep (say, sent) and gave it back
+    release_reps(sessions, "e")
+    with app.transaction() as session:
+        session.add(Digest(rep_id=first[0], digest_date=today.date(), status="sent", created_at=today))
+        session.add(Digest(rep_id=second[0], digest_date=today.date(), status="failed", created_at=today))
+    again = claim("f", later, 10)
+    assert first[0] not in again and second[0] in again  # sent: done for the day; failed: retried
+    assert first[1] not in again  # still "a"'s
+
+
+def test_sigterm_stops_a_digest_run_and_gives_back_the_reps_not_started(
+    shared: tuple[App, str], tmp_path: Path
+) -> None:
+    from listener.db.schema import Digest, Rep
+
+    app, db_url = shared
+    reps = add_due_reps(app, 6)
+    handler = GatedInbox(together=2, patience=3.0)  # one worker: each message waits 3 s, time to send SIGTERM
+    controller, smtp = smtp_server(handler)
+    try:
+        worker = start_worker(db_url, tmp_path, LISTENER_DIGEST_CLAIM_SIZE="6", **smtp)
+        deadline = time.monotonic() + 120
+        while not handler.in_data and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert handler.in_data, "no digest reached the SMTP server"
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err[-2000:]
+        assert sent_by(out) == 1  # the digest in hand was finished, no other started
+        with app.transaction() as session:
+            assert set(session.scalars(select(Rep.digest_lease_owner))) == {""}  # the other five given back
+            assert session.scalar(select(func.count()).select_from(Digest)) == 1
+        rest = start_worker(db_url, tmp_path, "--once", **smtp)  # the next worker sends the other five at once
+        out, err = rest.communicate(timeout=300)
+        assert rest.returncode == 0, err[-2000:]
+    finally:
+        controller.stop()
+    assert sent_by(out) == len(reps) - 1
+    assert sorted(handler.recipients) == sorted(reps)

@@ -20,7 +20,7 @@ from listener.cli.app import App
 from listener.db.schema import Post, Source
 from listener.directory import add_customer, add_rep, get_customer
 from listener.ingest import run_ingest
-from listener.ingest.leases import claim_due, new_owner
+from listener.ingest.leases import claim_due, fair_share, new_owner
 from listener.ingest.poll import POOL_THRESHOLD, make_pool
 from listener.settings import load_settings
 from listener.sourcing import Resolved, insert_source
@@ -94,6 +94,26 @@ def test_claims_are_disjoint_and_an_expired_lease_is_claimable_again(shared_app:
     assert claim_due(sessions, new_owner(), NOW + timedelta(seconds=599), lease_seconds=600) == []
     later = claim_due(sessions, new_owner(), NOW + timedelta(seconds=601), lease_seconds=600)
     assert len(later) == SOURCES
+
+
+def test_chunks_shrink_to_a_runs_share_as_the_due_sources_run_out(shared_app: App) -> None:
+    """Full chunks while plenty are due; then what is left over the runs holding leases, never below the floor
+    (what a run polls at once): the last chunks are spread over the workers instead of one taking them all."""
+    with shared_app.transaction() as session:
+        customer = get_customer(session, "Acme Corp")
+        for i in range(30):
+            insert_source(session, customer, Resolved("rss", f"https://acme.example/f{i}"))
+    sessions = shared_app.sessions()
+    me = new_owner()
+    assert fair_share(sessions, me, NOW, 20, 4) == 20  # 30 due, nobody else: a full chunk
+    assert len(claim_due(sessions, "other-1", NOW, 600, limit=20)) == 20
+    assert fair_share(sessions, me, NOW, 20, 4) == 5  # 10 left, two runs: half each
+    assert fair_share(sessions, me, NOW, 20, 8) == 8  # never below the floor
+    assert len(claim_due(sessions, "other-2", NOW, 600, limit=2)) == 2
+    assert fair_share(sessions, me, NOW, 20, 1) == 3  # 8 left over three runs
+    assert fair_share(sessions, "other-1", NOW, 20, 1) == 4  # counted once; "me" holds no lease: two runs
+    later = NOW + timedelta(seconds=601)  # both died: their leases ran out, all 30 due again, one run
+    assert fair_share(sessions, me, later, 20, 4) == 20
 
 
 def _preload_in_a_fresh_interpreter(tmp_path: Path, config: str) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ from listener.db.schema import Insight as InsightRow
 from listener.db.schema import Post as PostRow
 from listener.directory import get_customer
 from listener.ingest import run_ingest
-from listener.ingest.second_opinion import revise_uncertain
+from listener.ingest.second_opinion import _uncertain_ids, revise_uncertain
 from listener.models import Insight, Kind, Post
 from listener.relevance import CustomerHints, RuleClassifier, classify_many, load_classifier
 from listener.relevance.calibration import TAKE_P_CANDIDATES
@@ -403,3 +403,33 @@ def test_the_ingest_run_ends_with_the_second_opinion_within_its_budget(local: Ap
             alone = rules.classify(post(p.title, p.text, p.language))
             changed += (i.kind, i.category, round(i.score, 3)) != (alone.kind.value, alone.category, alone.score)
     assert 1 <= changed <= 2  # the run revised some uncertain insights, and no more than its budget
+
+
+def test_each_run_asks_the_model_only_about_the_posts_it_stored(local: App) -> None:
+    """Workers that run together each revise their own sources' posts: none asks about another's (which every one
+    of them would otherwise do, each paying the model for the same posts and writing the same rows)."""
+    from listener.db.schema import Source
+
+    settings = local.settings
+    local.settings = replace(settings, relevance=replace(settings.relevance, second_opinion=False))
+    items = _feed_items()
+    with serve() as (base, routes):
+        routes["/a"] = Reply(rss(items[:5]))
+        routes["/b"] = Reply(rss(items[5:]))
+        with local.transaction() as session:
+            for path in ("/a", "/b"):
+                insert_source(session, get_customer(session, "Acme Corp"), Resolved("rss", f"{base}{path}"))
+        assert run_ingest(local.sessions(), local.settings, all_sources=True, now=NOW).new_posts == 10
+    with local.transaction() as session:
+        sources = {locator: i for locator, i in session.execute(select(Source.locator, Source.id))}
+        source_of = {p: s for p, s in session.execute(select(PostRow.id, PostRow.source_id))}
+    a, b = (sources[f"{base}{path}"] for path in ("/a", "/b"))
+    on = replace(local.settings, relevance=settings.relevance)
+    with local.transaction() as session:
+        every, of_a, of_b = (_uncertain_ids(session, on, NOW, BAND_SCORE, mine) for mine in (None, {a}, {b}))
+    assert of_a and of_b and sorted(of_a + of_b) == sorted(every)  # disjoint; together what one run asks about
+    before = _snapshot(local)
+    assert revise_uncertain(local.sessions(), on, NOW, {a}) == len(of_a)
+    after = _snapshot(local)
+    assert all(after[p] == before[p] for p in before if source_of[p] == b)  # b's posts are b's worker's
+    assert any(after[p] != before[p] for p in before if source_of[p] == a)

@@ -75,6 +75,9 @@ class Rep(Base):
     workdays: Mapped[str] = mapped_column(String(32), default="mon,tue,wed,thu,fri")
     pronoun: Mapped[str] = mapped_column(String(8), default="")  # she | he | they | "" (drafts never gender the writer)
     created_at: Mapped[datetime]
+    # The worker building this rep's due digest (digests/claims.py): leased in chunks, renewed while it works.
+    digest_lease_owner: Mapped[str] = mapped_column(String(64), default="")
+    digest_lease_until: Mapped[datetime | None]
 
     customers: Mapped[list[Customer]] = relationship(back_populates="rep")
 

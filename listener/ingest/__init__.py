@@ -19,8 +19,17 @@ from connectors.registry import CONNECTORS
 from listener.db.session import transaction
 from listener.ingest.batch import BatchStore
 from listener.ingest.classify import Classification, unclassified_posts
-from listener.ingest.leases import Claim, claim_due, count_due_by_kind, new_owner, release, release_all, renew
-from listener.ingest.poll import make_pool, poll_all
+from listener.ingest.leases import (
+    Claim,
+    claim_due,
+    count_due_by_kind,
+    fair_share,
+    new_owner,
+    release,
+    release_all,
+    renew,
+)
+from listener.ingest.poll import Outcome, make_pool, poll_all
 from listener.ingest.prepare import forget_loaded_classifiers, prepare_for
 from listener.ingest.report import IngestReport
 from listener.ingest.second_opinion import revise_uncertain
@@ -58,6 +67,7 @@ def run_ingest(
     started = time.monotonic()
     run_now = now or datetime.now(UTC)
     report = IngestReport()
+    report.timeline["started"] = time.time()
     forget_loaded_classifiers()
     with transaction(sessions) as session:
         due = count_due_by_kind(session, run_now, all_sources)
@@ -81,10 +91,12 @@ def run_ingest(
             expected=expected,
             stop=stop,
         )
+        report.timeline["released"] = time.time()
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     report.seconds = time.monotonic() - started
+    report.timeline["finished"] = time.time()
     return report
 
 
@@ -113,23 +125,44 @@ def _poll_claimed(
         unsettled come back (they wait for the next run)."""
         if stop is not None and stop.is_set():
             return []
+        at = clock()  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
+        skip = report.skipped_kinds
+        # As the due sources run out, smaller chunks: the workers sharing them finish together.
+        size = fair_share(
+            sessions,
+            owner,
+            at,
+            max(1, settings.ingest.claim_size),
+            settings.fetch.concurrency,
+            all_sources=all_sources,
+            skip_kinds=skip,
+            polled_before=run_now,
+        )
         claims = claim_due(
             sessions,
             owner,
-            clock(),  # not the run's start: a chunk claimed late in a long run gets a lease that lasts
+            at,
             settings.ingest.lease_seconds,
             all_sources=all_sources,
-            skip_kinds=report.skipped_kinds,
-            limit=max(1, settings.ingest.claim_size),
+            skip_kinds=skip,
+            limit=size,
             polled_before=run_now,
         )
         fresh = [c for c in claims if c.ref.id not in taken]
         release(sessions, owner, [c.ref.id for c in claims if c.ref.id in taken])
         taken.update(c.ref.id for c in fresh)
+        if fresh:
+            report.timeline.setdefault("first_claim", time.time())
+            report.timeline["last_claim"] = time.time()
         return fresh
 
     classification = Classification(settings, pool)
     store = BatchStore(sessions, settings, owner, run_now, report, classification)
+
+    def store_batch(batch: list[Outcome]) -> None:
+        store(batch)
+        report.timeline["last_stored"] = time.time()
+
     # Posts an earlier run stored but never classified (it crashed, or a commit failed): classified first.
     with transaction(sessions) as session:
         backlog = unclassified_posts(session, owner, run_now, settings.ingest.first_poll_days)
@@ -152,7 +185,7 @@ def _poll_claimed(
                 first,
                 connectors,
                 settings,
-                store,
+                store_batch,
                 now=clock,
                 advance=advance,
                 pool=pool,
@@ -162,7 +195,9 @@ def _poll_claimed(
             )
             asyncio.run(polling)
         store.finish()
-        revise_uncertain(sessions, settings, run_now)  # the learned second opinion, off the bulk path
+        report.timeline["polled"] = time.time()
+        revise_uncertain(sessions, settings, run_now, taken)  # the learned second opinion, off the bulk path
+        report.timeline["second_opinion"] = time.time()
     finally:
         release_all(sessions, owner)
 

@@ -55,6 +55,42 @@ def count_due_by_kind(session: Session, now: datetime, all_sources: bool) -> dic
     return {kind: count for kind, count in rows}
 
 
+def fair_share(
+    sessions: sessionmaker[Session],
+    owner: str,
+    now: datetime,
+    claim_size: int,
+    floor: int,
+    *,
+    all_sources: bool = False,
+    skip_kinds: Collection[str] = (),
+    polled_before: datetime | None = None,
+) -> int:
+    """How many due sources this run should claim next: `claim_size` while plenty are due, then this run's share
+    of what is left (the due sources over the runs holding leases), but never fewer than `floor` (what the run
+    polls at once). Without it, the run that takes the last full chunk polls it alone at the end while the other
+    workers have finished: the runs finish together instead.
+
+    The count stops at what would still give a full chunk, so a large due set costs no more than a small one."""
+    with transaction(sessions) as session:
+        others = session.scalar(
+            select(func.count(func.distinct(Source.lease_owner))).where(
+                Source.lease_owner != "", Source.lease_owner != owner, Source.lease_until >= now
+            )
+        )
+        runs = int(others or 0) + 1
+        conditions = _due(now, all_sources)
+        if skip_kinds:
+            conditions.append(Source.kind.not_in(list(skip_kinds)))
+        if polled_before is not None:
+            conditions.append(or_(Source.last_polled_at.is_(None), Source.last_polled_at < polled_before))
+        enough = claim_size * runs
+        due = session.scalar(
+            select(func.count()).select_from(select(Source.id).where(and_(*conditions)).limit(enough).subquery())
+        )
+    return max(1, min(claim_size, max(floor, -(-int(due or 0) // runs))))
+
+
 def claim_due(
     sessions: sessionmaker[Session],
     owner: str,

@@ -19,6 +19,9 @@ class IngestReport:
     updated_posts: int = 0
     unclassified: int = 0  # stored posts whose insights could not be written: the next run classifies them
     repaired: int = 0  # posts an earlier run left without insights, classified by this one
+    # When (Unix time) the run started, claimed its first and its last chunk, stored its last poll, was done
+    # polling and storing, and finished: where a worker's time went, next to the other workers' timelines.
+    timeline: dict[str, float] = field(default_factory=dict)
 
     def add(self, other: IngestReport) -> None:
         """Count another part of the run (a stored batch) into this report."""
@@ -45,6 +48,7 @@ class IngestReport:
             "skipped_kinds": self.skipped_kinds,
             "unclassified": self.unclassified,
             "repaired": self.repaired,
+            "timeline": {key: round(value, 3) for key, value in self.timeline.items()},
         }
 
     def summary(self) -> str:

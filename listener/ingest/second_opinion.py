@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -39,15 +39,24 @@ log = logging.getLogger(__name__)
 BATCH = 128  # posts embedded and written per transaction
 
 
-def revise_uncertain(sessions: sessionmaker[Session], settings: Settings, run_now: datetime) -> int:
-    """Ask the model about this run's uncertain, digest-bound insights and update them; how many were asked."""
+def revise_uncertain(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    run_now: datetime,
+    sources: Collection[int] | None = None,
+) -> int:
+    """Ask the model about this run's uncertain, digest-bound insights and update them; how many were asked.
+
+    `sources`: the sources this run polled. Other runs (workers on other hosts) classify posts at the same time, and
+    each asks about its own: without it, every worker that started together would ask the model about the same
+    posts, once each (and write the same rows)."""
     if not settings.relevance.second_opinion:
         return 0
     from listener.relevance.combined import BAND_SCORE, CombinedClassifier
 
     started = time.monotonic()
     with transaction(sessions) as session:
-        ids = _uncertain_ids(session, settings, run_now, BAND_SCORE)
+        ids = _uncertain_ids(session, settings, run_now, BAND_SCORE, sources)
     if not ids:
         return 0
     classifier = load_classifier(settings, second_opinion=True)
@@ -65,7 +74,9 @@ def revise_uncertain(sessions: sessionmaker[Session], settings: Settings, run_no
     return len(ids)
 
 
-def _uncertain_ids(session: Session, settings: Settings, run_now: datetime, band: float) -> list[int]:
+def _uncertain_ids(
+    session: Session, settings: Settings, run_now: datetime, band: float, sources: Collection[int] | None
+) -> list[int]:
     when = func.coalesce(PostRow.published_at, PostRow.fetched_at)
     recent = run_now - timedelta(days=settings.digest.date_lookback_days)
     today: date = run_now.date()
@@ -83,9 +94,15 @@ def _uncertain_ids(session: Session, settings: Settings, run_now: datetime, band
             or_(Customer.muted_until.is_(None), Customer.muted_until < today),
         )
         .order_by(case((InsightRow.kind == Kind.NONE.value, 1), else_=0), when.desc(), InsightRow.id)
-        .limit(max(0, settings.relevance.second_opinion_max_posts))
     )
-    return list(session.scalars(query))
+    most = max(0, settings.relevance.second_opinion_max_posts)
+    if sources is None:
+        return list(session.scalars(query.limit(most)))
+    # Filtered here, not in SQL: a run's sources can be more than a statement takes as parameters, and the
+    # candidates are one small column (the uncertain, digest-bound posts of the period).
+    mine = sources if isinstance(sources, (set, frozenset)) else set(sources)
+    rows = session.execute(query.add_columns(PostRow.source_id)).all()
+    return [insight_id for insight_id, source_id in rows if source_id in mine][:most]
 
 
 def _revise(session: Session, classifier: Any, insight_ids: Sequence[int]) -> int:
