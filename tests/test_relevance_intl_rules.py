@@ -115,3 +115,101 @@ def test_catalan_challenge_words_do_not_veto_other_languages(classifier: RuleCla
     # "ero" is Italian for "I was", "vaga" Spanish and Italian for "vague", "idle": never a veto alone.
     assert label(classifier, "Ero al lancio del nostro nuovo prodotto: ecco com'è andata", "", "it") != "challenge/layoffs"
     assert label(classifier, "Lanzamos una nueva app: adiós a la gestión vaga de pedidos", "", "es") == "win/launch"
+
+
+# --- Spanish: general fixes by cause (each rule with sentences written for it)
+
+SPANISH = [
+    # Short coverage headlines by others are news about the company, not nothing and not its own launch.
+    ("coverage", "Grupo Sol, en el punto de mira de los inversores", "", "news/update"),
+    ("coverage", "Así es la nueva sede de Grupo Sol en Valencia", "", "news/update"),
+    ("coverage", "Así funciona el almacén automático de Trigal", "", "news/update"),
+    # Plans and intentions are goals.
+    ("plan", "Grupo Sol prevé abrir 30 tiendas en México", "", "goal/plan"),
+    ("plan", "Trigal tiene previsto contratar a 200 personas el próximo año", "", "goal/plan"),
+    ("plan", "", "La cadena aspira a duplicar su facturación antes de 2030.", "goal/plan"),
+    ("plan", "Grupo Sol invertirá 40 millones en su planta de Zaragoza", "", "goal/plan"),
+    # Finalists, nominees and candidates have not won.
+    ("finalist", "Trigal, candidata a los premios Pyme del Año", "", "news/event"),
+    ("finalist", "Grupo Sol opta al premio a la mejor empresa exportadora", "", "news/event"),
+    # Investor notices.
+    ("investor", "Grupo Sol: otra información relevante", "La sociedad comunica la convocatoria de su consejo.",
+     "news/update"),
+    ("investor", "Hecho relevante: Trigal comunica el nombramiento de auditores", "", "news/update"),
+    ("investor", "Trigal prepara su salida a bolsa para la primavera", "", "news/update"),
+    ("investor", "Grupo Sol presentará sus resultados del tercer trimestre el 28 de octubre", "", "news/update"),
+    ("investor", "Grupo Sol convoca la junta general de accionistas", "", "news/event"),
+    ("investor", "Trigal presentará en la conferencia de inversores de Londres", "", "news/event"),
+    ("listing", "Trigal debuta en bolsa con una subida del 12%", "", "win/milestone"),
+    # Acquisitions both ways; signing a purchase agreement is an acquisition, not a partnership.
+    ("acquire", "Grupo Sol firma un acuerdo para adquirir la cadena Trigal", "", "win/acquisition"),
+    ("acquire", "Grupo Sol lanza una opa sobre Trigal", "", "win/acquisition"),
+    ("acquired", "Trigal recibe una opa de Grupo Sol", "", "news/update"),
+    ("acquired", "Trigal acepta la oferta de compra del fondo Atlas", "", "news/update"),
+    ("acquired", "Grupo Sol recibe tres ofertas de compra por su filial", "", "news/update"),
+    # Buying shares or property is not acquiring a company.
+    ("asset", "Grupo Sol adquiere una participación del 5% en Trigal", "", "news/update"),
+    ("asset", "Trigal adquiere unos solares en Getafe", "", "news/update"),
+    # Versions and changelogs are updates.
+    ("changelog", "Versión 4.2.0", "Mejoras de rendimiento y nuevos filtros en los informes.", "news/update"),
+    ("changelog", "Notas de la versión 2.1", "Añadimos la exportación a PDF.", "news/update"),
+    # Status-page stages and "we are experiencing problems" are incidents.
+    ("status", "Pagos con tarjeta", "Investigando - Estamos investigando el problema con los pagos.",
+     "challenge/incident"),
+    ("status", "Acceso a la app", "Identificado - Hemos identificado la causa del fallo y aplicamos una corrección.",
+     "challenge/incident"),
+    ("status", "", "Estamos experimentando problemas con el envío de facturas. Os mantendremos informados.",
+     "challenge/incident"),
+    ("status", "", "Usuarios reportan problemas para acceder a la banca en línea de Trigal.", "challenge/incident"),
+    # Contracts won are customer wins; executives elected are appointments.
+    ("contract", "Grupo Sol logra un contrato de 80 millones con el Ayuntamiento de Sevilla", "", "win/customer_win"),
+    ("leadership", "La patronal elige a Ana Ruiz como nueva presidenta", "", "win/leadership"),
+    # Revenue and profit growth is a milestone.
+    ("growth", "Trigal eleva un 12% sus ventas en el primer semestre", "", "win/milestone"),
+    # Someone else's news on our channel is not our win.
+    ("other", "", "¡Felicitamos a nuestro cliente Trigal por su nueva tienda en Bilbao!", "news/content"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rule", "title", "text", "expected"), SPANISH, ids=[f"{c[0]}-{i}" for i, c in enumerate(SPANISH)])
+def test_spanish_general_rules(classifier: RuleClassifier, rule: str, title: str, text: str, expected: str) -> None:
+    assert label(classifier, title, text, "es") == expected, rule
+
+
+# The safety veto in Spanish: closures after N years, insolvency, ERE/ERTE and withdrawals are challenges, whatever
+# the celebration around them.
+SPANISH_VETO = [
+    ("La librería Trigal cierra sus puertas tras 45 años", "Orgullosos de estos 45 años con vosotros.", "downturn"),
+    ("Grupo Sol baja la persiana de su tienda de Gijón", "Gracias por tantos años de cariño.", "downturn"),
+    ("Trigal entra en concurso de acreedores", "La empresa celebró el año pasado su 50 aniversario.", "downturn"),
+    ("Grupo Sol presenta un ERTE para 300 trabajadores", "La compañía lanzó este año su nueva gama.", "layoffs"),
+    ("Trigal discontinúa su app de pedidos", "Gracias a los 20.000 usuarios que la han usado.", "downturn"),
+    ("Grupo Sol deja de comercializar su bebida Brisa", "Un producto del que estamos orgullosos.", "downturn"),
+]
+
+
+@pytest.mark.parametrize(("title", "text", "category"), SPANISH_VETO)
+def test_spanish_closures_and_withdrawals_are_challenges(
+    classifier: RuleClassifier, title: str, text: str, category: str
+) -> None:
+    assert label(classifier, title, text, "es") == f"challenge/{category}"
+
+
+# Words that mean something else in context.
+SPANISH_LOOK_ALIKES = [
+    ("Grupo Sol mejora su plan de pensiones para toda la plantilla", "", Kind.CHALLENGE),
+    ("La firma alemana Atlas abre oficina en Madrid", "Atlas, firma de ingeniería, llega con 20 personas.", Kind.CHALLENGE),
+    ("Trigal baja los precios de su menú del día", "", Kind.CHALLENGE),
+    ("Grupo Sol despide el año con una cena para todo el equipo", "", Kind.CHALLENGE),
+    ("La demanda de vivienda nueva sigue al alza en Valencia", "", Kind.CHALLENGE),
+    ("Cómo darse de baja de la newsletter", "", Kind.CHALLENGE),
+    ("Grupo Sol, finalista de los premios a la innovación", "", Kind.WIN),
+    ("El Cuponazo deja en Trujillo dos millones de euros", "", Kind.CHALLENGE),
+    ("Las fintech disparan su valoración en 2020", "", Kind.GOAL),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("title", "text", "wrong"), SPANISH_LOOK_ALIKES)
+def test_spanish_look_alikes_do_not_decide(classifier: RuleClassifier, title: str, text: str, wrong: Kind) -> None:
+    insight = classifier.classify(Post("t", "", title, text, None, lang="es"))
+    assert insight.kind is not wrong, (insight.category, insight.evidence)
