@@ -136,11 +136,15 @@ SPANISH = [
     ("investor", "Grupo Sol: otra información relevante", "La sociedad comunica la convocatoria de su consejo.",
      "news/update"),
     ("investor", "Hecho relevante: Trigal comunica el nombramiento de auditores", "", "news/update"),
-    ("investor", "Trigal prepara su salida a bolsa para la primavera", "", "news/update"),
+    ("plan", "Trigal prepara su salida a bolsa para la primavera", "", "goal/plan"),
+    ("investor", "Trigal aplaza su salida a bolsa por la volatilidad", "", "news/update"),
     ("investor", "Grupo Sol presentará sus resultados del tercer trimestre el 28 de octubre", "", "news/update"),
     ("investor", "Grupo Sol convoca la junta general de accionistas", "", "news/event"),
     ("investor", "Trigal presentará en la conferencia de inversores de Londres", "", "news/event"),
     ("listing", "Trigal debuta en bolsa con una subida del 12%", "", "win/milestone"),
+    # An investment amount alone is a plan; one that names the plant or the stores it opens is an expansion.
+    ("invest", "Grupo Sol invertirá 60 millones en ampliar su fábrica de Burgos", "", "win/expansion"),
+    ("invest", "Trigal invertirá 20 millones en abrir diez tiendas en Andalucía", "", "win/expansion"),
     # Acquisitions both ways; signing a purchase agreement is an acquisition, not a partnership.
     ("acquire", "Grupo Sol firma un acuerdo para adquirir la cadena Trigal", "", "win/acquisition"),
     ("acquire", "Grupo Sol lanza una opa sobre Trigal", "", "win/acquisition"),
@@ -205,6 +209,9 @@ SPANISH_LOOK_ALIKES = [
     ("Cómo darse de baja de la newsletter", "", Kind.CHALLENGE),
     ("Grupo Sol, finalista de los premios a la innovación", "", Kind.WIN),
     ("El Cuponazo deja en Trujillo dos millones de euros", "", Kind.CHALLENGE),
+    ("Un vecino de Lugo, premiado con 300.000 euros en la Bonoloto", "", Kind.WIN),
+    ("Grupo Sol recibe ofertas para evitar el concurso de acreedores", "", Kind.CHALLENGE),
+    ("Grupo Sol anuncia la firma de un acuerdo para adquirir Trigal", "", Kind.NONE),
     ("Las fintech disparan su valoración en 2020", "", Kind.GOAL),
 ]  # fmt: skip
 
