@@ -220,3 +220,75 @@ SPANISH_LOOK_ALIKES = [
 def test_spanish_look_alikes_do_not_decide(classifier: RuleClassifier, title: str, text: str, wrong: Kind) -> None:
     insight = classifier.classify(Post("t", "", title, text, None, lang="es"))
     assert insight.kind is not wrong, (insight.category, insight.evidence)
+
+
+# --- French, Portuguese, German and Italian: the same families, briefer
+
+OTHER_LANGUAGES = [
+    # status-page stages
+    ("fr", "Paiements", "Identifié - Le problème a été identifié, un correctif est en cours de déploiement.",
+     "challenge/incident"),
+    ("fr", "", "Nous rencontrons actuellement des perturbations sur l'application mobile.", "challenge/incident"),
+    ("pt", "Pagamentos via Pix", "Investigando - Estamos investigando o problema com os pagamentos.",
+     "challenge/incident"),
+    ("pt", "", "Clientes relatam instabilidade no aplicativo do banco desde cedo.", "challenge/incident"),
+    ("de", "Anmeldung", "Es kommt derzeit zu Störungen bei der Anmeldung. Wir untersuchen das Problem.",
+     "challenge/incident"),
+    ("de", "Zahlungen", "Behoben: Die Störung ist behoben, alle Zahlungen laufen wieder.", "challenge/incident"),
+    ("it", "", "Stiamo riscontrando rallentamenti sull'app. Ci scusiamo per il disagio.", "challenge/incident"),
+    ("it", "Pagamenti", "Il problema è stato individuato e stiamo lavorando alla soluzione.", "challenge/incident"),
+    # investor notices
+    ("fr", "Groupe Soleil : assemblée générale des actionnaires du 12 juin", "", "news/event"),
+    ("fr", "Groupe Soleil publiera ses résultats du troisième trimestre le 24 octobre", "", "news/update"),
+    ("pt", "Grupo Sol: fato relevante", "A companhia comunica ao mercado a renúncia de um conselheiro.",
+     "news/update"),
+    ("de", "Sonnen AG: Einladung zur ordentlichen Hauptversammlung", "", "news/event"),
+    ("de", "Ad-hoc-Mitteilung: Sonnen AG passt Prognose an", "", "news/update"),
+    ("it", "Gruppo Sole approva i risultati del terzo trimestre", "", "news/update"),
+    ("it", "Gruppo Sole, convocata l'assemblea degli azionisti", "", "news/event"),
+    # plans and intentions
+    ("fr", "Groupe Soleil prévoit d'ouvrir vingt magasins d'ici 2027", "", "goal/plan"),
+    ("pt", "Grupo Sol pretende abrir 15 lojas no Nordeste", "", "goal/plan"),
+    ("pt", "Grupo Sol anuncia investimento de R$ 300 milhões em sua fábrica", "", "goal/plan"),
+    ("de", "Sonnen AG plant einen Börsengang im Frühjahr", "", "goal/plan"),
+    ("it", "Gruppo Sole prevede di aprire dieci negozi in Lombardia", "", "goal/plan"),
+    # finalists
+    ("fr", "Groupe Soleil, finaliste des Trophées de l'innovation", "", "news/event"),
+    ("pt", "Grupo Sol é finalista do prêmio de inovação do varejo", "", "news/event"),
+    ("de", "Sonnen AG ist Finalist für den Deutschen Innovationspreis", "", "news/event"),
+    ("it", "Gruppo Sole tra i finalisti del premio Impresa dell'anno", "", "news/event"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "title", "text", "expected"), OTHER_LANGUAGES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(OTHER_LANGUAGES)])  # fmt: skip
+def test_other_languages_general_rules(
+    classifier: RuleClassifier, lang: str, title: str, text: str, expected: str
+) -> None:
+    assert label(classifier, title, text, lang) == expected
+
+
+# Closures after N years and withdrawals, with a celebration around them: never a win.
+OTHER_VETO = [
+    ("fr", "La librairie du Port ferme ses portes après 40 ans", "Fiers de ces 40 ans passés avec vous !", "downturn"),
+    ("fr", "Groupe Soleil arrête la commercialisation de sa gamme Brise", "Merci à nos clients.", "downturn"),
+    ("pt", "Livraria Central fecha as portas após 50 anos", "Orgulho de cinco décadas com vocês.", "downturn"),
+    ("pt", "Grupo Sol deixa de vender sua linha de sucos", "Obrigado a todos os clientes.", "downturn"),
+    ("de", "Buchhandlung Meier schließt nach 60 Jahren", "Wir feiern 60 Jahre mit Ihnen.", "downturn"),
+    ("de", "Sonnen AG nimmt ihre App vom Markt", "Danke an 10.000 Nutzer.", "downturn"),
+    ("it", "La libreria Rossi chiude dopo 70 anni", "Orgogliosi di questi 70 anni insieme.", "downturn"),
+    ("it", "Gruppo Sole ritira dal mercato la sua bevanda Brezza", "Grazie a tutti i clienti.", "downturn"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "text", "category"), OTHER_VETO)
+def test_other_languages_closures_and_withdrawals_are_challenges(
+    classifier: RuleClassifier, lang: str, title: str, text: str, category: str
+) -> None:
+    assert label(classifier, title, text, lang) == f"challenge/{category}"
+
+
+def test_a_portuguese_weekday_is_no_fair(classifier: RuleClassifier) -> None:
+    # "quinta-feira" is Thursday: the "feira" in it is no trade fair.
+    text = "Na quinta-feira, a rede Sol abriu dois centros de distribuição no México."
+    assert label(classifier, "", text, "pt") != "news/event"
