@@ -104,16 +104,16 @@ CATALAN_LOOK_ALIKES = [
 
 
 @pytest.mark.parametrize(("title", "text", "wrong"), CATALAN_LOOK_ALIKES)
-def test_catalan_look_alikes_do_not_decide(
-    classifier: RuleClassifier, title: str, text: str, wrong: Kind
-) -> None:
+def test_catalan_look_alikes_do_not_decide(classifier: RuleClassifier, title: str, text: str, wrong: Kind) -> None:
     insight = classifier.classify(Post("t", "", title, text, None, lang="ca"))
     assert insight.kind is not wrong, (insight.category, insight.evidence)
 
 
 def test_catalan_challenge_words_do_not_veto_other_languages(classifier: RuleClassifier) -> None:
     # "ero" is Italian for "I was", "vaga" Spanish and Italian for "vague", "idle": never a veto alone.
-    assert label(classifier, "Ero al lancio del nostro nuovo prodotto: ecco com'è andata", "", "it") != "challenge/layoffs"
+    assert (
+        label(classifier, "Ero al lancio del nostro nuovo prodotto: ecco com'è andata", "", "it") != "challenge/layoffs"
+    )
     assert label(classifier, "Lanzamos una nueva app: adiós a la gestión vaga de pedidos", "", "es") == "win/launch"
 
 
@@ -170,12 +170,17 @@ SPANISH = [
     ("leadership", "La patronal elige a Ana Ruiz como nueva presidenta", "", "win/leadership"),
     # Revenue and profit growth is a milestone.
     ("growth", "Trigal eleva un 12% sus ventas en el primer semestre", "", "win/milestone"),
+    # "La firma" followed by what kind of firm it is: the firm, not a signing.
+    ("firm", "La firma alemana Atlas abre oficina en Madrid", "Atlas, firma de ingeniería, llega con 20 personas.",
+     "win/expansion"),
     # Someone else's news on our channel is not our win.
     ("other", "", "¡Felicitamos a nuestro cliente Trigal por su nueva tienda en Bilbao!", "news/content"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("rule", "title", "text", "expected"), SPANISH, ids=[f"{c[0]}-{i}" for i, c in enumerate(SPANISH)])
+@pytest.mark.parametrize(
+    ("rule", "title", "text", "expected"), SPANISH, ids=[f"{c[0]}-{i}" for i, c in enumerate(SPANISH)]
+)
 def test_spanish_general_rules(classifier: RuleClassifier, rule: str, title: str, text: str, expected: str) -> None:
     assert label(classifier, title, text, "es") == expected, rule
 
@@ -202,11 +207,9 @@ def test_spanish_closures_and_withdrawals_are_challenges(
 # Words that mean something else in context.
 SPANISH_LOOK_ALIKES = [
     ("Grupo Sol mejora su plan de pensiones para toda la plantilla", "", Kind.CHALLENGE),
-    ("La firma alemana Atlas abre oficina en Madrid", "Atlas, firma de ingeniería, llega con 20 personas.", Kind.CHALLENGE),
     ("Trigal baja los precios de su menú del día", "", Kind.CHALLENGE),
     ("Grupo Sol despide el año con una cena para todo el equipo", "", Kind.CHALLENGE),
-    ("La demanda de vivienda nueva sigue al alza en Valencia", "", Kind.CHALLENGE),
-    ("Cómo darse de baja de la newsletter", "", Kind.CHALLENGE),
+    ("Grupo Sol se despide del año con una cena para todo el equipo", "", Kind.CHALLENGE),
     ("Grupo Sol, finalista de los premios a la innovación", "", Kind.WIN),
     ("El Cuponazo deja en Trujillo dos millones de euros", "", Kind.CHALLENGE),
     ("Un vecino de Lugo, premiado con 300.000 euros en la Bonoloto", "", Kind.WIN),
