@@ -173,6 +173,19 @@ SPANISH = [
     # "La firma" followed by what kind of firm it is: the firm, not a signing.
     ("firm", "La firma alemana Atlas abre oficina en Madrid", "Atlas, firma de ingeniería, llega con 20 personas.",
      "win/expansion"),
+    # A regulator acting is legal trouble; its name alone is not.
+    ("regulator", "La CNMC multa a Trigal con 3 millones por pactar precios", "", "challenge/legal"),
+    ("regulator", "Expediente de la CNMV a Grupo Sol por su folleto", "", "challenge/legal"),
+    # Seeking money is a plan, not money raised.
+    ("seeking", "Trigal busca nuevos inversores para crecer en Portugal", "", "goal/plan"),
+    # An executive hired to strengthen the management team is a leadership win.
+    ("hire", "Grupo Sol refuerza su comité de dirección con una exdirectiva de Inditex", "", "win/leadership"),
+    # A company's first plant or park is an expansion, also when the money is the headline.
+    ("first", "Grupo Sol invertirá 30 millones en sus dos primeros parques eólicos", "", "win/expansion"),
+    ("first", "", "La empresa tendrá su primera planta en Nuevo León, donde fabricará puertas.", "win/expansion"),
+    # "Hoy hace diez años" is an anniversary; "hace tres años" alone is a time reference.
+    ("anniversary", "Hoy hace 15 años abrimos nuestra primera tienda", "", "win/milestone"),
+    ("listing", "Trigal debuta hoy en bolsa con una subida del 5%", "", "win/milestone"),
     # Someone else's news on our channel is not our win.
     ("other", "", "¡Felicitamos a nuestro cliente Trigal por su nueva tienda en Bilbao!", "news/content"),
 ]  # fmt: skip
@@ -212,6 +225,8 @@ SPANISH_LOOK_ALIKES = [
     ("Grupo Sol se despide del año con una cena para todo el equipo", "", Kind.CHALLENGE),
     ("Grupo Sol, finalista de los premios a la innovación", "", Kind.WIN),
     ("El Cuponazo deja en Trujillo dos millones de euros", "", Kind.CHALLENGE),
+    ("Nueva etapa en la CNMV con los mismos retos de siempre", "", Kind.CHALLENGE),
+    ("Grupo Sol prevé cerrar el año con menos inversión que hace tres años", "", Kind.WIN),
     ("Un vecino de Lugo, premiado con 300.000 euros en la Bonoloto", "", Kind.WIN),
     ("Grupo Sol recibe ofertas para evitar el concurso de acreedores", "", Kind.CHALLENGE),
     ("Grupo Sol anuncia la firma de un acuerdo para adquirir Trigal", "", Kind.NONE),
@@ -289,6 +304,29 @@ def test_other_languages_closures_and_withdrawals_are_challenges(
     classifier: RuleClassifier, lang: str, title: str, text: str, category: str
 ) -> None:
     assert label(classifier, title, text, lang) == f"challenge/{category}"
+
+
+REGULATORS = [
+    ("fr", "La CNIL inflige une amende de 2 millions d'euros à Groupe Soleil", "challenge/legal"),
+    ("pt", "Procon multa Grupo Sol por propaganda enganosa", "challenge/legal"),
+    ("de", "Bundeskartellamt verhängt Bußgeld gegen Sonnen AG", "challenge/legal"),
+    ("it", "L'Antitrust sanziona Gruppo Sole per pratiche commerciali scorrette", "challenge/legal"),
+]
+REGULATOR_NAMES_ONLY = [
+    ("fr", "Groupe Soleil présente son offre aux membres de la CNIL"),
+    ("pt", "Grupo Sol recebe selo de qualidade do Procon"),
+    ("it", "La lettera del garante dei clienti di Gruppo Sole"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "expected"), REGULATORS)
+def test_a_regulator_acting_is_legal_trouble(classifier: RuleClassifier, lang: str, title: str, expected: str) -> None:
+    assert label(classifier, title, "", lang) == expected
+
+
+@pytest.mark.parametrize(("lang", "title"), REGULATOR_NAMES_ONLY)
+def test_a_regulator_named_is_not_legal_trouble(classifier: RuleClassifier, lang: str, title: str) -> None:
+    assert label(classifier, title, "", lang) != "challenge/legal"
 
 
 def test_a_portuguese_weekday_is_no_fair(classifier: RuleClassifier) -> None:
