@@ -267,6 +267,7 @@ OTHER_LANGUAGES = [
     # plans and intentions
     ("fr", "Groupe Soleil prévoit d'ouvrir vingt magasins d'ici 2027", "", "goal/plan"),
     ("pt", "Grupo Sol pretende abrir 15 lojas no Nordeste", "", "goal/plan"),
+    ("pt", "", "O Grupo Sol informou que vai abrir dois centros de distribuição no México.", "win/expansion"),
     ("pt", "Grupo Sol anuncia investimento de R$ 300 milhões em sua fábrica", "", "goal/plan"),
     ("de", "Sonnen AG plant einen Börsengang im Frühjahr", "", "goal/plan"),
     ("it", "Gruppo Sole prevede di aprire dieci negozi in Lombardia", "", "goal/plan"),
