@@ -163,7 +163,7 @@ def test_a_tweet_without_business_news_is_small_talk(classifier: RuleClassifier,
 
 def test_the_lexicon_is_read_from_the_language_files() -> None:
     lexicon = bundled_lexicon()
-    assert set(LANGUAGES) == {"en", "es", "pt", "fr", "de", "it"}
+    assert set(LANGUAGES) == {"en", "es", "pt", "fr", "de", "it", "ca"}
     assert number_value("diez") == 10 and number_value("zwanzig") == 20 and NUMBER_WORDS["vinte e cinco"] == 25
     assert {"the", "and"} <= lexicon.function_words["en"] and "los" in lexicon.function_words["es"]
     assert "jubila*" in VETO_FALSE_FRIENDS
