@@ -102,6 +102,14 @@ def test_a_weak_word_with_a_second_cue_or_in_a_title_still_counts(classifier: Ru
     assert label(classifier, "New: shared calendars", "Plan shifts together.") == "win/launch"
 
 
+def test_a_thank_you_alone_is_no_farewell(classifier: RuleClassifier) -> None:
+    # A thank-you to a partner in a good-news post is not somebody leaving; with a goodbye cue it still is.
+    thanks = "It is our biggest order yet. Thank you, Northwind, for backing a small roastery."
+    assert not label(classifier, "Harbor Beans heads to 120 Northwind stores", thanks).startswith("challenge")
+    farewell = "After nine years, today is my last day at Harbor Beans. Thank you, everyone, for everything."
+    assert label(classifier, "Moving on", farewell) == "challenge/departure"
+
+
 def test_an_ambiguous_challenge_word_in_the_headline_yields_to_the_weightier_challenge(
     classifier: RuleClassifier,
 ) -> None:
