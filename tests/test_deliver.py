@@ -97,7 +97,7 @@ def test_sends_one_multipart_email_with_headers_text_html_and_ics(app: App, inbo
     msg = handler.messages[0]
     assert msg["To"] == "Ana García <ana@example.com>"
     assert msg["From"] == "Listener <digest@acme-sales.example>"
-    assert msg["Subject"].startswith("Reconnect with Globex · 13 more")
+    assert msg["Subject"].startswith("Reconnect with Globex · 3 more customers")
     assert msg["Message-ID"].endswith("@acme-sales.example>") and msg["Date"]
     assert msg.get_content_type() == "multipart/mixed"
     assert [p.get_content_type() for p in msg.walk()][:4] == [

@@ -171,3 +171,13 @@ def test_facts_read_right(category: str, title: str, lang: str, expected: dict[s
 @pytest.mark.parametrize(("category", "title", "lang", "key"), NOTHING, ids=[n[1][:40] for n in NOTHING])
 def test_a_doubtful_fact_is_left_out(category: str, title: str, lang: str, key: str) -> None:
     assert key not in facts(category, title, lang=lang)
+
+
+def test_catalan_has_its_own_cues_and_an_elided_joiner_reads_the_amount() -> None:
+    # "d'euros": the joiner elided before a vowel, in Catalan and French, ends a word as a space would.
+    found = facts("funding", "Factorial tanca una ronda de 3 milions d'euros", "La sèrie A la lidera Seaya.", lang="ca")
+    assert (found["amount_value"], found["currency"], found["round"]) == (3_000_000.0, "EUR", "Series A")
+    assert facts("funding", "Alan lève 183 millions d'euros", lang="fr")["amount_value"] == 183_000_000.0
+    assert facts("expansion", "Glovo obre una nova oficina a Lisboa", lang="ca")["place"] == "Lisboa"
+    found = facts("leadership", "L'empresa nomena Marta Puig com a nova directora general", lang="ca")
+    assert found["person"] == "Marta Puig" and found["role"].endswith("directora general")

@@ -33,7 +33,7 @@ _WORD_ALTERNATIVES = "|".join(
 _WORD = f"(?:{_WORD_ALTERNATIVES})"
 MONEY = re.compile(
     rf"(?<![\w$€£])(?:(?P<sym>{_SYM}|{_CODE_FIRST})\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
-    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:{_JOINER}\s+)?"
+    rf"|(?P<num2>{_NUM})\s?(?:(?P<scale2>{_SCALE})(?![a-z])\s?)?(?:{_JOINER}(?:\s+|(?<=')))?"
     rf"(?P<cur>{_SYM}|{_CODE}\b|{_WORD}\b))"
 )
 _PERCENT_WORDS = _FACTS.words("percent_words")
@@ -51,9 +51,14 @@ _CODE_THEN_NUMBER = re.compile(rf"\d(?<={_CODE} \d)")  # anchored on the digit: 
 # A digit, then a currency word after at most three words. Only whether there is one matters: a digit after
 # a digit gives the same continuation as the one before it, and the runs cannot give back characters the next
 # part could start with (letters after digits and spaces, spaces after letters), so they are possessive: long
-# numbers ("4711230") cost one try, not one per digit and backtracking step.
+# numbers ("4711230") cost one try, not one per digit and backtracking step. An elided joiner ("d'euros" in
+# Catalan, French) ends a word as a space would.
 _NUMBER_THEN_WORD = re.compile(
-    r"\d(?<!\d\d)[\d.,\s]*+(?:[a-z]++\.?\s++){0,3}?(?:" + "|".join(_CODES) + "|" + _WORD_ALTERNATIVES + ")"
+    r"\d(?<!\d\d)[\d.,\s]*+(?:[a-z]++(?:\.?\s++|'(?=[a-z]))){0,3}?(?:"
+    + "|".join(_CODES)
+    + "|"
+    + _WORD_ALTERNATIVES
+    + ")"
 )
 
 
