@@ -42,6 +42,8 @@ KIND_RANK = {Kind.CHALLENGE: 5, Kind.WIN: 4, Kind.GOAL: 3, Kind.NEWS: 2, Kind.NO
 ABOUT_SOMEONE = frozenset(CATEGORIES[Kind.WIN] + CATEGORIES[Kind.CHALLENGE] + CATEGORIES[Kind.GOAL])
 SOMEONE_ELSE_FACTOR = 0.5
 NORMAL = 2.0  # the weight of a normal phrase (rules.WEIGHTS)
+# A headline's last segment after a spaced dash or bar, without digits: maybe a source credit (_source_credit).
+_CREDIT = re.compile(r"\s[-–—|]\s+([^\d\n|–—-]{2,60}?)\s*$")
 _LONE_WORD = re.compile(r"\w+")
 # Capitalised words that open a sentence without being a name (every language's lexicon), plus headline openers.
 _NOT_A_NAME = bundled_lexicon().name_stop_words | {"new", "introducing", "announcing", "meet", "now", "breaking"}
@@ -280,11 +282,16 @@ def decide(
     """
     signals: dict[str, list[Hit]] = defaultdict(list)
     cues: list[Hit] = []
+    credit = _source_credit(prepared)
     for hit in hits:
         if hit.weight == 0:
             signals[hit.label].append(hit)
-        else:
+        elif not credit <= hit.start < prepared.headline_end:  # "| The Associated Press" credits, not press
             cues.append(hit)
+    if signals["duration"] and not signals["anniversary"]:
+        # An age, a loan's term or "five years" of anything is a milestone only as an anniversary.
+        counts = [(h.start, h.end) for h in signals["duration"]]
+        cues = [h for h in cues if h.label != "milestone" or not any(s < h.end and h.start < e for s, e in counts)]
     denied_sentences = {h.sentence for h in signals["denial"]}
     intent_sentences = {h.sentence for h in signals["intent"]}
     # The congratulation itself ("¡Felicidades a...", "Congrats to...") is not small talk about us.
@@ -365,6 +372,21 @@ def _drop_lone_words(scores: dict[str, float], support: dict[str, list[Hit]], pr
         lone = _LONE_WORD.fullmatch(prepared.folded, hit.start, hit.end)
         if hit.weight < NORMAL and not (hit.headline and titled) and lone:
             del scores[category], support[category]
+
+
+def _source_credit(prepared: Prepared) -> int:
+    """Where a headline's source credit starts ("... - Reuters", "... | The Associated Press"), else its end.
+
+    A publication's name after a dash or a bar at the end of a headline says who published it, not what
+    happened: "Press" in "The Associated Press" is no press coverage of the customer.
+    """
+    end = prepared.headline_end
+    match = _CREDIT.search(prepared.original, 0, end)
+    if match is None or len(_LONE_WORD.findall(prepared.original, 0, match.start())) < 3:
+        return end
+    words = _NAME_TOKEN.findall(match.group(1))
+    named = 1 <= len(words) <= 5 and all(w[0].isupper() or w.lower() in _NAME_JOINERS for w in words)
+    return match.start(1) if named else end
 
 
 def _strong(hits: Iterable[Hit]) -> bool:

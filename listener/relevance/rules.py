@@ -38,6 +38,8 @@ SIGNALS = {
     "asset": "buying an asset, not a company (shares, coins, a property): an acquisition becomes an update",
     "self": "the customer speaking (we, our): its sentences are about the customer, whoever else they name",
     "third_party": "someone else acts (companies are..., a round-up): that sentence's wins and challenges are news",
+    "duration": "a count of years (an age, a loan's term, '10 years'): a milestone only beside an anniversary word",
+    "anniversary": "an anniversary word (anniversary, celebrate, turns, aniversario, cumple, Jubiläum)",
 }
 CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
 CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
