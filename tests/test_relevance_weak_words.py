@@ -68,3 +68,19 @@ def test_a_count_of_years_with_an_anniversary_word_is_still_a_milestone(
     classifier: RuleClassifier, title: str, lang: str
 ) -> None:
     assert label(classifier, title, lang=lang) == "win/milestone"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang"),
+    [
+        ("", "Seven years ago today we poured our first espresso on Dock Street. Thank you for every visit!", "en"),
+        ("Ridgeback Tools marks 30 years on the high street", "Opened in 1995 with two workbenches.", "en"),
+        ("", "Ten years since we started Quillfeather in a shared office. Still pinching ourselves.", "en"),
+        ("", "¡Cumplimos 12 años llevando pan a domicilio en Zaragoza! Gracias por confiar en nosotros.", "es"),
+        ("Zwanzig Jahre Bäckerei Hofmann", "Vor zwanzig Jahren haben wir unsere erste Filiale eröffnet.", "de"),
+    ],
+)
+def test_an_anniversary_said_in_other_words_is_still_a_milestone(
+    classifier: RuleClassifier, title: str, text: str, lang: str
+) -> None:
+    assert label(classifier, title, text, lang) == "win/milestone"
