@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,8 +136,9 @@ class Trained:
     insights: list[Insight]  # the rules' insight of each row (the model's second input)
 
 
-# What the combination learns on top of the regression (calibration.fit_policy): the override threshold, the calibrator.
-Calibrate = Callable[[list[Labelled], list[Path], np.ndarray, list[Insight]], tuple[float, np.ndarray]]
+# What the combination learns on top of the regression (calibration.calibrate): the override and weak-win thresholds,
+# the calibrator and the sure line, as a calibration.Policy.
+Calibrate = Callable[[list[Labelled], list[Path], np.ndarray, list[Insight]], Any]
 
 
 def fit_weights(
@@ -165,8 +167,8 @@ def fit_weights(
         rules_hash=rules_hash(insights),
     )
     if calibrate is not None:
-        take_p, calibration = calibrate(rows, origins, inputs, insights)
-        weights = Weights(**{**weights.__dict__, "calibration": calibration, "take_p": take_p})
+        policy = calibrate(rows, origins, inputs, insights)
+        weights = Weights(**{**weights.__dict__, **policy.__dict__})
     return weights
 
 
