@@ -254,6 +254,35 @@ def test_a_weak_win_the_model_does_not_confirm_does_not_stand(
     assert 0.5 <= combined.model.weights.sure_score <= 0.95
 
 
+_THREADS_PROBE = """
+from listener.relevance import load_classifier
+from listener.settings import load_settings
+settings = load_settings()
+classifier = load_classifier(settings, second_opinion=True, threads=settings.relevance.second_opinion_threads or None)
+classifier.model.encoder.embed(["Acme opens a plant in Porto"] * 8)
+print(open("/proc/self/status").read().split("Threads:")[1].split()[0])
+"""
+
+
+def test_the_encoder_takes_the_configured_thread_count(tmp_path: Path) -> None:
+    # As the ingest pass loads it (relevance.second_opinion_threads): the engine's thread pool is what is counted,
+    # in fresh processes (the count is fixed when the engine first loads in a process).
+    import os
+    import subprocess
+    import sys
+
+    counts = {}
+    for threads in ("1", "2"):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+        env.update(LISTENER_CONFIG=str(tmp_path / "none.toml"), LISTENER_RELEVANCE_SECOND_OPINION_THREADS=threads)
+        (tmp_path / "none.toml").write_text("", encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-c", _THREADS_PROBE], env=env, capture_output=True, text=True, check=True
+        )
+        counts[threads] = int(done.stdout.split()[-1])
+    assert counts["2"] == counts["1"] + 1  # one more worker thread in the engine's pool, nothing else differs
+
+
 def test_only_unsure_rules_and_wins_are_sent_to_the_model(combined: CombinedClassifier) -> None:
     closure = post("Acme closes its Lisbon plant after 40 years", "Thank you for four decades.")
     before = combined.consulted
