@@ -127,6 +127,11 @@ class RelevanceSettings:
         "At most this many uncertain posts per ingest run get the second opinion, the relevant and newest first "
         "(the model reads 20-40 posts a second; the rest keep the rules' label).",
     )
+    second_opinion_threads: int = _opt(
+        1,
+        "Threads of the encoder in the ingest's second-opinion pass (0: up to two, the cores there are). Workers "
+        "that run the pass at once each take this many: more threads than cores only makes them contend.",
+    )
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,11 @@ def load_settings(
     if unknown_sections:
         raise ConfigError(f"config file {path}: unknown section [{unknown_sections[0]}]")
     settings = Settings(**sections, config_path=str(path) if path else None)
+    if settings.relevance.second_opinion_threads < 0:
+        raise ConfigError(
+            f"relevance.second_opinion_threads must be 0 (up to two) or a thread count, got "
+            f"{settings.relevance.second_opinion_threads}"
+        )
     url = env.get("LISTENER_DB") or settings.database.url or default_database_url(env)
     return replace(settings, database=DatabaseSettings(url=url))
 

@@ -24,8 +24,8 @@ from listener.ingest import run_ingest
 from listener.ingest.second_opinion import _uncertain_ids, revise_uncertain
 from listener.models import Insight, Kind, Post
 from listener.relevance import CustomerHints, RuleClassifier, classify_many, load_classifier
-from listener.relevance.calibration import TAKE_P_CANDIDATES
-from listener.relevance.combined import BAND_SCORE, SURE_SCORE, CombinedClassifier, decide
+from listener.relevance.calibration import TAKE_P_CANDIDATES, WIN_P_CANDIDATES
+from listener.relevance.combined import BAND_SCORE, CombinedClassifier, decide
 from listener.relevance.evaluate import read_labelled
 from listener.relevance.learned import (
     RULE_CATEGORIES,
@@ -198,7 +198,7 @@ def test_agreement_is_sure_and_disagreement_says_why_not(
             agreed += 1
             # The same kind; the category is the model's within it (it read the rules' category among its inputs).
             assert insight.kind is first[i].kind and insight.category == prediction.category
-            assert ("unsure" in insight.facts) == (insight.score < SURE_SCORE)
+            assert ("unsure" in insight.facts) == (insight.score < combined.model.weights.sure_score)
         else:
             disagreed += 1
             reason = insight.facts["unsure"]
@@ -225,6 +225,62 @@ def test_neither_side_turns_a_challenge_into_a_win_at_any_threshold(
     assert challenged  # real challenges were in the band
     # And the shipped threshold is one of those, chosen by training rather than by hand.
     assert combined.model.weights.take_p in TAKE_P_CANDIDATES
+
+
+def test_a_weak_win_the_model_does_not_confirm_does_not_stand(
+    combined: CombinedClassifier, real_band: tuple[list[Post], list[Insight], list[int], list[Prediction]]
+) -> None:
+    posts, first, band, predictions = real_band
+    weak = [
+        (i, p)
+        for i, p in zip(band, predictions, strict=True)
+        if first[i].kind is Kind.WIN and first[i].score < BAND_SCORE
+    ]
+    assert weak  # real posts the rules call a win from a weak score
+    overruled = 0
+    for win_p in WIN_P_CANDIDATES:
+        for i, prediction in weak:
+            kind, _, opinion = decide(first[i], prediction, combined.model.weights.take_p, win_p)
+            if prediction.kind_probs[Kind.WIN] >= win_p:
+                continue  # confirmed: decided as before
+            overruled += 1
+            assert kind is not Kind.WIN, posts[i].external_id  # never congratulated
+            if kind is Kind.NONE:  # dropped only when the model is confident it is nothing
+                assert prediction.kind is Kind.NONE and prediction.kind_p >= combined.model.weights.take_p
+            assert opinion.unsure and "weak score" in opinion.unsure
+    assert overruled
+    # The shipped threshold is one of those, chosen by training.
+    assert combined.model.weights.win_p in WIN_P_CANDIDATES
+    assert 0.5 <= combined.model.weights.sure_score <= 0.95
+
+
+_THREADS_PROBE = """
+from listener.relevance import load_classifier
+from listener.settings import load_settings
+settings = load_settings()
+classifier = load_classifier(settings, second_opinion=True, threads=settings.relevance.second_opinion_threads or None)
+classifier.model.encoder.embed(["Acme opens a plant in Porto"] * 8)
+print(open("/proc/self/status").read().split("Threads:")[1].split()[0])
+"""
+
+
+def test_the_encoder_takes_the_configured_thread_count(tmp_path: Path) -> None:
+    # As the ingest pass loads it (relevance.second_opinion_threads): the engine's thread pool is what is counted,
+    # in fresh processes (the count is fixed when the engine first loads in a process).
+    import os
+    import subprocess
+    import sys
+
+    counts = {}
+    for threads in ("1", "2"):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+        env.update(LISTENER_CONFIG=str(tmp_path / "none.toml"), LISTENER_RELEVANCE_SECOND_OPINION_THREADS=threads)
+        (tmp_path / "none.toml").write_text("", encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-c", _THREADS_PROBE], env=env, capture_output=True, text=True, check=True
+        )
+        counts[threads] = int(done.stdout.split()[-1])
+    assert counts["2"] == counts["1"] + 1  # one more worker thread in the engine's pool, nothing else differs
 
 
 def test_only_unsure_rules_and_wins_are_sent_to_the_model(combined: CombinedClassifier) -> None:

@@ -63,6 +63,7 @@ def test_secret_from_environment_or_named_file(tmp_path: Path) -> None:
         ("[nope]\n", {}, "unknown section [nope]"),
         ("[fetch\n", {}, "not valid TOML"),
         ("", {"LISTENER_FETCH_ALLOW_PRIVATE_NETWORKS": "maybe"}, "fetch.allow_private_networks"),
+        ("[relevance]\nsecond_opinion_threads = -1\n", {}, "relevance.second_opinion_threads must be 0"),
     ],
 )
 def test_bad_settings_are_one_clear_line(tmp_path: Path, text: str, env: dict[str, str], message: str) -> None:

@@ -275,7 +275,9 @@ def _train(ctx: click.Context, files: list[Path], target: Path, cache: Path | No
     click.echo(f"wrote {target}: {len(trained.rows)} posts from {len(files)} files, data {data}")
     use = calibration_rows(trained.origins)
     click.echo(f"calibrated on {int(use.sum())} posts ({'the real ones' if not use.all() else 'all'}); the model "
-               f"overrides the rules from a kind probability of {trained.weights.take_p:g}")  # fmt: skip
+               f"overrides the rules from a kind probability of {trained.weights.take_p:g}; a weak win stands from a "
+               f"model win probability of {trained.weights.win_p:g}; sure from a score of "
+               f"{trained.weights.sure_score:g}")  # fmt: skip
     click.echo("the honest figure (everything refitted without the posts it judges): listener model cv")
 
 

@@ -59,7 +59,10 @@ def revise_uncertain(
         ids = _uncertain_ids(session, settings, run_now, BAND_SCORE, sources)
     if not ids:
         return 0
-    classifier = load_classifier(settings, second_opinion=True)
+    # Few threads: the workers of a host run this pass at the same time (README: the figure).
+    classifier = load_classifier(
+        settings, second_opinion=True, threads=settings.relevance.second_opinion_threads or None
+    )
     assert isinstance(classifier, CombinedClassifier)
     changed = 0
     for start in range(0, len(ids), BATCH):

@@ -32,11 +32,14 @@ def bundled_rules_dir() -> Path:
     return config_dir() / "rules"
 
 
-def load_classifier(settings: Settings | None = None, *, second_opinion: bool = False) -> Classifier:
+def load_classifier(
+    settings: Settings | None = None, *, second_opinion: bool = False, threads: int | None = None
+) -> Classifier:
     """Load, validate and compile the bundled rules plus `relevance.rules_dir`, once; raise ConfigError if invalid.
 
     With `second_opinion`, the rules are combined with the learned model (combined.py): only for callers that
     classify few posts or batch them with `classify_many`, as the model embeds tens of posts a second, not thousands.
+    `threads`: the encoder's threads (None: up to two; see learned.shared_encoder).
     """
     folders = [bundled_rules_dir()]
     min_score = 0.35
@@ -49,9 +52,9 @@ def load_classifier(settings: Settings | None = None, *, second_opinion: bool = 
         return rules
     # Imported here: a process that never asks for the second opinion never loads numpy's model code.
     from listener.relevance.combined import CombinedClassifier
-    from listener.relevance.learned import LearnedModel, load_weights
+    from listener.relevance.learned import LearnedModel, load_weights, shared_encoder
 
-    return CombinedClassifier(rules, LearnedModel(load_weights()))
+    return CombinedClassifier(rules, LearnedModel(load_weights(), shared_encoder(threads)))
 
 
 @runtime_checkable

@@ -38,10 +38,15 @@ class Replayed:
 
 
 def replay(
-    rules: RuleClassifier, rows: Sequence[Labelled], probs: np.ndarray, insights: Sequence[Insight], take_p: float
+    rules: RuleClassifier,
+    rows: Sequence[Labelled],
+    probs: np.ndarray,
+    insights: Sequence[Insight],
+    take_p: float,
+    win_p: float = 0.0,
 ) -> list[Replayed]:
     """The combination on rows whose model probabilities are given (out-of-fold), without a calibrator."""
-    empty = Weights((), np.zeros((0, 0)), np.zeros(0), "", "", np.zeros(0), take_p)
+    empty = Weights((), np.zeros((0, 0)), np.zeros(0), "", "", np.zeros(0), take_p, win_p=win_p)
     combined = CombinedClassifier(rules, LearnedModel(empty))
     preds = predictions(probs, ALL_CATEGORIES)
     out = []
@@ -92,17 +97,61 @@ def choose_take_p(replays: dict[float, list[Replayed]]) -> float:
     return max(replays, key=lambda t: (sum(r.right for r in replays[t]) / len(replays[t]), t))
 
 
+# The model's win probability below which a rules' win from a weak score does not stand (0: every such win stands).
+WIN_P_CANDIDATES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def challenges_called_wins(replayed: Sequence[Replayed], rows: Sequence[Labelled]) -> int:
+    return sum(r.kind is Kind.WIN and row.kind == Kind.CHALLENGE.value for r, row in zip(replayed, rows, strict=True))
+
+
+def choose_win_p(replays: dict[float, list[Replayed]], rows: Sequence[Labelled]) -> float:
+    """The threshold with the fewest challenges called wins, then the best kind accuracy, then the lowest."""
+    return min(replays, key=lambda t: (challenges_called_wins(replays[t], rows), -sum(r.right for r in replays[t]), t))
+
+
+# What the rep sees as sure must be right: the share of sure insights whose kind is right, out of fold, that the
+# sure line is fitted to reach (a wrong draft costs a relationship, an unsure "take a look" a few seconds).
+SURE_TARGET = 0.85
+SURE_CANDIDATES = tuple(round(0.5 + 0.025 * i, 3) for i in range(19))  # 0.5 .. 0.95
+
+
+def choose_sure_score(replayed: Sequence[Replayed], coef: np.ndarray) -> float:
+    """The lowest calibrated score from which the replayed insights that would be sure are SURE_TARGET right."""
+    from listener.relevance.combined import calibrated
+
+    relevant = [
+        (calibrated(coef, r.opinion), r.right) for r in replayed if r.kind is not Kind.NONE and not r.opinion.unsure
+    ]
+    for line in SURE_CANDIDATES:
+        sure = [right for score, right in relevant if score >= line]
+        if sure and sum(sure) / len(sure) >= SURE_TARGET:
+            return line
+    return SURE_CANDIDATES[-1]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the combination learns on top of the regression, from out-of-fold replays (Weights' fields)."""
+
+    take_p: float
+    win_p: float
+    sure_score: float
+    calibration: np.ndarray
+
+
 def calibrate(
     rules: RuleClassifier,
     rows: Sequence[Labelled],
     origins: Sequence[Path],
     inputs: np.ndarray,
     insights: Sequence[Insight],
-) -> tuple[float, np.ndarray]:
-    """The combination's threshold and calibrator, fitted on the out-of-fold replays of the calibration rows.
+) -> Policy:
+    """The combination's thresholds and calibrator, fitted on the out-of-fold replays of the calibration rows.
 
     The model's opinion of each row comes from a model trained on the other folds (grouped: a source's posts and
-    near-duplicates together), so both are chosen on what the model does on posts it did not learn.
+    near-duplicates together), so all are chosen on what the model does on posts it did not learn: first the
+    override threshold, then the weak-win threshold, the calibrator, and the sure line on the calibrated scores.
     """
     probs = out_of_fold(
         inputs, [row.category for row in rows], fold=grouped_folds_of(rows), weight=row_weights(origins)
@@ -111,7 +160,11 @@ def calibrate(
     picked = [rows[i] for i in use]
     replays = {t: replay(rules, picked, probs[use], [insights[i] for i in use], t) for t in TAKE_P_CANDIDATES}
     take_p = choose_take_p(replays)
-    return take_p, fit_calibrator(replays[take_p])
+    firsts = [insights[i] for i in use]
+    wins = {w: replay(rules, picked, probs[use], firsts, take_p, w) for w in WIN_P_CANDIDATES}
+    win_p = choose_win_p(wins, picked)
+    coef = fit_calibrator(wins[win_p])
+    return Policy(take_p, win_p, choose_sure_score(wins[win_p], coef), coef)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ the post (learned.model_inputs: a learned combination), so it knows where the ru
 - the two agree on the kind: that kind stands, with the model's category within it (it read the rules' category
   too, and on real posts out of fold its category is the better one), and the insight is sure when its calibrated
   score is high enough;
+- the rules call a win from a weak score (below BAND_SCORE) and the model's win probability is below the fitted
+  Weights.win_p: the win does not stand (out of fold, about half of such wins were wrong, among them the challenges
+  called wins): the model's kind when its probability reaches take_p, else its likeliest other relevant kind, unsure;
 - they disagree: neither may turn a challenge into a win: the rules' challenge stands against any other kind, the
   model's challenge vetoes the rules' win; otherwise the model's label replaces the rules' when its kind probability
   reaches the fitted threshold (Weights.take_p, chosen by `listener model train` on out-of-fold replays). Either way
@@ -16,7 +19,10 @@ the post (learned.model_inputs: a learned combination), so it knows where the ru
 
 The score is calibrated: a logistic calibrator (fitted by `listener model train` on out-of-fold predictions, see
 calibration.py) maps the rules' score, the model's probability and their agreement to the probability that the kind
-is right, so that of the insights scored 0.8 about 80% are right. A `none` insight keeps a score below min_score.
+is right, so that of the insights scored 0.8 about 80% are right; it also weighs the situations that are right
+less often out of fold (one cue only, a tweet or Reddit post, not English, a news or goal call). An insight is sure
+from the calibrated score Weights.sure_score, the lowest line at which the sure insights of the out-of-fold
+replays are calibration.SURE_TARGET right. A `none` insight keeps a score below min_score.
 """
 
 from __future__ import annotations
@@ -35,9 +41,8 @@ from listener.relevance.learned import LearnedModel, Prediction
 from listener.relevance.text import prepare
 
 BAND_SCORE = 0.75  # rules at or above this are trusted alone: about 95% of their kind calls there are right
-# Below this calibrated score, even an agreement is "unsure": out of fold on the real posts (`listener model cv`),
-# insights scored below 0.7 have the right kind about half the time (0.0-0.7: 45-59%), those above 77-85%: the
-# line between a post the digest may draft a reply for and one it should only show.
+# Below this calibrated score, even an agreement is "unsure", for weights trained before the sure line was fitted
+# (Weights.sure_score; calibration.choose_sure_score fits it on out-of-fold replays).
 SURE_SCORE = 0.7
 
 
@@ -51,6 +56,12 @@ class Opinion:
     rules_score: float
     model_p: float  # the model's probability of the chosen kind (0 when not consulted)
     unsure: str
+    # The situation, which the calibrator weighs too (out of fold, each is right less often than the rest): the
+    # rules decided on one cue only, the post is a tweet or a Reddit post (short, informal), not in English.
+    one_cue: bool = False
+    social: bool = False
+    foreign: bool = False
+    kind: Kind = Kind.NONE  # the kind said (news and goal calls are right less often than wins and challenges)
 
 
 def features(opinion: Opinion) -> np.ndarray:
@@ -64,6 +75,11 @@ def features(opinion: Opinion) -> np.ndarray:
             c * float(opinion.agree),
             c * opinion.model_p,
             c * float(opinion.from_model),
+            float(opinion.one_cue),
+            float(opinion.social),
+            float(opinion.foreign),
+            float(opinion.kind is Kind.NEWS),
+            float(opinion.kind is Kind.GOAL),
         ]
     )
 
@@ -80,11 +96,24 @@ def _kind_name(kind: Kind, category: str) -> str:
     return f"{kind.value} ({category})"
 
 
-def decide(rules: Insight, prediction: Prediction | None, take_p: float) -> tuple[Kind, str, Opinion]:
+def decide(
+    rules: Insight, prediction: Prediction | None, take_p: float, win_p: float = 0.0
+) -> tuple[Kind, str, Opinion]:
     """The kind and category of the combination, before the safety veto; pure, so calibration can replay it."""
     if prediction is None:
         return rules.kind, rules.category, Opinion(False, True, False, rules.score, 0.0, "")
     mk, mp = prediction.kind, prediction.kind_p
+    if rules.kind is Kind.WIN and rules.score < BAND_SCORE and prediction.kind_probs[Kind.WIN] < win_p:
+        # A win from a weak score that the model does not confirm does not stand (out of fold, about half of such
+        # wins are wrong, some of them challenges): the model's kind when it is confident, else its likeliest
+        # other kind, unsure, so the digest shows the post to look at without a congratulation.
+        weak = f"the rules read {_kind_name(rules.kind, rules.category)} from a weak score"
+        if mk is not Kind.WIN and mp >= take_p:
+            reason = f"the model reads {_kind_name(mk, prediction.category)}, {weak}"
+            return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
+        kind, category = prediction.best_other_than(Kind.WIN)
+        reason = f"{weak}, the model does not confirm it (win {prediction.kind_probs[Kind.WIN]:.2f})"
+        return kind, category, Opinion(True, False, True, rules.score, prediction.kind_probs[kind], reason)
     if mk is rules.kind:
         # Same kind: the model's category within it (it weighed the rules' category already).
         return mk, prediction.category, Opinion(True, True, prediction.category != rules.category, rules.score, mp, "")
@@ -145,7 +174,14 @@ class CombinedClassifier:
         self, post: Post, hints: CustomerHints | None, rules: Insight, pred: Prediction | None
     ) -> tuple[Insight, Opinion]:
         """The insight of one post from the rules' insight and the model's prediction (None: not consulted)."""
-        kind, category, opinion = decide(rules, pred, self.model.weights.take_p)
+        weights = self.model.weights
+        kind, category, opinion = decide(rules, pred, weights.take_p, weights.win_p)
+        opinion = replace(
+            opinion,
+            one_cue=len(rules.evidence) <= 1,
+            social=post.source_kind in ("twitter", "reddit"),
+            foreign=rules.lang not in ("en", ""),
+        )
         facts = dict(rules.facts)
         evidence = rules.evidence
         if category != rules.category:
@@ -166,10 +202,11 @@ class CombinedClassifier:
             score = min(rules.score if rules.kind is Kind.NONE else 0.0, round(self.rules.min_score - 0.01, 2))
             none = replace(rules, kind=kind, category=category, score=round(score, 3), evidence=evidence, facts={})
             return none, opinion
-        score = calibrated(self.model.weights.calibration, opinion)
+        opinion = replace(opinion, kind=kind)
+        score = calibrated(weights.calibration, opinion)
         if opinion.unsure:
             facts["unsure"] = opinion.unsure
-        elif score < SURE_SCORE:
+        elif score < weights.sure_score:
             facts["unsure"] = f"low confidence (score {score:.2f})"
         insight = replace(rules, kind=kind, category=category, score=round(score, 3), evidence=evidence, facts=facts)
         return insight, opinion

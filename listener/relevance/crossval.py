@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +110,8 @@ class CrossValidation:
     rules: list[Insight]
     fold_sizes: list[int]
     take_ps: list[float]  # the override threshold each fold's training chose
+    win_ps: list[float] = field(default_factory=list)  # the weak-win threshold each fold's training chose
+    sure_scores: list[float] = field(default_factory=list)  # the sure line each fold's training chose
 
     def metrics(self, lang: str | None = None, rules_only: bool = False) -> Metrics:
         """Metrics over all posts, or one declared language's."""
@@ -136,7 +138,8 @@ def format_cross_validation(cv: CrossValidation) -> str:
     lines = [
         f"grouped {len(cv.fold_sizes)}-fold cross-validation on {len(cv.combined)} real posts (fold sizes {folds}); "
         "every figure is out of fold: rules alone -> rules + second opinion "
-        f"(override thresholds fitted per fold: {', '.join(f'{t:g}' for t in cv.take_ps)})",
+        f"(fitted per fold: override thresholds {', '.join(f'{t:g}' for t in cv.take_ps)}; weak-win thresholds "
+        f"{', '.join(f'{t:g}' for t in cv.win_ps)}; sure lines {', '.join(f'{t:g}' for t in cv.sure_scores)})",
         "lang     n    kind accuracy   category macro-F1   relevance F1    challenges called wins   asked",
     ]
     for lang in [None, *cv.languages()]:
@@ -188,6 +191,8 @@ def cross_validate(
     first = [insights[i] for i in real]
     outcomes: dict[int, Outcome] = {}
     takes: list[float] = []
+    win_ps: list[float] = []
+    sure_scores: list[float] = []
     for f in range(k):
         held = set(real[fold == f].tolist())
         keep = [i for i in range(len(rows)) if i not in held]
@@ -204,9 +209,11 @@ def cross_validate(
         opinions = weights.predict(embeddings[real[asked]], [first[j] for j in asked])
         predicted = dict(zip(asked, opinions, strict=True))
         takes.append(weights.take_p)
+        win_ps.append(weights.win_p)
+        sure_scores.append(weights.sure_score)
         for j in test:
             row = rows[real[j]]
             insight, _ = combined.combine(row.post, None, first[j], predicted.get(j))
             outcomes[j] = Outcome(row, insight, j in predicted)
     sizes = [int((fold == f).sum()) for f in range(k)]
-    return CrossValidation([outcomes[j] for j in range(len(real))], first, sizes, takes)
+    return CrossValidation([outcomes[j] for j in range(len(real))], first, sizes, takes, win_ps, sure_scores)

@@ -19,7 +19,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +139,15 @@ _SHARED: Encoder | None = None
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_encoder() -> Encoder:
-    """One encoder per process (the engine's model state is ~70 MB)."""
+def shared_encoder(threads: int | None = None) -> Encoder:
+    """One encoder per process (the engine's model state is ~70 MB), with `threads` threads (None: _threads()).
+
+    The engine's OpenMP runtime reads its thread count when the engine is first loaded in a process: the first
+    caller's count holds for the process's life."""
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
-            _SHARED = Encoder()
+            _SHARED = Encoder(threads)
         return _SHARED
 
 
@@ -157,6 +160,15 @@ class Prediction:
     kind: Kind
     kind_p: float
     kind_probs: dict[Kind, float]
+    category_probs: dict[str, float] = field(default_factory=dict)
+
+    def best_other_than(self, excluded: Kind) -> tuple[Kind, str]:
+        """The most likely relevant kind other than `excluded`, and its most likely category."""
+        kinds = [k for k in self.kind_probs if k not in (excluded, Kind.NONE)]
+        kind = max(kinds, key=lambda k: (self.kind_probs[k], k.value))
+        cats = [c for c in self.category_probs if KIND_OF_CATEGORY[c] is kind]
+        category = max(cats, key=lambda c: (self.category_probs[c], c)) if cats else CATEGORIES[kind][0]
+        return kind, category
 
 
 def rules_features(insights: Sequence[Insight]) -> np.ndarray:
@@ -184,7 +196,8 @@ def predictions(probs: np.ndarray, categories: Sequence[str]) -> list[Prediction
         kind = max(kind_probs, key=lambda k: kind_probs[k])
         # The category within the most likely kind: the kind is what the rep acts on.
         best = max((i for i, k in enumerate(kinds) if k is kind), key=lambda i: row[i])
-        out.append(Prediction(categories[best], float(row[best]), kind, kind_probs[kind], kind_probs))
+        category_probs = {c: float(p) for c, p in zip(categories, row, strict=True)}
+        out.append(Prediction(categories[best], float(row[best]), kind, kind_probs[kind], kind_probs, category_probs))
     return out
 
 
@@ -200,6 +213,10 @@ class Weights:
     calibration: np.ndarray  # the combination's calibrator: see combined.py (empty when not fitted)
     take_p: float = 0.0  # the model's kind probability from which it overrides the rules: fitted (combined.decide)
     rules_hash: str = ""  # the rules' verdicts on the training posts (rules_hash): an input, so a change means retrain
+    # The model's win probability below which a rules' win from a weak score does not stand (combined.decide), and
+    # the calibrated score from which an insight is sure: both fitted on out-of-fold replays (calibration.py).
+    win_p: float = 0.0
+    sure_score: float = 0.7  # combined.SURE_SCORE, the line before it was fitted
 
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """Softmax over categories, one row per input row (model_inputs)."""
@@ -226,6 +243,8 @@ class Weights:
                 calibration=self.calibration.astype(np.float64),
                 take_p=np.array(self.take_p),
                 rules_hash=np.array(self.rules_hash),
+                win_p=np.array(self.win_p),
+                sure_score=np.array(self.sure_score),
             )
 
     @classmethod
@@ -242,6 +261,8 @@ class Weights:
                     calibration=data["calibration"].astype(np.float64),
                     take_p=float(data["take_p"]),
                     rules_hash=str(data["rules_hash"]),
+                    win_p=float(data["win_p"]) if "win_p" in data else 0.0,
+                    sure_score=float(data["sure_score"]) if "sure_score" in data else 0.7,
                 )
             if weights.coef.shape[1] != EMBEDDING_DIM + len(RULE_CATEGORIES) + 1:
                 raise ValueError(f"weights for {weights.coef.shape[1]} inputs, not the embedding and rules' verdict")
