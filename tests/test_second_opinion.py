@@ -489,3 +489,12 @@ def test_each_run_asks_the_model_only_about_the_posts_it_stored(local: App) -> N
     after = _snapshot(local)
     assert all(after[p] == before[p] for p in before if source_of[p] == b)  # b's posts are b's worker's
     assert any(after[p] != before[p] for p in before if source_of[p] == a)
+
+
+def test_the_model_never_overrules_a_strong_rules_label_except_with_a_challenge(combined: CombinedClassifier) -> None:
+    # Four-word headlines with a strong funding cue: the model read most of them as none before the rules' label at
+    # or above the band was made to stand against anything but a challenge (the disagreement may make it unsure).
+    posts = [post(f"{name} raises ${n}M", "") for name in ("Acme Corp", "Brightfield Labs") for n in range(1, 43)]
+    for n, insight in enumerate(combined.classify_many(posts)):
+        assert (insight.kind, insight.category) == (Kind.WIN, "funding"), (posts[n].title, insight)
+        assert insight.facts["amount_value"] == (n % 42 + 1) * 1_000_000
