@@ -135,6 +135,9 @@ def start(db_url: str, workdir: Path, name: str, env_extra: dict[str, str]) -> W
         "LISTENER_DB": db_url,
         "LISTENER_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
         "XDG_CONFIG_HOME": str(workdir / "config"),
+        # Every worker of this bench shares one host's two cores: one encoder thread each, as the README advises
+        # for several workers on one host (relevance.second_opinion_threads).
+        "LISTENER_RELEVANCE_SECOND_OPINION_THREADS": "1",
         **env_extra,
     }
     env.pop("LISTENER_CONFIG", None)

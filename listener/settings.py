@@ -128,9 +128,10 @@ class RelevanceSettings:
         "(the model reads 20-40 posts a second; the rest keep the rules' label).",
     )
     second_opinion_threads: int = _opt(
-        1,
-        "Threads of the encoder in the ingest's second-opinion pass (0: up to two, the cores there are). Workers "
-        "that run the pass at once each take this many: more threads than cores only makes them contend.",
+        0,
+        "Threads of the encoder in the ingest's second-opinion pass (0: up to two, the cores there are). A lone "
+        "ingest finishes the pass in half the time with two; several workers on one host run it at once, so set 1 "
+        "there (more threads than cores only makes them contend).",
     )
 
 
