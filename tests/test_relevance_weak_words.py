@@ -34,6 +34,12 @@ def test_a_publication_credited_at_the_end_of_a_headline_is_not_press_coverage(
     assert not label(classifier, title, lang=lang).endswith("/press")
 
 
+def test_a_win_word_in_a_publications_name_is_no_win(classifier: RuleClassifier) -> None:
+    # The cases above pass with or without the credit rule (nothing in them reads as press); this one does not:
+    # "Funding" in the publication's name made the rules call a funding round.
+    assert label(classifier, "Harbor Foods updates its store hours - The Funding Times").startswith("none/")
+
+
 def test_a_credit_only_drops_the_credit_the_rest_of_the_headline_still_counts(classifier: RuleClassifier) -> None:
     assert label(classifier, "Harbor Foods raises $12M seed round led by Tidewater Ventures - Reuters") == "win/funding"
     # Without a credit, press words in the headline are still press coverage.
