@@ -14,10 +14,8 @@ started.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,10 +24,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from listener.db.renewal import renewed
 from listener.db.schema import Digest, Rep
 from listener.db.session import transaction
-
-log = logging.getLogger(__name__)
 
 
 def new_owner() -> str:
@@ -118,22 +115,14 @@ def renew_reps(sessions: sessionmaker[Session], owner: str, now: datetime, lease
 def renewing(
     sessions: sessionmaker[Session], owner: str, lease_seconds: int, clock: Callable[[], datetime]
 ) -> Iterator[None]:
-    """Renew `owner`'s rep leases every third of their length while the block runs (a thread: a slow SMTP server
-    cannot delay it), then give back whatever it still holds (the reps a stopping run did not start)."""
-    done = threading.Event()
-
-    def renew_until_done() -> None:
-        while not done.wait(max(1.0, lease_seconds / 3)):
-            try:
-                renew_reps(sessions, owner, clock(), lease_seconds)
-            except Exception:  # a database hiccup: the next renewal tries again, well before the lease ends
-                log.warning("could not renew the digest leases of %s", owner, exc_info=True)
-
-    thread = threading.Thread(target=renew_until_done, name="digest-lease-renewal", daemon=True)
-    thread.start()
+    """Renew `owner`'s rep leases while the block runs, then give back whatever it still holds (the reps a
+    stopping run did not start)."""
     try:
-        yield
+        with renewed(
+            lease_seconds,
+            lambda: renew_reps(sessions, owner, clock(), lease_seconds),
+            f"the digest leases of {owner}",
+        ):
+            yield
     finally:
-        done.set()
-        thread.join()
         release_reps(sessions, owner)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Connector
 from connectors.registry import CONNECTORS
+from listener.db.renewal import renewed
 from listener.db.session import transaction
 from listener.ingest.batch import BatchStore
 from listener.ingest.classify import Classification, unclassified_posts
@@ -177,7 +178,11 @@ def _poll_claimed(
     connectors = _Connectors()  # skipped kinds are never claimed, so never made
     try:
         with (
-            _lease_renewal(sessions, owner, settings.ingest.lease_seconds, clock),
+            renewed(
+                settings.ingest.lease_seconds,
+                lambda: renew(sessions, owner, clock(), settings.ingest.lease_seconds),
+                f"the source leases of {owner}",
+            ),
             _progress_bar(progress, expected) as advance,
             _quick_gil_handoff(),
         ):
@@ -208,30 +213,6 @@ class _Connectors(dict[str, Connector]):
     def __missing__(self, kind: str) -> Connector:
         connector = self[kind] = CONNECTORS[kind]()
         return connector
-
-
-@contextmanager
-def _lease_renewal(
-    sessions: sessionmaker[Session], owner: str, lease_seconds: int, clock: Callable[[], datetime]
-) -> Iterator[None]:
-    """Renew this run's leases every third of their length while it polls (a thread, so a long poll or a busy
-    event loop cannot delay it); a run that dies stops renewing and its sources are free `lease_seconds` later."""
-    stop = threading.Event()
-
-    def renew_until_stopped() -> None:
-        while not stop.wait(max(1.0, lease_seconds / 3)):
-            try:
-                renew(sessions, owner, clock(), lease_seconds)
-            except Exception:  # a database hiccup: the next renewal tries again, well before the lease ends
-                log.warning("could not renew the leases of %s", owner, exc_info=True)
-
-    thread = threading.Thread(target=renew_until_stopped, name="lease-renewal", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 @contextmanager
