@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -104,8 +105,11 @@ def _uncertain_ids(
     # Filtered here, not in SQL: a run's sources can be more than a statement takes as parameters, and the
     # candidates are one small column (the uncertain, digest-bound posts of the period).
     mine = sources if isinstance(sources, (set, frozenset)) else set(sources)
-    rows = session.execute(query.add_columns(PostRow.source_id)).all()
-    return [insight_id for insight_id, source_id in rows if source_id in mine][:most]
+    # Streamed and cut at `most`: after a first run of thousands of feeds the query matches a large share of the
+    # run's 100,000s of insights, of which only the first few of this run's sources are wanted. (The sources are
+    # filtered here rather than in an IN list: a run may hold tens of thousands.)
+    rows = session.execute(query.add_columns(PostRow.source_id).execution_options(yield_per=1000))
+    return list(islice((insight_id for insight_id, source_id in rows if source_id in mine), most))
 
 
 def _revise(session: Session, classifier: Any, insight_ids: Sequence[int]) -> int:
