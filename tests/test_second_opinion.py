@@ -20,6 +20,7 @@ from listener.cli.app import App
 from listener.db.schema import Insight as InsightRow
 from listener.db.schema import Post as PostRow
 from listener.directory import get_customer
+from listener.errors import ConfigError
 from listener.ingest import run_ingest
 from listener.ingest.second_opinion import _uncertain_ids, revise_uncertain
 from listener.models import Insight, Kind, Post
@@ -28,11 +29,17 @@ from listener.relevance.calibration import TAKE_P_CANDIDATES, WIN_P_CANDIDATES
 from listener.relevance.combined import BAND_SCORE, CombinedClassifier, decide
 from listener.relevance.evaluate import read_labelled
 from listener.relevance.learned import (
+    DENSE_INPUTS,
+    LEXICAL_BUCKETS,
+    LEXICAL_SCALE,
     RULE_CATEGORIES,
     Encoder,
     Prediction,
+    Weights,
     data_hash,
     encoder_version,
+    lexical_rows,
+    lexical_terms,
     load_weights,
     model_path,
     rules_hash,
@@ -87,9 +94,13 @@ def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are(rules: R
         "run `listener model train`"
     )
     assert weights.coef.shape == (len(weights.categories), 384 + len(RULE_CATEGORIES) + 1)  # embedding + rules' verdict
+    assert weights.lexical.shape == (len(weights.categories), LEXICAL_BUCKETS)  # and the post's hashed words
+    assert np.count_nonzero(weights.lexical) > LEXICAL_BUCKETS  # learned, not an empty matrix
     assert 0.0 <= weights.take_p <= 1.01
     assert weights.calibration.size > 0  # the combined score is calibrated, not the rules' raw score
-    assert model_path().stat().st_size < 200_000  # small enough to ship in the package
+    # Small enough to ship in the package and to commit at each retraining: the embedding's regression took under
+    # 200 KB; the hashed words' 23 x 16,384 weights, stored as int8, add about 200 KB (float32 would add 1.2 MB).
+    assert model_path().stat().st_size < 400_000
 
 
 def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassifier) -> None:
@@ -106,11 +117,56 @@ def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassi
     assert first.categories == second.categories == ("funding", "launch", "layoffs", "incident", "promo", "chatter")
     assert np.array_equal(first.coef, second.coef)
     assert np.array_equal(first.intercept, second.intercept)
+    assert first.lexical.shape == (6, LEXICAL_BUCKETS) and np.array_equal(first.lexical, second.lexical)
     assert first.data_hash == second.data_hash == data_hash([subset])
     # And what it learned is not noise: each training post comes back with its own category.
     insights = [rules.classify(post(r["title"], r["text"])) for r in picked]
     predicted = first.predict(encoder.embed([f"{r['title']}\n{r['text']}" for r in picked]), insights)
     assert sum(p.category == r["category"] for p, r in zip(predicted, picked, strict=True)) >= len(picked) - 2
+
+
+def test_the_hashed_words_are_stable_normalised_and_case_blind() -> None:
+    assert lexical_terms("Acme is a FINALIST, not a winner") == [
+        "acme", "is", "finalist", "not", "winner",
+        "acme is", "is finalist", "finalist not", "not winner",
+    ]  # fmt: skip
+    (index, values), (again, same), (upper, upper_values) = lexical_rows(
+        ["Acme to acquire Initech", "Acme to acquire Initech", "ACME TO ACQUIRE INITECH"]
+    )
+    assert np.array_equal(index, again) and np.array_equal(values, same)
+    assert np.array_equal(index, upper) and np.array_equal(values, upper_values)
+    assert np.isclose(np.linalg.norm(values), LEXICAL_SCALE)
+    assert len(index) == 7 and all(0 <= i < LEXICAL_BUCKETS for i in index)  # four words, three pairs
+    # The order of words counts through the pairs: being acquired is not acquiring.
+    ((reversed_index, _),) = lexical_rows(["Initech to acquire Acme"])
+    assert set(reversed_index) != set(index)
+    # crc32 is not salted per process as hash() is: the buckets are the same in any process the weights are used in.
+    import zlib
+
+    assert zlib.crc32(b"acme") & (LEXICAL_BUCKETS - 1) in set(index.tolist())
+
+
+def test_the_hashed_words_move_the_prediction_and_survive_save_and_load(tmp_path: Path) -> None:
+    categories = ("award", "event")
+    lexical = np.zeros((2, LEXICAL_BUCKETS))
+    ((finalist, _),) = lexical_rows(["finalist"])
+    lexical[1, finalist] = 1.0  # "finalist" speaks for event
+    weights = Weights(categories, np.zeros((2, DENSE_INPUTS)), np.array([0.5, 0.0]), "h", "e", np.zeros(0),
+                      lexical=lexical)  # fmt: skip
+    embedding = np.zeros((1, 384))
+    none = [Insight(kind=Kind.NONE, category="other", score=0.0, lang="en")]
+    assert weights.predict(embedding, none)[0].category == "award"  # the intercept alone
+    assert weights.predict(embedding, none, ["Acme named finalist"])[0].category == "event"
+    path = tmp_path / "w.npz"
+    weights.save(path)
+    loaded = Weights.load(path)
+    assert loaded.predict(embedding, none, ["Acme named finalist"])[0].category == "event"
+    assert np.allclose(loaded.lexical, lexical)
+    # Weights over another number of buckets are refused with what to do, not read as if they fitted.
+    Weights(categories, np.zeros((2, DENSE_INPUTS)), np.zeros(2), "h", "e", np.zeros(0),
+            lexical=np.zeros((2, 10))).save(path)  # fmt: skip
+    with pytest.raises(ConfigError, match="listener model train"):
+        Weights.load(path)
 
 
 def test_embeddings_are_unit_vectors_and_the_same_text_embeds_the_same() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -144,7 +145,7 @@ def calibrate(
     rules: RuleClassifier,
     rows: Sequence[Labelled],
     origins: Sequence[Path],
-    inputs: np.ndarray,
+    inputs: Any,
     insights: Sequence[Insight],
 ) -> Policy:
     """The combination's thresholds and calibrator, fitted on the out-of-fold replays of the calibration rows.

@@ -180,7 +180,7 @@ def cross_validate(
     """Hold out each fold of the real posts, fit everything on the rest (written sets included), classify the fold."""
     from listener.relevance.calibration import calibrate
     from listener.relevance.combined import CombinedClassifier
-    from listener.relevance.learned import LearnedModel
+    from listener.relevance.learned import LearnedModel, post_text
     from listener.relevance.training import fit_weights
 
     real = np.where(real_rows(origins))[0]
@@ -206,7 +206,8 @@ def cross_validate(
         combined = CombinedClassifier(rules, LearnedModel(weights))
         test = np.where(fold == f)[0]
         asked = [j for j in test if combined.in_band(first[j])]
-        opinions = weights.predict(embeddings[real[asked]], [first[j] for j in asked])
+        texts = [post_text(rows[real[j]].post.title, rows[real[j]].post.text) for j in asked]
+        opinions = weights.predict(embeddings[real[asked]], [first[j] for j in asked], texts)
         predicted = dict(zip(asked, opinions, strict=True))
         takes.append(weights.take_p)
         win_ps.append(weights.win_p)
