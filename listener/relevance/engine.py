@@ -438,6 +438,10 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
             best = win
         elif best == win and scores["layoffs"] >= scores[win]:
             best = "layoffs"  # no headline win: the cuts decide when they weigh at least as much
+    elif KIND_OF_CATEGORY[best] is Kind.GOAL and (planned := _planned_challenges(best, support)):
+        # A plan to close, cut or leave is that challenge, announced ahead ("unveiled plans to lay off 7,000"):
+        # the rep offers help, never good luck with it.
+        best = max(planned, key=rank)
     elif KIND_OF_CATEGORY[best] in OVERRIDABLE:
         # The headline says what the post is about: a relevant category it names beats one from the body alone
         # unless that weighs more than twice as much ("opens two offices" over "plans to hire 60 this year").
@@ -445,6 +449,12 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
         if any(_outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES):
             best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
     return Decision(best, scores[best], tuple(support[best]), caution)
+
+
+def _planned_challenges(plan: str, support: dict[str, list[Hit]]) -> list[str]:
+    """The challenge categories with evidence in a sentence that states the plan."""
+    sentences = {h.sentence for h in support[plan]}
+    return [c for c in CHALLENGE_CATEGORIES if any(h.sentence in sentences for h in support.get(c, ()))]
 
 
 def _headline_category(best: str, scores: dict[str, float], support: dict[str, list[Hit]]) -> str:

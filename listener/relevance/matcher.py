@@ -14,6 +14,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
+from listener.models import CATEGORIES, Kind
 from listener.relevance.numbers import SINGLE_WORDS
 from listener.relevance.text import fold
 
@@ -22,6 +23,14 @@ NUMBER_KEY = "#"
 _WORD = re.compile(r"\w+")
 _CACHE_LIMIT = 200_000
 _NUMBER_WORD_SET = frozenset(SINGLE_WORDS)
+
+
+# Labels whose phrases end on the first word of what they introduce ("plans to", "aims to"), and the labels of what
+# they may introduce that must still be found: a challenge phrase that starts inside such a phrase and goes on past
+# its end ("plans to close": "to close"). One the plan's phrase covers whole ("prepara su salida a bolsa" holds "su
+# salida") stays hidden: that phrase was written to cover it.
+OPEN_ENDED = frozenset({"plan"})
+INTENDED = frozenset(CATEGORIES[Kind.CHALLENGE])
 
 
 @cache
@@ -468,18 +477,26 @@ class Matcher:
             found.sort(key=itemgetter(0))
         out = []
         taken_until = -1
+        taken_by = ""
         best: tuple[int, int, Entry] | None = None
         for candidate in found:
             start, end, entry = candidate
             if best is not None and start != best[0]:
-                if best[0] >= taken_until:
+                # A stated intention does not hide what is intended: in "plans to close" the plan's "to" is also
+                # the closure's, and both are kept (engine.decide reads the plan of a challenge as that challenge).
+                if best[0] >= taken_until or _introduced(best, taken_until, taken_by):
                     out.append(best)
-                    taken_until = best[1]
+                    taken_until, taken_by = max(taken_until, best[1]), best[2].label
                 best = None
             if not entry.consumes:
                 out.append(candidate)
             elif best is None or end > best[1] or (end == best[1] and entry.weight > best[2].weight):
                 best = candidate
-        if best is not None and best[0] >= taken_until:
+        if best is not None and (best[0] >= taken_until or _introduced(best, taken_until, taken_by)):
             out.append(best)
         return out
+
+
+def _introduced(candidate: tuple[int, int, Entry], taken_until: int, taken_by: str) -> bool:
+    """Whether a phrase overlapping the last one kept is what that open-ended phrase introduces (OPEN_ENDED)."""
+    return taken_by in OPEN_ENDED and candidate[2].label in INTENDED and candidate[1] > taken_until
