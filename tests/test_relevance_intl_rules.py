@@ -334,3 +334,31 @@ def test_a_portuguese_weekday_is_no_fair(classifier: RuleClassifier) -> None:
     # "quinta-feira" is Thursday: the "feira" in it is no trade fair.
     text = "Na quinta-feira, a rede Sol abriu dois centros de distribuição no México."
     assert label(classifier, "", text, "pt") != "news/event"
+
+
+# Generic subjects and round-ups, in every language: about other companies, never a win or a challenge of the customer.
+ROUND_UPS = [
+    ("es", "Las empresas que más despidos anunciaron este año", ""),
+    ("es", "Las startups españolas captaron 300 millones en el primer trimestre", ""),
+    ("ca", "Les empreses catalanes retallen plantilla per la crisi energètica", ""),
+    ("fr", "Les start-up européennes lèvent 2 milliards d'euros en mars", ""),
+    ("pt", "Startups portuguesas reduzem equipas e demitem centenas", ""),
+    ("de", "Startups entlassen Hunderte Mitarbeiter", ""),
+    ("it", "Le startup italiane hanno raccolto 300 milioni nel trimestre", ""),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "text"), ROUND_UPS)
+def test_generic_subjects_are_about_others_in_every_language(
+    classifier: RuleClassifier, lang: str, title: str, text: str
+) -> None:
+    # news/content where the rules' cues are kept as someone else's (as in English), none/other where none is left.
+    assert label(classifier, title, text, lang) in ("news/content", "none/other")
+
+
+def test_a_companys_own_round_is_still_its_win() -> None:
+    # The generic-subject phrases need a plural subject: one company's news keeps its label.
+    found = load_classifier()
+    assert isinstance(found, RuleClassifier)
+    assert label(found, "Grupo Sol levanta 5 millones en una ronda liderada por Kibo", "", "es") == "win/funding"
+    assert label(found, "Grupo Sol anuncia un ERE para 300 trabajadores", "", "es") == "challenge/layoffs"
