@@ -204,6 +204,29 @@ def test_a_second_opinions_win_over_an_ending_headline_is_vetoed(
 
 # --- 2b. Phrases that mean something else in context (general look-alikes) -------------------------------------
 
+# A release note's bug, error and removal words are what the release changes: news of the product, no challenge.
+RELEASE_NOTES = [
+    ("Version 3.4.2", "Released 2026-05-02 - Fix the shell completion broken in 3.4.0. Error messages are clearer."),
+    ("1.8.1 (3rd March, 2026)", "Fix a crash when the proxy closes the connection early."),
+    ("2.11.0 (2026-01-19)", "**Bugfixes** - A regression that made uploads fail on slow links is fixed."),
+    ("Tern CLI 0.9.0", "### Fixed\n* Timeouts no longer leave broken lock files.\n### Removed\n* Python 3.8 support."),
+    ("What's new in Ledgerly for Android",
+     "Bug fixes and performance improvements. The export error on some tablets is gone."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("title", "text"), RELEASE_NOTES)
+def test_a_release_notes_bug_words_are_no_challenge(classifier: RuleClassifier, title: str, text: str) -> None:
+    assert label(classifier, title, text) == "news/update"
+
+
+def test_an_outage_is_still_an_incident_beside_a_version_number(classifier: RuleClassifier) -> None:
+    # The release-note reading needs the headline to be a version, or a changelog's structure: a status post is not.
+    assert label(classifier, "API errors after the 2.3 upgrade", "We are investigating failed requests.") == (
+        "challenge/incident"
+    )
+
+
 # A plan whose object is a challenge is that challenge announced ahead: the rep offers help, not good luck.
 PLANNED_CHALLENGES = [
     ("", "Ferncliff Dairy unveiled plans to cut about 300 jobs over the next two years.", "challenge/layoffs"),

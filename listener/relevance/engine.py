@@ -45,6 +45,13 @@ NORMAL = 2.0  # the weight of a normal phrase (rules.WEIGHTS)
 # A headline's last segment after a spaced dash or bar, without digits: maybe a source credit (_source_credit).
 _CREDIT = re.compile(r"\s[-–—|]\s+([^\d\n|–—-]{2,60}?)\s*$")
 _LONE_WORD = re.compile(r"\w+")
+# A headline that is a version, with or without a date: "Version 8.4.2", "v2.3.0", "0.27.1 (27th August, 2024)",
+# "2.32.5 (2025-08-18)". A format, not a language's words, so it lives here rather than in a rule file. The same for
+# Keep a Changelog's section headings (keepachangelog.com), which that format writes in English.
+_CHANGELOG_SECTION = re.compile(
+    r"^\W*#{2,4}\s*(?:added|fixed|changed|deprecated|removed|security|bug ?fixes)\b", re.I | re.M
+)
+_VERSION_HEADLINE = re.compile(r"\W*(?:v|version|release|rel\.?)?\s*\d+(?:\.\d+){1,3}(?:[-.\w]*)\b[^\n]{0,40}\n?", re.I)
 # Capitalised words that open a sentence without being a name (every language's lexicon), plus headline openers.
 _NOT_A_NAME = bundled_lexicon().name_stop_words | {"new", "introducing", "announcing", "meet", "now", "breaking"}
 _NAME_TOKEN = re.compile(r"[^\W_][\w&'.-]*")
@@ -340,6 +347,21 @@ def decide(
                 support["update"].extend(support.pop(category, []))
 
     _drop_lone_words(scores, support, prepared)
+    if (
+        signals["release_note"]
+        or _VERSION_HEADLINE.fullmatch(prepared.original, 0, prepared.headline_end)
+        or _CHANGELOG_SECTION.search(prepared.original)
+    ):
+        # A release note's "fixed a crash", "dropped support" and "deprecated" are what the release changes: news
+        # of the product (README: bug-fix releases are updates), never an incident, a downturn or legal trouble.
+        for category in CHALLENGE_CATEGORIES:
+            if scores.get(category):
+                scores["update"] += scores.pop(category) / 2
+                support["update"].extend(support.pop(category, []))
+        # The release itself is the product's news, whatever words it holds; a feature's launch cue still wins.
+        if not any(c in _WINS for c in scores):
+            scores["update"] += NORMAL
+            support["update"].extend(signals["release_note"])
     if scores.get("milestone") and _strong(support.get("promo", ())) and scores["milestone"] <= 2 * scores["promo"]:
         # Promotional numbers: "10,000 happy customers, 20% off today" is an ad, not a milestone.
         scores["promo"] += scores.pop("milestone")

@@ -40,6 +40,7 @@ SIGNALS = {
     "third_party": "someone else acts (companies are..., a round-up): that sentence's wins and challenges are news",
     "duration": "a count of years (an age, a loan's term, '10 years'): a milestone only beside an anniversary word",
     "anniversary": "an anniversary word (anniversary, celebrate, turns, aniversario, cumple, Jubiläum)",
+    "release_note": "a changelog's structure (Bugfixes, What's Changed): its bug and removal words are no challenge",
 }
 CHALLENGE_CATEGORIES = frozenset(CATEGORIES[Kind.CHALLENGE])
 CONSUMING_SIGNALS = {"ignore", "acquired_by"}  # these hide the shorter phrases they cover ("award-winning")
