@@ -362,3 +362,13 @@ def test_a_companys_own_round_is_still_its_win() -> None:
     assert isinstance(found, RuleClassifier)
     assert label(found, "Grupo Sol levanta 5 millones en una ronda liderada por Kibo", "", "es") == "win/funding"
     assert label(found, "Grupo Sol anuncia un ERE para 300 trabajadores", "", "es") == "challenge/layoffs"
+
+
+def test_launching_job_offers_is_hiring() -> None:
+    # What is launched decides: job offers are ordinary hiring, not a product launch to congratulate.
+    found = load_classifier()
+    assert isinstance(found, RuleClassifier)
+    assert label(
+        found, "", "Grupo Sol lanza nuevas ofertas de empleo en toda España con contrato indefinido.", "es"
+    ) == ("news/hiring")
+    assert label(found, "Grupo Sol lanza su nueva app de pagos", "", "es") == "win/launch"

@@ -464,6 +464,10 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
         # A plan to close, cut or leave is that challenge, announced ahead ("unveiled plans to lay off 7,000"):
         # the rep offers help, never good luck with it.
         best = max(planned, key=rank)
+    elif best == "launch" and (jobs := _same_sentence("launch", ("hiring",), support, strong=True)):
+        # What is launched is job offers ("lanza nuevas ofertas de empleo", "opens applications for 40 roles"):
+        # ordinary hiring, nothing to congratulate.
+        best = jobs[0]
     elif KIND_OF_CATEGORY[best] in OVERRIDABLE:
         # The headline says what the post is about: a relevant category it names beats one from the body alone
         # unless that weighs more than twice as much ("opens two offices" over "plans to hire 60 this year").
@@ -475,8 +479,17 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
 
 def _planned_challenges(plan: str, support: dict[str, list[Hit]]) -> list[str]:
     """The challenge categories with evidence in a sentence that states the plan."""
-    sentences = {h.sentence for h in support[plan]}
-    return [c for c in CHALLENGE_CATEGORIES if any(h.sentence in sentences for h in support.get(c, ()))]
+    return _same_sentence(plan, CHALLENGE_CATEGORIES, support)
+
+
+def _same_sentence(
+    category: str, others: Iterable[str], support: dict[str, list[Hit]], strong: bool = False
+) -> list[str]:
+    """The categories among `others` with evidence (strong evidence, with `strong`) in a sentence of `category`'s."""
+    sentences = {h.sentence for h in support[category]}
+    return [
+        c for c in others if any(h.sentence in sentences and (h.weight >= 3 or not strong) for h in support.get(c, ()))
+    ]
 
 
 def _headline_category(best: str, scores: dict[str, float], support: dict[str, list[Hit]]) -> str:
