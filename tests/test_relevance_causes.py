@@ -183,6 +183,9 @@ ENDINGS = [
     ("Carely Pro reaches end of life", "Support ends on March 31. Thank you for 10 years."),
     ("We are winding down Tablely", "It has been a wonderful ten years. Proud of what we built."),
     ("Quillon withdraws its Pulse sensor", "The product will no longer be sold in Europe."),
+    # The UK's insolvency formula: administrators appointed are no appointment to congratulate.
+    ("Administrators appointed to Ledgerly Payments", "All customer accounts are frozen while a buyer is sought."),
+    ("", "Thank you, simply. These eleven years, until we close on March 3rd, have been the best of our lives."),
     ("Announcing the end of Ledgerly Go", "The app will stop working on May 1."),
 ]
 

@@ -372,3 +372,14 @@ def test_launching_job_offers_is_hiring() -> None:
         found, "", "Grupo Sol lanza nuevas ofertas de empleo en toda España con contrato indefinido.", "es"
     ) == ("news/hiring")
     assert label(found, "Grupo Sol lanza su nueva app de pagos", "", "es") == "win/launch"
+
+
+def test_spanish_departures_said_other_ways() -> None:
+    found = load_classifier()
+    assert isinstance(found, RuleClassifier)
+    for title, text in (
+        ("Grupo Sol cambiará de director general", "Ana Ruiz dejará de estar al frente de la compañía en enero."),
+        ("", "El pasado mes terminó mi relación laboral con Grupo Sol: gracias a todos."),
+    ):
+        assert label(found, title, text, "es") == "challenge/departure", (title, text)
+    assert label(found, "Grupo Sol nombra a Ana Ruiz directora general", "", "es") == "win/leadership"
