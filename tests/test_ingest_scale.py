@@ -256,13 +256,19 @@ class GatedInbox:
 
 
 def add_due_reps(app: App, count: int) -> list[str]:
-    """`count` reps whose digest is due now (hour 0, every day), each with one win to report."""
+    """`count` reps whose digest is due now (hour 0, every day), each with one win to report; the reps already there
+    (the fixture's Ana, due from 07:00 on work days) have paused their digests, so the test holds at any hour."""
+    from sqlalchemy import select
+
+    from listener.db.schema import DigestPause, Rep
     from tests.test_digest_helpers import add_customer as customer_for
     from tests.test_digest_helpers import add_insight
     from tests.test_digest_helpers import add_rep as rep_row
 
     reps = [f"rep{n}@example.com" for n in range(count)]
     with app.transaction() as session:
+        for rep_id in session.scalars(select(Rep.id)):
+            session.add(DigestPause(rep_id=rep_id, paused_at=datetime.now(UTC)))
         for n, email in enumerate(reps):
             rep = rep_row(session, email, name=f"Rep {n}", time_zone="UTC", digest_hour=0, workdays="")
             add_insight(session, customer_for(session, rep, f"Customer {n}"), "win", "launch", f"Customer {n} ships")
