@@ -329,22 +329,15 @@ def decide(
 
     signals["acquired_by"] = [h for h in signals["acquired_by"] if not h.negated and h.sentence not in denied_sentences]
     _being_acquired(scores, support, signals)
-    if signals["asset"] and scores.get("acquisition"):
+    if signals["asset"]:
         # Buying shares, coins or a building is company news, not the acquisition of a company.
-        scores["update"] += scores.pop("acquisition")
-        support["update"].extend(support.pop("acquisition"))
+        _move(scores, support, ("acquisition",), "update", 1.0)
     if signals["other_win"]:
-        for category in WIN_CATEGORIES:
-            # Our own partnership or hire stands only when a strong phrase says so: "our partner X" does not.
-            keep = category in OTHER_WIN_KEEPS and any(h.weight >= 3 for h in support.get(category, ()))
-            if scores.get(category) and not keep:
-                scores["content"] += scores.pop(category) / 2
-                support["content"].extend(support.pop(category, []))
+        # Our own partnership or hire stands only when a strong phrase says so: "our partner X" does not.
+        kept = {c for c in OTHER_WIN_KEEPS if _strong(support.get(c, ()))}
+        _move(scores, support, [c for c in WIN_CATEGORIES if c not in kept], "content", 0.5)
     if signals["rumour"]:
-        for category in WIN_CATEGORIES:
-            if scores.get(category):
-                scores["update"] += scores.pop(category) / 2
-                support["update"].extend(support.pop(category, []))
+        _move(scores, support, WIN_CATEGORIES, "update", 0.5)
 
     _drop_lone_words(scores, support, prepared)
     if (
@@ -354,10 +347,7 @@ def decide(
     ):
         # A release note's "fixed a crash", "dropped support" and "deprecated" are what the release changes: news
         # of the product (README: bug-fix releases are updates), never an incident, a downturn or legal trouble.
-        for category in CHALLENGE_CATEGORIES:
-            if scores.get(category):
-                scores["update"] += scores.pop(category) / 2
-                support["update"].extend(support.pop(category, []))
+        _move(scores, support, CHALLENGE_CATEGORIES, "update", 0.5)
         # The release itself is the product's news, whatever words it holds; a feature's launch cue still wins.
         if not any(c in _WINS for c in scores):
             scores["update"] += NORMAL
@@ -375,6 +365,17 @@ def decide(
         label = "chatter" if source_kind == "twitter" and not denied else "other"
         return Decision(label, 0.0, tuple(signals["denial"]) if denied else ())
     return _pick(scores, support)
+
+
+def _move(
+    scores: dict[str, float], support: dict[str, list[Hit]], categories: Iterable[str], to: str, factor: float
+) -> None:
+    """The evidence of `categories` counts for `to` instead, at `factor` of its weight (someone else's win, a
+    rumour, a release note's bug words, an asset bought)."""
+    for category in categories:
+        if scores.get(category):
+            scores[to] += scores.pop(category) * factor
+            support[to].extend(support.pop(category, []))
 
 
 def _drop_lone_words(scores: dict[str, float], support: dict[str, list[Hit]], prepared: Prepared) -> None:
@@ -460,7 +461,7 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
             best = win
         elif best == win and scores["layoffs"] >= scores[win]:
             best = "layoffs"  # no headline win: the cuts decide when they weigh at least as much
-    elif KIND_OF_CATEGORY[best] is Kind.GOAL and (planned := _planned_challenges(best, support)):
+    elif KIND_OF_CATEGORY[best] is Kind.GOAL and (planned := _same_sentence(best, CHALLENGE_CATEGORIES, support)):
         # A plan to close, cut or leave is that challenge, announced ahead ("unveiled plans to lay off 7,000"):
         # the rep offers help, never good luck with it.
         best = max(planned, key=rank)
@@ -475,11 +476,6 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
         if any(_outweighs(c, best, scores, support) for c in CHALLENGE_CATEGORIES):
             best = max((c for c in CHALLENGE_CATEGORIES if scores.get(c)), key=rank)
     return Decision(best, scores[best], tuple(support[best]), caution)
-
-
-def _planned_challenges(plan: str, support: dict[str, list[Hit]]) -> list[str]:
-    """The challenge categories with evidence in a sentence that states the plan."""
-    return _same_sentence(plan, CHALLENGE_CATEGORIES, support)
 
 
 def _same_sentence(
