@@ -42,6 +42,7 @@ from listener.relevance.learned import (
     lexical_terms,
     load_weights,
     model_path,
+    post_text,
     rules_hash,
     shared_encoder,
 )
@@ -121,7 +122,8 @@ def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassi
     assert first.data_hash == second.data_hash == data_hash([subset])
     # And what it learned is not noise: each training post comes back with its own category.
     insights = [rules.classify(post(r["title"], r["text"])) for r in picked]
-    predicted = first.predict(encoder.embed([f"{r['title']}\n{r['text']}" for r in picked]), insights)
+    texts = [post_text(r["title"], r["text"]) for r in picked]
+    predicted = first.predict(encoder.embed(texts), insights, texts)
     assert sum(p.category == r["category"] for p, r in zip(predicted, picked, strict=True)) >= len(picked) - 2
 
 
@@ -155,7 +157,7 @@ def test_the_hashed_words_move_the_prediction_and_survive_save_and_load(tmp_path
                       lexical=lexical)  # fmt: skip
     embedding = np.zeros((1, 384))
     none = [Insight(kind=Kind.NONE, category="other", score=0.0, lang="en")]
-    assert weights.predict(embedding, none)[0].category == "award"  # the intercept alone
+    assert weights.predict(embedding, none, ["Acme named winner"])[0].category == "award"  # the intercept alone
     assert weights.predict(embedding, none, ["Acme named finalist"])[0].category == "event"
     path = tmp_path / "w.npz"
     weights.save(path)

@@ -257,21 +257,19 @@ class Weights:
     sure_score: float = 0.7  # combined.SURE_SCORE, the line before it was fitted
     lexical: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (categories, LEXICAL_BUCKETS) or empty
 
-    def probabilities(self, inputs: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+    def probabilities(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Softmax over categories, one row per input row (model_inputs) and its post's text (post_text)."""
         logits = inputs.astype(np.float64) @ self.coef.T + self.intercept
-        if self.lexical.size and texts is not None:
+        if self.lexical.size:  # weights trained before the hashed words have none
             for i, (index, values) in enumerate(lexical_rows(texts)):
                 logits[i] += self.lexical[:, index] @ values
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
-    def predict(
-        self, embeddings: np.ndarray, insights: Sequence[Insight], texts: Sequence[str] | None = None
-    ) -> list[Prediction]:
-        """The most likely category and kind of each post, from its embedding, the rules' insight of it and its
-        text (post_text; without it the hashed words are left out, as for weights that have none)."""
+    def predict(self, embeddings: np.ndarray, insights: Sequence[Insight], texts: Sequence[str]) -> list[Prediction]:
+        """The most likely category and kind of each post, from its embedding, the rules' insight of it and its text
+        (post_text: what the encoder read)."""
         return predictions(self.probabilities(model_inputs(embeddings, insights), texts), self.categories)
 
     def save(self, path: Path) -> None:
