@@ -356,30 +356,24 @@ def test_generic_subjects_are_about_others_in_every_language(
     assert label(classifier, title, text, lang) in ("news/content", "none/other")
 
 
-def test_a_companys_own_round_is_still_its_win() -> None:
+def test_a_companys_own_round_is_still_its_win(classifier: RuleClassifier) -> None:
     # The generic-subject phrases need a plural subject: one company's news keeps its label.
-    found = load_classifier()
-    assert isinstance(found, RuleClassifier)
-    assert label(found, "Grupo Sol levanta 5 millones en una ronda liderada por Kibo", "", "es") == "win/funding"
-    assert label(found, "Grupo Sol anuncia un ERE para 300 trabajadores", "", "es") == "challenge/layoffs"
+    assert label(classifier, "Grupo Sol levanta 5 millones en una ronda liderada por Kibo", "", "es") == "win/funding"
+    assert label(classifier, "Grupo Sol anuncia un ERE para 300 trabajadores", "", "es") == "challenge/layoffs"
 
 
-def test_launching_job_offers_is_hiring() -> None:
+def test_launching_job_offers_is_hiring(classifier: RuleClassifier) -> None:
     # What is launched decides: job offers are ordinary hiring, not a product launch to congratulate.
-    found = load_classifier()
-    assert isinstance(found, RuleClassifier)
     assert label(
-        found, "", "Grupo Sol lanza nuevas ofertas de empleo en toda España con contrato indefinido.", "es"
+        classifier, "", "Grupo Sol lanza nuevas ofertas de empleo en toda España con contrato indefinido.", "es"
     ) == ("news/hiring")
-    assert label(found, "Grupo Sol lanza su nueva app de pagos", "", "es") == "win/launch"
+    assert label(classifier, "Grupo Sol lanza su nueva app de pagos", "", "es") == "win/launch"
 
 
-def test_spanish_departures_said_other_ways() -> None:
-    found = load_classifier()
-    assert isinstance(found, RuleClassifier)
+def test_spanish_departures_said_other_ways(classifier: RuleClassifier) -> None:
     for title, text in (
         ("Grupo Sol cambiará de director general", "Ana Ruiz dejará de estar al frente de la compañía en enero."),
         ("", "El pasado mes terminó mi relación laboral con Grupo Sol: gracias a todos."),
     ):
-        assert label(found, title, text, "es") == "challenge/departure", (title, text)
-    assert label(found, "Grupo Sol nombra a Ana Ruiz directora general", "", "es") == "win/leadership"
+        assert label(classifier, title, text, "es") == "challenge/departure", (title, text)
+    assert label(classifier, "Grupo Sol nombra a Ana Ruiz directora general", "", "es") == "win/leadership"
