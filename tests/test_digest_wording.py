@@ -212,3 +212,15 @@ def test_a_win_whose_body_mentions_cuts_far_down_is_not_congratulated(app: App, 
     digest = build(app)
     assert not items(digest, "congratulate")
     assert "job cuts" in items(digest, "conversation")[0].why
+
+
+def test_every_update_draft_greets_the_contact() -> None:
+    # The neutral draft of mixed news (a round beside job cuts) is an update draft, sent to the customer's own CEO:
+    # "Interesting news from Ledgerly." written to Ledgerly read as if about someone else. Every variant greets.
+    import tomllib
+
+    from listener.resources import config_dir
+
+    for path in sorted((config_dir() / "phrasebook").glob("*.toml")):
+        variants = tomllib.loads(path.read_text(encoding="utf-8"))["update"]["variants"]
+        assert all(v.startswith("{{ hello }}") for v in variants), path.name
