@@ -273,7 +273,8 @@ class Weights:
         return predictions(self.probabilities(model_inputs(embeddings, insights), texts), self.categories)
 
     def save(self, path: Path) -> None:
-        """Write the weights (float32: the file stays small and the predictions do not change measurably)."""
+        """Write the weights: the dense ones as float32, the hashed words as int8 (_quantised); the file stays small
+        and the predictions do not change measurably."""
         path.parent.mkdir(parents=True, exist_ok=True)
         codes, scale = _quantised(self.lexical)
         with path.open("wb") as out:
