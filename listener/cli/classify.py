@@ -127,7 +127,7 @@ def eval_cmd(ctx: click.Context, file: TextIO, as_json: bool, worst: int, calibr
         return
     click.echo(format_report(report))
     if consulted is not None:
-        click.echo(f"second opinion: the model was consulted on {consulted} of {len(rows)} posts (the rules' band)")
+        click.echo(f"second opinion: the model was consulted on {consulted} of {len(rows)} posts")
     if table is not None:
         from listener.relevance.calibration import format_table
 
@@ -274,10 +274,9 @@ def _train(ctx: click.Context, files: list[Path], target: Path, cache: Path | No
     data = trained.weights.data_hash[:12]
     click.echo(f"wrote {target}: {len(trained.rows)} posts from {len(files)} files, data {data}")
     use = calibration_rows(trained.origins)
-    click.echo(f"calibrated on {int(use.sum())} posts ({'the real ones' if not use.all() else 'all'}); the model "
-               f"overrides the rules from a kind probability of {trained.weights.take_p:g}; a weak win stands from a "
-               f"model win probability of {trained.weights.win_p:g}; sure from a score of "
-               f"{trained.weights.sure_score:g}")  # fmt: skip
+    click.echo(f"calibrated on {int(use.sum())} posts ({'the real ones' if not use.all() else 'all'}); the model's "
+               f"win stands below a challenge probability of {trained.weights.challenge_guard:g}; sure from a score "
+               f"of {trained.weights.sure_score:g}")  # fmt: skip
     click.echo("the honest figure (everything refitted without the posts it judges): listener model cv")
 
 

@@ -1,17 +1,17 @@
 """The learned second opinion, after the bulk: only for this run's posts that can reach a digest.
 
 The rules classify every post on the bulk path (thousands a second). The model reads tens of posts a second, so it
-is spent here, once the run has stored and classified everything, on the few insights that matter and where the
-rules are unsure: posts classified in this run, recent enough for a digest (digest.date_lookback_days), not
-duplicates nor a first poll's backlog, of a customer who is not muted, with a rules score in the uncertain band
-(combined.BAND_SCORE) and some evidence, or called a win (a post in which the rules found nothing at all stays none:
-sending every silent post to the model would cost minutes on a large run). Each is revised as `listener classify`
-would revise it: agreement keeps the rules' label, disagreement says `facts["unsure"]`, and the rules' safety veto
-stays last.
+is spent here, once the run has stored and classified everything, on the insights that matter: posts classified in
+this run, recent enough for a digest (digest.date_lookback_days), not duplicates nor a first poll's backlog, of a
+customer who is not muted, that the rules call relevant (a rep would see them) or in which they found some evidence
+(a post in which the rules found nothing at all stays none: sending every silent post to the model would cost
+minutes on a large run). Each is revised as `listener classify` would revise it (combined.decide): the model's
+reading where it is asked, never a win over a challenge, the rules' safety veto last, and `facts["unsure"]` where
+the two disagree.
 
 At most relevance.second_opinion_max_posts posts a run are asked, those the rules call relevant first (they are the
 ones a rep would see), then the newest: a first run over thousands of new feeds must stay within its time budget
-(bench/ingest.py), and a day's run of a real team has far fewer uncertain posts than that.
+(bench/ingest.py), and a day's run of a real team has far fewer such posts than that.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from listener.db.schema import Customer, Source
@@ -53,11 +53,11 @@ def revise_uncertain(
     posts, once each (and write the same rows)."""
     if not settings.relevance.second_opinion:
         return 0
-    from listener.relevance.combined import BAND_SCORE, CombinedClassifier
+    from listener.relevance.combined import CombinedClassifier
 
     started = time.monotonic()
     with transaction(sessions) as session:
-        ids = _uncertain_ids(session, settings, run_now, BAND_SCORE, sources)
+        ids = _uncertain_ids(session, settings, run_now, sources)
     if not ids:
         return 0
     # Few threads: the workers of a host run this pass at the same time (README: the figure).
@@ -79,7 +79,7 @@ def revise_uncertain(
 
 
 def _uncertain_ids(
-    session: Session, settings: Settings, run_now: datetime, band: float, sources: Collection[int] | None
+    session: Session, settings: Settings, run_now: datetime, sources: Collection[int] | None
 ) -> list[int]:
     when = func.coalesce(PostRow.published_at, PostRow.fetched_at)
     recent = run_now - timedelta(days=settings.digest.date_lookback_days)
@@ -90,8 +90,8 @@ def _uncertain_ids(
         .join(Customer, PostRow.customer_id == Customer.id)
         .where(
             InsightRow.classified_at >= run_now,
-            # Unsure rules with some evidence, and every win: the model's challenge vetoes a congratulation.
-            or_(and_(InsightRow.score > 0, InsightRow.score < band), InsightRow.kind == Kind.WIN.value),
+            # What the rules call relevant, and what they call none on some evidence.
+            or_(InsightRow.kind != Kind.NONE.value, InsightRow.score > 0),
             PostRow.digest_eligible.is_(True),
             PostRow.duplicate_of_id.is_(None),
             when >= recent,

@@ -43,16 +43,15 @@ def replay(
     rows: Sequence[Labelled],
     probs: np.ndarray,
     insights: Sequence[Insight],
-    take_p: float,
-    win_p: float = 0.0,
+    challenge_guard: float,
 ) -> list[Replayed]:
     """The combination on rows whose model probabilities are given (out-of-fold), without a calibrator."""
-    empty = Weights((), np.zeros((0, 0)), np.zeros(0), "", "", np.zeros(0), take_p, win_p=win_p)
+    empty = Weights((), np.zeros((0, 0)), np.zeros(0), "", "", np.zeros(0), challenge_guard=challenge_guard)
     combined = CombinedClassifier(rules, LearnedModel(empty))
     preds = predictions(probs, ALL_CATEGORIES)
     out = []
     for row, pred, first in zip(rows, preds, insights, strict=True):
-        insight, opinion = combined.combine(row.post, None, first, pred if combined.in_band(first) else None)
+        insight, opinion = combined.combine(row.post, None, first, pred)
         out.append(Replayed(insight.kind, insight.category, opinion, insight.kind.value == row.kind, row.lang))
     return out
 
@@ -85,30 +84,18 @@ def calibration_rows(origins: Sequence[Path]) -> np.ndarray:
     return real if real.any() else np.ones(len(origins), dtype=bool)
 
 
-# The model's kind probability from which it overrides the rules, tried on the out-of-fold replays (0: the model
-# always decides in the band; above 1: the rules always do, the model only vetoes wins).
-TAKE_P_CANDIDATES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
-
-
-def choose_take_p(replays: dict[float, list[Replayed]]) -> float:
-    """The threshold whose replays have the best kind accuracy; on a tie the highest (the rules keep their evidence).
-
-    Challenges called wins need no term here: decide() never lets either side turn a challenge into a win.
-    """
-    return max(replays, key=lambda t: (sum(r.right for r in replays[t]) / len(replays[t]), t))
-
-
-# The model's win probability below which a rules' win from a weak score does not stand (0: every such win stands).
-WIN_P_CANDIDATES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# The model's challenge probability from which its win does not stand (combined.decide); above 1: never.
+GUARD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 1.01)
 
 
 def challenges_called_wins(replayed: Sequence[Replayed], rows: Sequence[Labelled]) -> int:
     return sum(r.kind is Kind.WIN and row.kind == Kind.CHALLENGE.value for r, row in zip(replayed, rows, strict=True))
 
 
-def choose_win_p(replays: dict[float, list[Replayed]], rows: Sequence[Labelled]) -> float:
-    """The threshold with the fewest challenges called wins, then the best kind accuracy, then the lowest."""
-    return min(replays, key=lambda t: (challenges_called_wins(replays[t], rows), -sum(r.right for r in replays[t]), t))
+def choose_guard(replays: dict[float, list[Replayed]], rows: Sequence[Labelled]) -> float:
+    """The guard with the fewest challenges called wins, then the best kind accuracy, then the highest (the fewest
+    real wins held back)."""
+    return min(replays, key=lambda t: (challenges_called_wins(replays[t], rows), -sum(r.right for r in replays[t]), -t))
 
 
 # What the rep sees as sure must be right: the share of sure insights whose kind is right, out of fold, that the
@@ -135,8 +122,7 @@ def choose_sure_score(replayed: Sequence[Replayed], coef: np.ndarray) -> float:
 class Policy:
     """What the combination learns on top of the regression, from out-of-fold replays (Weights' fields)."""
 
-    take_p: float
-    win_p: float
+    challenge_guard: float
     sure_score: float
     calibration: np.ndarray
 
@@ -148,24 +134,22 @@ def calibrate(
     inputs: Any,
     insights: Sequence[Insight],
 ) -> Policy:
-    """The combination's thresholds and calibrator, fitted on the out-of-fold replays of the calibration rows.
+    """The combination's guard and calibrator, fitted on the out-of-fold replays of the calibration rows.
 
     The model's opinion of each row comes from a model trained on the other folds (grouped: a source's posts and
     near-duplicates together), so all are chosen on what the model does on posts it did not learn: first the
-    override threshold, then the weak-win threshold, the calibrator, and the sure line on the calibrated scores.
+    challenge guard, then the calibrator, and the sure line on the calibrated scores.
     """
     probs = out_of_fold(
         inputs, [row.category for row in rows], fold=grouped_folds_of(rows), weight=row_weights(origins)
     )
     use = np.where(calibration_rows(origins))[0]
     picked = [rows[i] for i in use]
-    replays = {t: replay(rules, picked, probs[use], [insights[i] for i in use], t) for t in TAKE_P_CANDIDATES}
-    take_p = choose_take_p(replays)
     firsts = [insights[i] for i in use]
-    wins = {w: replay(rules, picked, probs[use], firsts, take_p, w) for w in WIN_P_CANDIDATES}
-    win_p = choose_win_p(wins, picked)
-    coef = fit_calibrator(wins[win_p])
-    return Policy(take_p, win_p, choose_sure_score(wins[win_p], coef), coef)
+    replays = {g: replay(rules, picked, probs[use], firsts, g) for g in GUARD_CANDIDATES}
+    guard = choose_guard(replays, picked)
+    coef = fit_calibrator(replays[guard])
+    return Policy(guard, choose_sure_score(replays[guard], coef), coef)
 
 
 @dataclass(frozen=True)

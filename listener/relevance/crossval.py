@@ -109,8 +109,7 @@ class CrossValidation:
     combined: list[Outcome]
     rules: list[Insight]
     fold_sizes: list[int]
-    take_ps: list[float]  # the override threshold each fold's training chose
-    win_ps: list[float] = field(default_factory=list)  # the weak-win threshold each fold's training chose
+    guards: list[float]  # the challenge guard each fold's training chose
     sure_scores: list[float] = field(default_factory=list)  # the sure line each fold's training chose
 
     def metrics(self, lang: str | None = None, rules_only: bool = False) -> Metrics:
@@ -138,8 +137,8 @@ def format_cross_validation(cv: CrossValidation) -> str:
     lines = [
         f"grouped {len(cv.fold_sizes)}-fold cross-validation on {len(cv.combined)} real posts (fold sizes {folds}); "
         "every figure is out of fold: rules alone -> rules + second opinion "
-        f"(fitted per fold: override thresholds {', '.join(f'{t:g}' for t in cv.take_ps)}; weak-win thresholds "
-        f"{', '.join(f'{t:g}' for t in cv.win_ps)}; sure lines {', '.join(f'{t:g}' for t in cv.sure_scores)})",
+        f"(fitted per fold: challenge guards {', '.join(f'{t:g}' for t in cv.guards)}; "
+        f"sure lines {', '.join(f'{t:g}' for t in cv.sure_scores)})",
         "lang     n    kind accuracy   category macro-F1   relevance F1    challenges called wins   asked",
     ]
     for lang in [None, *cv.languages()]:
@@ -190,8 +189,7 @@ def cross_validate(
     insights = [rules.classify(row.post) for row in rows]
     first = [insights[i] for i in real]
     outcomes: dict[int, Outcome] = {}
-    takes: list[float] = []
-    win_ps: list[float] = []
+    guards: list[float] = []
     sure_scores: list[float] = []
     for f in range(k):
         held = set(real[fold == f].tolist())
@@ -205,16 +203,14 @@ def cross_validate(
         )
         combined = CombinedClassifier(rules, LearnedModel(weights))
         test = np.where(fold == f)[0]
-        asked = [j for j in test if combined.in_band(first[j])]
-        texts = [post_text(rows[real[j]].post.title, rows[real[j]].post.text) for j in asked]
-        opinions = weights.predict(embeddings[real[asked]], [first[j] for j in asked], texts)
-        predicted = dict(zip(asked, opinions, strict=True))
-        takes.append(weights.take_p)
-        win_ps.append(weights.win_p)
+        texts = [post_text(rows[real[j]].post.title, rows[real[j]].post.text) for j in test]
+        opinions = weights.predict(embeddings[real[test]], [first[j] for j in test], texts)
+        predicted = dict(zip(test.tolist(), opinions, strict=True))
+        guards.append(weights.challenge_guard)
         sure_scores.append(weights.sure_score)
         for j in test:
             row = rows[real[j]]
             insight, _ = combined.combine(row.post, None, first[j], predicted.get(j))
             outcomes[j] = Outcome(row, insight, j in predicted)
     sizes = [int((fold == f).sum()) for f in range(k)]
-    return CrossValidation([outcomes[j] for j in range(len(real))], first, sizes, takes, win_ps, sure_scores)
+    return CrossValidation([outcomes[j] for j in range(len(real))], first, sizes, guards, sure_scores)

@@ -249,11 +249,10 @@ class Weights:
     data_hash: str
     encoder: str
     calibration: np.ndarray  # the combination's calibrator: see combined.py (empty when not fitted)
-    take_p: float = 0.0  # the model's kind probability from which it overrides the rules: fitted (combined.decide)
     rules_hash: str = ""  # the rules' verdicts on the training posts (rules_hash): an input, so a change means retrain
-    # The model's win probability below which a rules' win from a weak score does not stand (combined.decide), and
-    # the calibrated score from which an insight is sure: both fitted on out-of-fold replays (calibration.py).
-    win_p: float = 0.0
+    # The model's challenge probability from which its win does not stand (combined.decide), and the calibrated score
+    # from which an insight is sure: both fitted on out-of-fold replays (calibration.py).
+    challenge_guard: float = 0.1
     sure_score: float = 0.7  # combined.SURE_SCORE, the line before it was fitted
     lexical: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (categories, LEXICAL_BUCKETS) or empty
 
@@ -286,9 +285,8 @@ class Weights:
                 data_hash=np.array(self.data_hash),
                 encoder=np.array(self.encoder),
                 calibration=self.calibration.astype(np.float64),
-                take_p=np.array(self.take_p),
                 rules_hash=np.array(self.rules_hash),
-                win_p=np.array(self.win_p),
+                challenge_guard=np.array(self.challenge_guard),
                 sure_score=np.array(self.sure_score),
                 lexical_codes=codes,
                 lexical_scale=scale,
@@ -306,9 +304,8 @@ class Weights:
                     data_hash=str(data["data_hash"]),
                     encoder=str(data["encoder"]),
                     calibration=data["calibration"].astype(np.float64),
-                    take_p=float(data["take_p"]),
                     rules_hash=str(data["rules_hash"]),
-                    win_p=float(data["win_p"]) if "win_p" in data else 0.0,
+                    challenge_guard=float(data["challenge_guard"]),
                     sure_score=float(data["sure_score"]) if "sure_score" in data else 0.7,
                     lexical=_dequantised(data),
                 )
