@@ -120,11 +120,11 @@ class RelevanceSettings:
     second_opinion: bool = _opt(
         True,
         "`listener classify`/`eval` and the ingest's pass over posts that can reach a digest ask the learned model "
-        "where the rules are unsure (false: rules only).",
+        "for its reading of the rules' verdict (false: rules only).",
     )
     second_opinion_max_posts: int = _opt(
         50,
-        "At most this many uncertain posts per ingest run get the second opinion, the relevant and newest first "
+        "At most this many posts per ingest run get the second opinion, the relevant and newest first "
         "(the model reads 20-40 posts a second; the rest keep the rules' label).",
     )
     second_opinion_threads: int = _opt(
