@@ -446,16 +446,21 @@ def _feed_items() -> list[dict[str, str]]:
     return items
 
 
-def test_ingest_asks_the_model_only_about_recent_posts_with_evidence(local: App) -> None:
+def test_ingest_asks_the_model_about_recent_posts_relevant_first_and_silent_ones_too(local: App) -> None:
 
     settings = local.settings
     local.settings = replace(settings, relevance=replace(settings.relevance, second_opinion=False))
+    items = _feed_items()
+    # A post the rules find nothing in: asked too (last), since the model finds news the rules have no phrase for.
+    items.insert(0, {"guid": "road-notes", "title": "Notes from the road", "link": "https://acme.example/road",
+                     "description": "A few thoughts after three weeks of visiting our customers in Porto and Lyon.",
+                     "date": rfc822(0.05, NOW)})  # fmt: skip
     with serve() as (base, routes):
-        routes["/feed"] = Reply(rss(_feed_items()))
+        routes["/feed"] = Reply(rss(items))
         with local.transaction() as session:
             insert_source(session, get_customer(session, "Acme Corp"), Resolved("rss", f"{base}/feed"))
         report = run_ingest(local.sessions(), local.settings, all_sources=True, now=NOW)
-    assert report.new_posts == 10
+    assert report.new_posts == 11
     rules_only = _snapshot(local)
 
     # What the combination says of each stored post, given the rules' insight the ingest stored.
@@ -480,9 +485,10 @@ def test_ingest_asks_the_model_only_about_recent_posts_with_evidence(local: App)
             for p, i in stored
         ]
     hints = CustomerHints(name="Acme Corp", language="en")
-    # Recent, and called relevant or none on some evidence: a post the rules found nothing in stays theirs.
-    asked = [c for c in cases if c[2] and (c[3].kind is not Kind.NONE or c[3].score > 0)]
+    # Every recent post (the cap, 50, is above this feed's), the silent one included.
+    asked = [c for c in cases if c[2]]
     assert len(asked) >= 5
+    assert any(c[3].kind is Kind.NONE and c[3].score == 0 for c in asked)
     revised = combined.second_opinion([c[1] for c in asked], [hints] * len(asked), [c[3] for c in asked])
     expected = {c[0]: insight for c, insight in zip(asked, revised, strict=True)}
 
@@ -493,7 +499,7 @@ def test_ingest_asks_the_model_only_about_recent_posts_with_evidence(local: App)
             e = expected[post_id]
             assert after[post_id] == (e.kind.value, e.category, e.score, e.facts, list(e.evidence)), post_id
         else:
-            assert after[post_id] == before, post_id  # no evidence, or too old: the rules' insight stands
+            assert after[post_id] == before, post_id  # too old for a digest: the rules' insight stands
     assert any(after[i] != rules_only[i] for i in expected)  # the pass did change something
 
 
