@@ -335,6 +335,29 @@ def test_the_encoder_takes_the_configured_thread_count(tmp_path: Path) -> None:
     assert counts["2"] == counts["1"] + 1  # one more worker thread in the engine's pool, nothing else differs
 
 
+def test_a_strong_rules_call_stands_unless_the_model_is_confident_of_another_kind() -> None:
+    from listener.relevance.combined import OVERRULE_P, STRONG_SCORE
+
+    funding = Insight(kind=Kind.WIN, category="funding", score=STRONG_SCORE, lang="en")
+    weak_funding = replace(funding, score=STRONG_SCORE - 0.1)
+
+    def reads(kind: Kind, category: str, p: float) -> Prediction:
+        rest = (1.0 - p) / 4
+        kind_probs = {k: (p if k is kind else rest) for k in Kind}
+        return Prediction(category, p, kind, p, kind_probs, {category: p})
+
+    unsure_news = reads(Kind.NEWS, "update", OVERRULE_P - 0.1)
+    # Strong: the rules' funding stands, unsure; weaker: the model's reading.
+    kind, category, opinion = decide(funding, unsure_news, 1.01)
+    assert (kind, category) == (Kind.WIN, "funding") and "the model reads news (update)" in opinion.unsure
+    assert decide(weak_funding, unsure_news, 1.01)[:2] == (Kind.NEWS, "update")
+    # A confident model overrules even a strong call, saying why.
+    kind, category, opinion = decide(funding, reads(Kind.NEWS, "update", OVERRULE_P), 1.01)
+    assert (kind, category) == (Kind.NEWS, "update") and opinion.unsure
+    # And the model's challenge vetoes a strong win however unsure it is.
+    assert decide(funding, reads(Kind.CHALLENGE, "layoffs", 0.4), 1.01)[:2] == (Kind.CHALLENGE, "layoffs")
+
+
 def test_every_post_is_read_by_both_and_clear_posts_come_out_as_the_rules_say(combined: CombinedClassifier) -> None:
     closure = post("Acme closes its Lisbon plant after 40 years", "Thank you for four decades.")
     before = combined.consulted
