@@ -3,8 +3,7 @@
     .venv/bin/python bench/cv_dump.py > /tmp/oof.jsonl
 
 Each line: the post's id, language, source kind, gold kind and category, the rules' verdict (kind, category, score,
-how many cues), the combination's (kind, category, score, unsure reason), whether the model was asked, and whether
-the kind is right.
+how many cues), the combination's (kind, category, score, unsure reason), and whether the kind is right.
 The report of `listener model cv` goes to stderr; nothing else is written but the embedding cache.
 """
 
@@ -39,7 +38,6 @@ def main() -> None:
             "gold": [row.kind, row.category],
             "rules": [first.kind.value, first.category, first.score, len(first.evidence)],
             "combined": [insight.kind.value, insight.category, insight.score, insight.facts.get("unsure", "")],
-            "asked": outcome.consulted,
             "right": outcome.right,
         }
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")

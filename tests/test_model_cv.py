@@ -75,7 +75,7 @@ def test_cv_prints_the_out_of_fold_figures_by_language_and_the_reliability_table
     assert result.exit_code == 0, result.output
     out = result.output
     assert "grouped 3-fold cross-validation on 45 real posts" in out
-    overall = re.search(r"^overall\s+45\s+([\d.]+) -> ([\d.]+).*\s(\d+) -> (\d+)\s+(\d+)$", out, re.M)
+    overall = re.search(r"^overall\s+45\s+([\d.]+) -> ([\d.]+).*\s(\d+) -> (\d+)$", out, re.M)
     assert overall, out
     rules_kind, both_kind = float(overall[1]), float(overall[2])
     assert 0.0 < both_kind <= 1.0

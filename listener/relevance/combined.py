@@ -49,20 +49,16 @@ from listener.relevance.text import prepare
 # half a point for them.
 STRONG_SCORE = 0.85
 OVERRULE_P = 0.8
-# Below this calibrated score, even an agreement is "unsure", for weights trained before the sure line was fitted
-# (Weights.sure_score; calibration.choose_sure_score fits it on out-of-fold replays).
-SURE_SCORE = 0.7
 
 
 @dataclass(frozen=True)
 class Opinion:
     """How the combination reached its label: the inputs the calibrator reads, and the unsure reason."""
 
-    consulted: bool
     agree: bool
     from_model: bool
     rules_score: float
-    model_p: float  # the model's probability of the chosen kind (0 when not consulted)
+    model_p: float  # the model's probability of the chosen kind
     unsure: str
     # The situation, which the calibrator weighs too (out of fold, each is right less often than the rest): the
     # rules decided on one cue only, the post is a tweet or a Reddit post (short, informal), not in English.
@@ -73,16 +69,19 @@ class Opinion:
 
 
 def features(opinion: Opinion) -> np.ndarray:
-    """The calibrator's inputs (a fixed order: the shipped coefficients depend on it)."""
-    c = float(opinion.consulted)
+    """The calibrator's inputs (a fixed order: the shipped coefficients depend on it).
+
+    The third is a constant: it said whether the model was asked, back when only the rules' uncertain band was; it is
+    always asked now, so the column and the intercept share one weight. It stays until the next retraining so that
+    the shipped calibrator reads its inputs as fitted."""
     return np.array(
         [
             1.0,
             opinion.rules_score,
-            c,
-            c * float(opinion.agree),
-            c * opinion.model_p,
-            c * float(opinion.from_model),
+            1.0,
+            float(opinion.agree),
+            opinion.model_p,
+            float(opinion.from_model),
             float(opinion.one_cue),
             float(opinion.social),
             float(opinion.foreign),
@@ -104,39 +103,37 @@ def _kind_name(kind: Kind, category: str) -> str:
     return f"{kind.value} ({category})"
 
 
-def decide(rules: Insight, prediction: Prediction | None, challenge_guard: float) -> tuple[Kind, str, Opinion]:
+def decide(rules: Insight, prediction: Prediction, challenge_guard: float) -> tuple[Kind, str, Opinion]:
     """The kind and category of the combination, before the safety veto; pure, so calibration can replay it."""
-    if prediction is None:
-        return rules.kind, rules.category, Opinion(False, True, False, rules.score, 0.0, "")
     mk, mp = prediction.kind, prediction.kind_p
     model_says = _kind_name(mk, prediction.category)
     rules_say = _kind_name(rules.kind, rules.category)
     if mk is Kind.WIN and rules.kind is Kind.CHALLENGE:
         # Never the model's win over a challenge the rules found.
         reason = f"the rules read a challenge, the model reads {model_says}: no congratulation"
-        return rules.kind, rules.category, Opinion(True, False, False, rules.score, prediction.kind_probs[rules.kind],
+        return rules.kind, rules.category, Opinion(False, False, rules.score, prediction.kind_probs[rules.kind],
                                                    reason)  # fmt: skip
     challenge_p = prediction.kind_probs.get(Kind.CHALLENGE, 0.0)
     if mk is Kind.WIN and challenge_p >= challenge_guard:
         # The model's own doubt: a win it gives a real chance of being a problem is not congratulated.
         kind, category = prediction.best_other_than(Kind.WIN)
         reason = f"the model reads {model_says} but gives a challenge {challenge_p:.2f}: no congratulation"
-        return kind, category, Opinion(True, kind is rules.kind, True, rules.score, prediction.kind_probs[kind], reason)
+        return kind, category, Opinion(kind is rules.kind, True, rules.score, prediction.kind_probs[kind], reason)
     if mk is rules.kind:
         # Same kind: the model's category within it (it weighed the rules' category already).
-        return mk, prediction.category, Opinion(True, True, prediction.category != rules.category, rules.score, mp, "")
+        return mk, prediction.category, Opinion(True, prediction.category != rules.category, rules.score, mp, "")
     reason = f"the model reads {model_says}, the rules read {rules_say}"
     strong = rules.kind is not Kind.NONE and rules.score >= STRONG_SCORE and mp < OVERRULE_P
     if strong and not (rules.kind is Kind.WIN and mk is Kind.CHALLENGE):
         # A strong call of the rules ("Acme raises $12M") stands against a model that is not confident of another;
         # the model's challenge still vetoes a win.
-        return rules.kind, rules.category, Opinion(True, False, False, rules.score, prediction.kind_probs[rules.kind],
+        return rules.kind, rules.category, Opinion(False, False, rules.score, prediction.kind_probs[rules.kind],
                                                    reason)  # fmt: skip
-    return mk, prediction.category, Opinion(True, False, True, rules.score, mp, reason)
+    return mk, prediction.category, Opinion(False, True, rules.score, mp, reason)
 
 
 class CombinedClassifier:
-    """The `Classifier` that asks the model's second opinion in the rules' uncertain band."""
+    """The `Classifier` that asks the learned model's reading of every post the rules have classified."""
 
     def __init__(self, rules: RuleClassifier, model: LearnedModel) -> None:
         self.rules = rules
@@ -164,9 +161,9 @@ class CombinedClassifier:
         return [self.combine(posts[i], hints[i], first[i], asked[i])[0] for i in range(len(posts))]
 
     def combine(
-        self, post: Post, hints: CustomerHints | None, rules: Insight, pred: Prediction | None
+        self, post: Post, hints: CustomerHints | None, rules: Insight, pred: Prediction
     ) -> tuple[Insight, Opinion]:
-        """The insight of one post from the rules' insight and the model's prediction (None: not consulted)."""
+        """The insight of one post from the rules' insight and the model's prediction."""
         weights = self.model.weights
         kind, category, opinion = decide(rules, pred, weights.challenge_guard)
         opinion = replace(

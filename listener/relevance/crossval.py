@@ -91,11 +91,10 @@ def grouped_folds(groups: np.ndarray, k: int = FOLDS) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One real post classified out of fold: the insight and whether the model was asked."""
+    """One real post classified out of fold."""
 
     row: Labelled
     insight: Insight
-    consulted: bool
 
     @property
     def right(self) -> bool:
@@ -139,16 +138,14 @@ def format_cross_validation(cv: CrossValidation) -> str:
         "every figure is out of fold: rules alone -> rules + second opinion "
         f"(fitted per fold: challenge guards {', '.join(f'{t:g}' for t in cv.guards)}; "
         f"sure lines {', '.join(f'{t:g}' for t in cv.sure_scores)})",
-        "lang     n    kind accuracy   category macro-F1   relevance F1    challenges called wins   asked",
+        "lang     n    kind accuracy   category macro-F1   relevance F1    challenges called wins",
     ]
     for lang in [None, *cv.languages()]:
         alone, both = cv.metrics(lang, rules_only=True), cv.metrics(lang)
-        asked = sum(o.consulted for o in cv.combined if lang is None or o.row.lang == lang)
         lines.append(
             f"{lang or 'overall':<8} {both.n:<4} {alone.kind_accuracy:.3f} -> {both.kind_accuracy:.3f}  "
             f"{alone.category_macro_f1:.3f} -> {both.category_macro_f1:.3f}      "
             f"{alone.f1:.3f} -> {both.f1:.3f}   {alone.challenges_called_wins} -> {both.challenges_called_wins}"
-            f"                   {asked}"
         )
     relevant = [o for o in cv.combined if o.insight.kind is not Kind.NONE]
     unsure = [o for o in relevant if "unsure" in o.insight.facts]
@@ -210,7 +207,7 @@ def cross_validate(
         sure_scores.append(weights.sure_score)
         for j in test:
             row = rows[real[j]]
-            insight, _ = combined.combine(row.post, None, first[j], predicted.get(j))
-            outcomes[j] = Outcome(row, insight, j in predicted)
+            insight, _ = combined.combine(row.post, None, first[j], predicted[j])
+            outcomes[j] = Outcome(row, insight)
     sizes = [int((fold == f).sum()) for f in range(k)]
     return CrossValidation([outcomes[j] for j in range(len(real))], first, sizes, guards, sure_scores)

@@ -253,7 +253,7 @@ class Weights:
     # The model's challenge probability from which its win does not stand (combined.decide), and the calibrated score
     # from which an insight is sure: both fitted on out-of-fold replays (calibration.py).
     challenge_guard: float = 0.1
-    sure_score: float = 0.7  # combined.SURE_SCORE, the line before it was fitted
+    sure_score: float = 0.7  # the line before it was fitted
     lexical: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (categories, LEXICAL_BUCKETS) or empty
 
     def probabilities(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
