@@ -22,7 +22,7 @@ from listener.db.schema import Post as PostRow
 from listener.directory import get_customer
 from listener.errors import ConfigError
 from listener.ingest import run_ingest
-from listener.ingest.second_opinion import _uncertain_ids, revise_uncertain
+from listener.ingest.second_opinion import _digest_bound_ids, revise_digest_bound
 from listener.models import Insight, Kind, Post
 from listener.relevance import CustomerHints, RuleClassifier, classify_many, load_classifier
 from listener.relevance.calibration import GUARD_CANDIDATES
@@ -515,7 +515,8 @@ def test_ingest_asks_the_model_about_recent_posts_relevant_first_and_silent_ones
     revised = combined.second_opinion([c[1] for c in asked], [hints] * len(asked), [c[3] for c in asked])
     expected = {c[0]: insight for c, insight in zip(asked, revised, strict=True)}
 
-    assert revise_uncertain(local.sessions(), replace(local.settings, relevance=settings.relevance), NOW) == len(asked)
+    on = replace(local.settings, relevance=settings.relevance)
+    assert revise_digest_bound(local.sessions(), on, NOW) == len(asked)
     after = _snapshot(local)
     for post_id, before in rules_only.items():
         if post_id in expected:
@@ -564,10 +565,10 @@ def test_each_run_asks_the_model_only_about_the_posts_it_stored(local: App) -> N
     a, b = (sources[f"{base}{path}"] for path in ("/a", "/b"))
     on = replace(local.settings, relevance=settings.relevance)
     with local.transaction() as session:
-        every, of_a, of_b = (_uncertain_ids(session, on, NOW, mine) for mine in (None, {a}, {b}))
+        every, of_a, of_b = (_digest_bound_ids(session, on, NOW, mine) for mine in (None, {a}, {b}))
     assert of_a and of_b and sorted(of_a + of_b) == sorted(every)  # disjoint; together what one run asks about
     before = _snapshot(local)
-    assert revise_uncertain(local.sessions(), on, NOW, {a}) == len(of_a)
+    assert revise_digest_bound(local.sessions(), on, NOW, {a}) == len(of_a)
     after = _snapshot(local)
     assert all(after[p] == before[p] for p in before if source_of[p] == b)  # b's posts are b's worker's
     assert any(after[p] != before[p] for p in before if source_of[p] == a)

@@ -33,7 +33,7 @@ from listener.ingest.leases import (
 from listener.ingest.poll import Outcome, make_pool, poll_all
 from listener.ingest.prepare import forget_loaded_classifiers, prepare_for
 from listener.ingest.report import IngestReport
-from listener.ingest.second_opinion import revise_uncertain
+from listener.ingest.second_opinion import revise_digest_bound
 from listener.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def _poll_claimed(
             asyncio.run(polling)
         store.finish()
         report.timeline["polled"] = time.time()
-        revise_uncertain(sessions, settings, run_now, taken)  # the learned second opinion, off the bulk path
+        revise_digest_bound(sessions, settings, run_now, taken)  # the learned second opinion, off the bulk path
         report.timeline["second_opinion"] = time.time()
     finally:
         release_all(sessions, owner)

@@ -39,13 +39,13 @@ log = logging.getLogger(__name__)
 BATCH = 128  # posts embedded and written per transaction
 
 
-def revise_uncertain(
+def revise_digest_bound(
     sessions: sessionmaker[Session],
     settings: Settings,
     run_now: datetime,
     sources: Collection[int] | None = None,
 ) -> int:
-    """Ask the model about this run's uncertain, digest-bound insights and update them; how many were asked.
+    """Ask the model about this run's digest-bound insights (within the cap) and update them; how many were asked.
 
     `sources`: the sources this run polled. Other runs (workers on other hosts) classify posts at the same time, and
     each asks about its own: without it, every worker that started together would ask the model about the same
@@ -56,7 +56,7 @@ def revise_uncertain(
 
     started = time.monotonic()
     with transaction(sessions) as session:
-        ids = _uncertain_ids(session, settings, run_now, sources)
+        ids = _digest_bound_ids(session, settings, run_now, sources)
     if not ids:
         return 0
     # Few threads: the workers of a host run this pass at the same time (README: the figure).
@@ -69,7 +69,7 @@ def revise_uncertain(
         with transaction(sessions) as session:
             changed += _revise(session, classifier, ids[start : start + BATCH])
     log.info(
-        "second opinion: %d uncertain insights asked, %d changed, in %.1f s",
+        "second opinion: %d digest-bound insights asked, %d changed, in %.1f s",
         len(ids),
         changed,
         time.monotonic() - started,
@@ -77,7 +77,7 @@ def revise_uncertain(
     return len(ids)
 
 
-def _uncertain_ids(
+def _digest_bound_ids(
     session: Session, settings: Settings, run_now: datetime, sources: Collection[int] | None
 ) -> list[int]:
     when = func.coalesce(PostRow.published_at, PostRow.fetched_at)
@@ -106,7 +106,7 @@ def _uncertain_ids(
     if sources is None:
         return list(session.scalars(query.limit(most)))
     # Filtered here, not in SQL: a run's sources can be more than a statement takes as parameters, and the
-    # candidates are one small column (the uncertain, digest-bound posts of the period).
+    # candidates are one small column (the digest-bound posts of the period).
     mine = sources if isinstance(sources, (set, frozenset)) else set(sources)
     # Streamed and cut at `most`: after a first run of thousands of feeds the query matches a large share of the
     # run's 100,000s of insights, of which only the first few of this run's sources are wanted. (The sources are
