@@ -72,8 +72,9 @@ def features(opinion: Opinion) -> np.ndarray:
     """The calibrator's inputs (a fixed order: the shipped coefficients depend on it).
 
     The third is a constant: it said whether the model was asked, back when only the rules' uncertain band was; it is
-    always asked now, so the column and the intercept share one weight. It stays until the next retraining so that
-    the shipped calibrator reads its inputs as fitted."""
+    always asked now, so the column and the intercept share one weight. The weights retrained since still have it:
+    dropping it changes how the calibrator is regularised, so the scores (not the kinds), so it goes with the next
+    change to the calibrator's inputs, followed by a retraining and a fresh look at the reliability tables."""
     return np.array(
         [
             1.0,
