@@ -90,3 +90,64 @@ def test_an_anniversary_said_in_other_words_is_still_a_milestone(
     classifier: RuleClassifier, title: str, text: str, lang: str
 ) -> None:
     assert label(classifier, title, text, lang) == "win/milestone"
+
+
+# --- Words that describe the times or a deal, not the company's trouble (sentences written for these tests) ------
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang", "expected"),
+    [
+        # "Crisis" and "difficult" describe the market around a win; alone they are no challenge.
+        ("Molinos del Sur abre dos tiendas en Lima pese a la crisis", "", "es", "win/expansion"),
+        ("", "Molinos del Sur anunció el cierre de una ronda de inversión de 5 millones de euros.", "es", "win/funding"),
+        ("Padaria Aurora fecha acordo com a rede Sol para distribuir seus pães", "", "pt", "win/partnership"),
+        ("Forno Rossi premiata come impresa dell'anno, uno schiaffo alla crisi", "", "it", "win/award"),
+        ("Boulangerie Martin ouvre une troisième boutique malgré la crise", "", "fr", "win/expansion"),
+        ("Bäckerei Hofmann eröffnet trotz der Krise eine neue Filiale in Bonn", "", "de", "win/expansion"),
+        # An interim appointment is an appointment: the departure, if any, has its own words.
+        ("Harbor Foods appoints new interim CFO", "Dana Reyes takes over the finance team from Monday.", "en",
+         "win/leadership"),
+        ("Harbor Foods names Dana Reyes CFO", "She joins from a logistics group.", "en", "win/leadership"),
+    ],
+)
+def test_a_word_about_the_times_or_a_deal_closed_is_no_challenge(
+    classifier: RuleClassifier, title: str, text: str, lang: str, expected: str
+) -> None:
+    assert label(classifier, title, text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang", "expected"),
+    [
+        # Beside a real cue the same words still count, and a closure is still a closure.
+        ("Molinos del Sur anuncia el cierre de dos tiendas en Lima", "", "es", "challenge/downturn"),
+        ("Molinos del Sur entra en concurso de acreedores por la crisis", "", "es", "challenge/downturn"),
+        ("", "El consejero delegado de Molinos del Sur dimitió el lunes.", "es", "challenge/departure"),
+        ("Harbor Foods CFO steps down; Dana Reyes named interim CFO", "", "en", "challenge/departure"),
+        ("Harbor Foods will stop selling its frozen range", "", "en", "challenge/downturn"),
+    ],
+)
+def test_real_closures_cuts_and_departures_still_read_as_challenges(
+    classifier: RuleClassifier, title: str, text: str, lang: str, expected: str
+) -> None:
+    assert label(classifier, title, text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang"),
+    [
+        ("Harbor Foods named a finalist for the Coastal Business Awards", "Winners are announced in May.", "en"),
+        ("", "We're up for an award! Harbor Foods is shortlisted for Bakery of the Year.", "en"),
+        ("Nominations open for the 2027 Harbor Business Awards", "", "en"),
+        ("Molinos del Sur, finalista de los Premios Pyme del Año", "", "es"),
+        ("Boulangerie Martin en lice pour le prix de l'artisan de l'année", "", "fr"),
+        ("Padaria Aurora é finalista do prêmio Empresa do Ano", "", "pt"),
+    ],
+)
+def test_a_finalist_or_a_nominee_is_no_winner(classifier: RuleClassifier, title: str, text: str, lang: str) -> None:
+    assert not label(classifier, title, text, lang).startswith("win/")
+
+
+def test_a_winner_is_still_a_winner(classifier: RuleClassifier) -> None:
+    assert label(classifier, "Harbor Foods wins Bakery of the Year at the Coastal Business Awards") == "win/award"
+    assert label(classifier, "Molinos del Sur gana el Premio Pyme del Año", lang="es") == "win/award"

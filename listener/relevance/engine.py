@@ -301,6 +301,7 @@ def decide(
         cues = [h for h in cues if h.label != "milestone" or not any(s < h.end and h.start < e for s, e in counts)]
     denied_sentences = {h.sentence for h in signals["denial"]}
     intent_sentences = {h.sentence for h in signals["intent"]}
+    nominated_sentences = {h.sentence for h in signals["nomination"]}
     # The congratulation itself ("¡Felicidades a...", "Congrats to...") is not small talk about us.
     congratulation = [(h.start, h.end) for h in signals["other_win"]]
     deny_all = bool(signals["denial"]) and _headline_negated(hits)
@@ -321,6 +322,8 @@ def decide(
             continue
         if category in _WINS and hit.sentence in intent_sentences:
             category = "plan"  # "we plan to open an office in Lisbon" is a goal to ask about, not a win yet
+        if category == "award" and hit.sentence in nominated_sentences:
+            category = "event"  # "finalist for the Governor's Awards": a finalist or a nominee is not a winner
         weight = hit.weight * (HEADLINE_FACTOR if hit.headline else 1.0)
         if category in ABOUT_SOMEONE and (about_others or hit.sentence in third_party):
             category, weight = "content", weight * SOMEONE_ELSE_FACTOR
@@ -440,7 +443,14 @@ def _pick(scores: dict[str, float], support: dict[str, list[Hit]]) -> Decision:
         return scores[category], KIND_RANK[KIND_OF_CATEGORY[category]]
 
     best = max(scores, key=rank)
-    challenge_headline = [c for c in CHALLENGE_CATEGORIES if any(h.headline for h in support.get(c, ()))]
+    # A weak word ("crisis", "difficult") in a headline that also names a win describes the times around the win
+    # ("opens two shops despite the crisis"): it does not invoke the safety rule alone; the weights still compare.
+    headline_win = any(h.headline and h.weight >= NORMAL for c in scores if c in _WINS for h in support[c])
+    challenge_headline = [
+        c
+        for c in CHALLENGE_CATEGORIES
+        if any(h.headline and (h.weight >= NORMAL or not headline_win) for h in support.get(c, ()))
+    ]
     caution = ""
     # SAFETY RULE (taxonomy.md): a challenge in the headline decides the kind, whatever else the post says.
     if challenge_headline:

@@ -32,6 +32,7 @@ SIGNALS = {
     "other_win": "congratulating someone else: their win is not the customer's",
     "rumour": "unconfirmed news (reportedly, rumour, in talks)",
     "intent": "a stated intention: wins in that sentence become plans",
+    "nomination": "a nomination, a shortlist or an entry (finalist, nominated): awards in that sentence are events",
     "celebration": "framing as a win (thrilled, huge win): being acquired then counts as acquisition",
     "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
     "ignore": "look-alikes that must not count (award-winning, launch week sale)",
