@@ -151,3 +151,41 @@ def test_a_finalist_or_a_nominee_is_no_winner(classifier: RuleClassifier, title:
 def test_a_winner_is_still_a_winner(classifier: RuleClassifier) -> None:
     assert label(classifier, "Harbor Foods wins Bakery of the Year at the Coastal Business Awards") == "win/award"
     assert label(classifier, "Molinos del Sur gana el Premio Pyme del Año", lang="es") == "win/award"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang", "expected"),
+    [
+        # Departures said in other words: a death, an exit beside an appointment, partners who quit.
+        ("Harbor Foods announces the passing of its founder; changes to its board", "Ann Cole joins the board.",
+         "en", "challenge/departure"),
+        ("Harbor Foods appoints COO; CEO exits", "Dana Reyes takes the new role.", "en", "challenge/departure"),
+        ("Two senior partners exit the venture firm", "Both have quit after ten years.", "en", "challenge/departure"),
+        ("Boulangerie Martin : le fondateur revient sur son départ", "", "fr", "challenge/departure"),
+        # A delayed launch is no launch; an owner's closure told as a question is a closure.
+        ("Harbor Foods delays the launch of its oat milk", "", "en", "challenge/downturn"),
+        ("", "Molinos del Sur retrasa el lanzamiento de su nueva app por problemas técnicos.", "es",
+         "challenge/downturn"),
+        ("Why did I close the bakery?", "The letter is on the door. Here is my reflection.", "en", "challenge/downturn"),
+        # A regulator charging the company, however many words apart.
+        ("", "The Commission today announced it has charged Harbor Foods and two of its directors with fraud.", "en",
+         "challenge/legal"),
+    ],
+)
+def test_challenges_said_in_other_words_are_challenges(
+    classifier: RuleClassifier, title: str, text: str, lang: str, expected: str
+) -> None:
+    assert label(classifier, title, text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang"),
+    [
+        # A news agency's name is attribution, not press coverage; an appeal is not a launch.
+        ("", "Fuentes de Molinos del Sur han indicado a Europa Press que abrirán una tienda en Lima.", "es"),
+        ("", "Le journal, menacé de disparition, lance un appel aux dons.", "fr"),
+    ],
+)
+def test_an_agency_credit_or_an_appeal_is_no_win(classifier: RuleClassifier, title: str, text: str, lang: str) -> None:
+    got = label(classifier, title, text, lang)
+    assert not got.endswith(("/press", "/launch")), got
