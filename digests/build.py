@@ -112,7 +112,7 @@ def _today(
 def _do(candidate: Candidate, words: dict[str, str]) -> str:
     """What to do, in a few words: "Congratulate Nimbus Logistics on Monterrey"."""
     item = candidate.item
-    kind = "look" if item.look else item.kind
+    kind = "look" if item.look else item.shown_kind  # mixed news (a round beside job cuts): "Reply to"
     what = candidate.what
     if kind == "win" and not what:
         kind = "win.plain"

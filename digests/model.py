@@ -45,6 +45,12 @@ class Item:
     details: str = ""  # the evidence behind it (classifier cues, score): small print, never the headline
     look: str = ""  # set when the filter is unsure: "take a look" instead of a draft
     language: str = ""  # BCP 47 tag the draft is written in
+    mixed: bool = False  # a win whose post also mentions job cuts: never worded as a congratulation anywhere
+
+    @property
+    def shown_kind(self) -> str:
+        """The kind the rep sees (title, colour, "today" line): mixed news is news to reply to, not a win."""
+        return "news" if self.mixed and self.kind == "win" else self.kind
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def story_item(
             comments_url=comments,
             kind=lead.kind,
             category=lead.category,
+            mixed=_mixed(lead),
             insight_ids=story.insight_ids,
             customer_id=customer.id,
             contact_name=contact.name if contact and suggestion else "",
@@ -73,9 +74,14 @@ def _lead(story: Story, language: str) -> InsightInfo:
     return same[0] if same else story.lead
 
 
+def _mixed(lead: InsightInfo) -> bool:
+    """A win the filter saw job cuts beside (taxonomy.md: never congratulate on those cuts)."""
+    return lead.kind == "win" and bool(lead.facts.get("caution"))
+
+
 def _entry(lead: InsightInfo, words: dict[str, str]) -> tuple[str, str]:
     """The phrasebook entry for a post, and a note for the rep when the wording had to change."""
-    if lead.kind == "win" and lead.facts.get("caution"):
+    if _mixed(lead):
         # The filter saw job cuts in a win: never congratulate on those cuts (taxonomy.md).
         return "update", words["cuts.why"]
     if lead.kind == "win" and lead.category == "award" and is_finalist(lead):
@@ -134,8 +140,10 @@ def human_why(
         parts.append(words["why.days"].format(days=days) if customer.last_touch else words["why.never"])
     if lead is not None:
         amount = (context or {}).get("amount")
-        if lead.kind == "win" and lead.category == "funding" and not lead.facts.get("caution"):
+        if lead.kind == "win" and lead.category == "funding" and not _mixed(lead):
             parts.append(words["why.funding"].format(amount=amount) if amount else words["why.funding.plain"])
+        elif _mixed(lead):
+            parts.append(words["why.news"])  # not "good news: a note now lands well" beside job cuts
         else:
             parts.append(words[f"why.{lead.kind}"])
     if merged > 1:

@@ -10,6 +10,7 @@ import pytest
 from digests.build import build_digest
 from digests.model import Card, Item
 from digests.model import Digest as DigestModel
+from digests.render import render
 from digests.suggest import phrasebook
 from listener.cli.app import App
 from listener.db.schema import Digest, Post, Rep
@@ -194,6 +195,15 @@ def test_a_win_that_mentions_job_cuts_is_not_congratulated(app: App) -> None:
     item = section(digest, "conversation")[0]
     assert not any(word in item.suggestion.lower() for word in CONGRATS)
     assert "job cuts" in item.why
+    # Nor anywhere else the rep reads it: the "today" line and the reason say no congratulation or good news.
+    assert [line.item for line in digest.today] == [item]
+    assert not digest.today[0].text.startswith("Congratulate"), digest.today[0].text
+    assert digest.today[0].text.startswith("Reply to Mixed Co")
+    assert "good news" not in item.why
+    # The card's own title is the news one too, in the HTML and the text part alike, and so is the subject.
+    rendered = render(digest)
+    for part in (rendered.html, rendered.text, rendered.subject):
+        assert "Congratulate" not in part, part
 
 
 def test_suggestions_use_facts_first_name_language_and_read_well_without_facts(app: App) -> None:
