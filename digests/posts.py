@@ -17,6 +17,8 @@ from digests.wording import clip_title, is_finalist, suggestion_context
 # Below this confidence a challenge may be something else entirely (a win read as a farewell): no draft, a look.
 SURE_CHALLENGE = 0.6
 _WHAT_FACTS = ("place", "partner", "product", "award", "round", "person", "event")
+# Wins whose drafts describe an event (a move to a new place) that only a fact of the post can confirm.
+_NEEDS_FACT = {"expansion": ("place", "country")}
 
 
 def story_item(
@@ -27,7 +29,7 @@ def story_item(
     language = draft_language(contact, customer, snap.language)
     lead = _lead(story, language)
     context = suggestion_context(customer, language, lead, contact)
-    entry, note = _entry(lead, words)
+    entry, note = _entry(lead, words, context)
     unsure = lead.facts.get("unsure")
     if not unsure and lead.kind == "challenge" and lead.score < SURE_CHALLENGE:
         unsure = words["unsure.low"]  # a bad-news draft on a guess is the draft that embarrasses the rep
@@ -79,13 +81,21 @@ def _mixed(lead: InsightInfo) -> bool:
     return lead.kind == "win" and bool(lead.facts.get("caution"))
 
 
-def _entry(lead: InsightInfo, words: dict[str, str]) -> tuple[str, str]:
+def _entry(lead: InsightInfo, words: dict[str, str], context: dict[str, Any]) -> tuple[str, str]:
     """The phrasebook entry for a post, and a note for the rep when the wording had to change."""
     if _mixed(lead):
         # The filter saw job cuts in a win: never congratulate on those cuts (taxonomy.md).
         return "update", words["cuts.why"]
     if lead.kind == "win" and lead.category == "award" and is_finalist(lead):
         return "award_finalist", ""
+    if (
+        lead.kind == "win"
+        and lead.category in _NEEDS_FACT
+        and not any(context.get(f) for f in _NEEDS_FACT[lead.category])
+    ):
+        # "Congratulations on the expansion! ... make the move easier?" about a new coffee: a kind of win whose
+        # draft names an event the post may not describe is congratulated on the news instead.
+        return "win_plain", ""
     return lead.category, ""
 
 

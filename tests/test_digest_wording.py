@@ -224,3 +224,23 @@ def test_every_update_draft_greets_the_contact() -> None:
     for path in sorted((config_dir() / "phrasebook").glob("*.toml")):
         variants = tomllib.loads(path.read_text(encoding="utf-8"))["update"]["variants"]
         assert all(v.startswith("{{ hello }}") for v in variants), path.name
+
+
+@pytest.mark.parametrize("language", ["en", "es", "pt", "fr", "de", "it"])
+def test_an_expansion_with_no_place_is_congratulated_on_the_news_not_on_a_move(app: App, language: str) -> None:
+    # The filter can call a new product an expansion (no place in the post): the draft must not speak of an
+    # expansion, an opening or a move that the post never describes.
+    with app.transaction() as session:
+        rep = add_rep(session)
+        roaster = add_customer(session, rep, "Bean & Bramble", language=language)
+        add_insight(session, roaster, "win", "expansion", "New single origin: Finca La Esperanza", language="",
+                    text="Meet the newest bag on our shelf, from a cooperative of 32 growers.")  # fmt: skip
+        bakery = add_customer(session, rep, "Harbor Bakery", language=language)
+        add_insight(session, bakery, "win", "expansion", "Harbor Bakery opens in Tacoma", age_hours=13, language="",
+                    facts={"place": "Tacoma"})  # fmt: skip
+    drafts = {i.customer: i.suggestion.lower() for i in items(build(app), "congratulate")}
+    moved = ("expansion", "expansión", "expansão", "ouverture", "eröffnung", "apertura", "move", "puesta en marcha",
+             "new team")  # fmt: skip
+    assert drafts["Bean & Bramble"] and not any(word in drafts["Bean & Bramble"] for word in moved), drafts
+    assert "finca la esperanza" in drafts["Bean & Bramble"]  # it names what the post says instead
+    assert "tacoma" in drafts["Harbor Bakery"]  # with its place, an expansion keeps its own draft
