@@ -99,7 +99,8 @@ def test_an_anniversary_said_in_other_words_is_still_a_milestone(
     [
         # "Crisis" and "difficult" describe the market around a win; alone they are no challenge.
         ("Molinos del Sur abre dos tiendas en Lima pese a la crisis", "", "es", "win/expansion"),
-        ("", "Molinos del Sur anunció el cierre de una ronda de inversión de 5 millones de euros.", "es", "win/funding"),
+        ("", "Molinos del Sur anunció el cierre de una ronda de inversión de 5 millones de euros.", "es",
+         "win/funding"),
         ("Padaria Aurora fecha acordo com a rede Sol para distribuir seus pães", "", "pt", "win/partnership"),
         ("Forno Rossi premiata come impresa dell'anno, uno schiaffo alla crisi", "", "it", "win/award"),
         ("Boulangerie Martin ouvre une troisième boutique malgré la crise", "", "fr", "win/expansion"),
@@ -166,7 +167,8 @@ def test_a_winner_is_still_a_winner(classifier: RuleClassifier) -> None:
         ("Harbor Foods delays the launch of its oat milk", "", "en", "challenge/downturn"),
         ("", "Molinos del Sur retrasa el lanzamiento de su nueva app por problemas técnicos.", "es",
          "challenge/downturn"),
-        ("Why did I close the bakery?", "The letter is on the door. Here is my reflection.", "en", "challenge/downturn"),
+        ("Why did I close the bakery?", "The letter is on the door. Here is my reflection.", "en",
+         "challenge/downturn"),
         # A regulator charging the company, however many words apart.
         ("", "The Commission today announced it has charged Harbor Foods and two of its directors with fraud.", "en",
          "challenge/legal"),
