@@ -94,20 +94,29 @@ def test_an_anniversary_said_in_other_words_is_still_a_milestone(
 
 # --- Words that describe the times or a deal, not the company's trouble (sentences written for these tests) ------
 
+
 @pytest.mark.parametrize(
     ("title", "text", "lang", "expected"),
     [
         # "Crisis" and "difficult" describe the market around a win; alone they are no challenge.
         ("Molinos del Sur abre dos tiendas en Lima pese a la crisis", "", "es", "win/expansion"),
-        ("", "Molinos del Sur anunció el cierre de una ronda de inversión de 5 millones de euros.", "es",
-         "win/funding"),
+        (
+            "",
+            "Molinos del Sur anunció el cierre de una ronda de inversión de 5 millones de euros.",
+            "es",
+            "win/funding",
+        ),
         ("Padaria Aurora fecha acordo com a rede Sol para distribuir seus pães", "", "pt", "win/partnership"),
         ("Forno Rossi premiata come impresa dell'anno, uno schiaffo alla crisi", "", "it", "win/award"),
         ("Boulangerie Martin ouvre une troisième boutique malgré la crise", "", "fr", "win/expansion"),
         ("Bäckerei Hofmann eröffnet trotz der Krise eine neue Filiale in Bonn", "", "de", "win/expansion"),
         # An interim appointment is an appointment: the departure, if any, has its own words.
-        ("Harbor Foods appoints new interim CFO", "Dana Reyes takes over the finance team from Monday.", "en",
-         "win/leadership"),
+        (
+            "Harbor Foods appoints new interim CFO",
+            "Dana Reyes takes over the finance team from Monday.",
+            "en",
+            "win/leadership",
+        ),
         ("Harbor Foods names Dana Reyes CFO", "She joins from a logistics group.", "en", "win/leadership"),
     ],
 )
@@ -158,20 +167,36 @@ def test_a_winner_is_still_a_winner(classifier: RuleClassifier) -> None:
     ("title", "text", "lang", "expected"),
     [
         # Departures said in other words: a death, an exit beside an appointment, partners who quit.
-        ("Harbor Foods announces the passing of its founder; changes to its board", "Ann Cole joins the board.",
-         "en", "challenge/departure"),
+        (
+            "Harbor Foods announces the passing of its founder; changes to its board",
+            "Ann Cole joins the board.",
+            "en",
+            "challenge/departure",
+        ),
         ("Harbor Foods appoints COO; CEO exits", "Dana Reyes takes the new role.", "en", "challenge/departure"),
         ("Two senior partners exit the venture firm", "Both have quit after ten years.", "en", "challenge/departure"),
         ("Boulangerie Martin : le fondateur revient sur son départ", "", "fr", "challenge/departure"),
         # A delayed launch is no launch; an owner's closure told as a question is a closure.
         ("Harbor Foods delays the launch of its oat milk", "", "en", "challenge/downturn"),
-        ("", "Molinos del Sur retrasa el lanzamiento de su nueva app por problemas técnicos.", "es",
-         "challenge/downturn"),
-        ("Why did I close the bakery?", "The letter is on the door. Here is my reflection.", "en",
-         "challenge/downturn"),
+        (
+            "",
+            "Molinos del Sur retrasa el lanzamiento de su nueva app por problemas técnicos.",
+            "es",
+            "challenge/downturn",
+        ),
+        (
+            "Why did I close the bakery?",
+            "The letter is on the door. Here is my reflection.",
+            "en",
+            "challenge/downturn",
+        ),
         # A regulator charging the company, however many words apart.
-        ("", "The Commission today announced it has charged Harbor Foods and two of its directors with fraud.", "en",
-         "challenge/legal"),
+        (
+            "",
+            "The Commission today announced it has charged Harbor Foods and two of its directors with fraud.",
+            "en",
+            "challenge/legal",
+        ),
     ],
 )
 def test_challenges_said_in_other_words_are_challenges(
