@@ -216,3 +216,19 @@ def test_challenges_said_in_other_words_are_challenges(
 def test_an_agency_credit_or_an_appeal_is_no_win(classifier: RuleClassifier, title: str, text: str, lang: str) -> None:
     got = label(classifier, title, text, lang)
     assert not got.endswith(("/press", "/launch")), got
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang"),
+    [
+        # Money running out is a downturn, whatever numbers of users or years stand beside it.
+        ("", "Two million users and no money in the bank. Tough times at Harbor Apps.", "en"),
+        ("Harbor Apps ran out of cash after 3 years and 500,000 downloads", "", "en"),
+        ("", "Molinos Apps se quedó sin dinero pese a sus 2 millones de usuarios.", "es"),
+        ("Boulangerie Martin, à court de trésorerie après 20 ans", "", "fr"),
+    ],
+)
+def test_money_running_out_is_a_downturn_beside_any_number(
+    classifier: RuleClassifier, title: str, text: str, lang: str
+) -> None:
+    assert label(classifier, title, text, lang) == "challenge/downturn"
