@@ -377,3 +377,24 @@ def test_spanish_departures_said_other_ways(classifier: RuleClassifier) -> None:
     ):
         assert label(classifier, title, text, "es") == "challenge/departure", (title, text)
     assert label(classifier, "Grupo Sol nombra a Ana Ruiz directora general", "", "es") == "win/leadership"
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "expected"),
+    [
+        # Québec French says "compressions" for job cuts; "claque la porte" is a departure; a leak is an incident.
+        ("fr", "", "Nouvelles compressions chez Papeterie Nord : 120 postes abolis à l'usine de Trois-Rivières.",
+         "challenge/layoffs"),
+        ("fr", "Le président de Papeterie Nord claque la porte", "", "challenge/departure"),
+        ("fr", "Fuite de données chez Papeterie Nord : 40 000 clients touchés", "", "challenge/incident"),
+        ("fr", "Le régulateur bloque l'achat de Papeterie Nord par Groupe Sud", "", "challenge/legal"),
+        ("de", "", "Am Montag war die Erreichbarkeit von Bäckerei Hofmann online gestört.", "challenge/incident"),
+        ("de", "Messe der Bäckerei Hofmann fällt aus", "", "challenge/downturn"),
+        ("de", "Bäckerei Hofmann darf nicht mehr mit 'bio' werben", "", "challenge/legal"),
+        ("pt", "", "A Padaria Aurora informou que o diretor presidente renunciou ao cargo.", "challenge/departure"),
+        ("it", "", "È entrato nel terzo giorno il down delle caselle email di Forno Rossi.", "challenge/incident"),
+        ("es", "", "Imputan por corrupción al presidente de Molinos del Sur.", "challenge/legal"),
+    ],
+)  # fmt: skip
+def test_challenge_vocabulary_of_each_language(lang: str, title: str, text: str, expected: str) -> None:
+    assert label(load_classifier(), title, text, lang) == expected
