@@ -232,3 +232,28 @@ def test_money_running_out_is_a_downturn_beside_any_number(
     classifier: RuleClassifier, title: str, text: str, lang: str
 ) -> None:
     assert label(classifier, title, text, lang) == "challenge/downturn"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lang", "expected"),
+    [
+        # "Leadership update" heads a CEO stepping down as often as an appointment; the "as CEO" of a departure
+        # is no appointment.
+        (
+            "Harbor Apps: our CEO steps down",
+            "Today we are announcing that Dana Reyes is stepping down as CEO. She will stay on as CTO.",
+            "en",
+            "challenge/departure",
+        ),
+        ("Advice for a small business that's ending", "My partner wants out and the lease ends in May.", "en",
+         "challenge/downturn"),
+        ("", "No queremos irnos sin antes deciros gracias por acompañarnos durante todos estos años.", "es",
+         "challenge/downturn"),
+        ("Molins del Nord canvia de conseller delegat", "El consell ha aprovat el cessament del conseller.", "ca",
+         "challenge/departure"),
+    ],
+)  # fmt: skip
+def test_departures_and_farewells_in_other_words(
+    classifier: RuleClassifier, title: str, text: str, lang: str, expected: str
+) -> None:
+    assert label(classifier, title, text, lang) == expected
