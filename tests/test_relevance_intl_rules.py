@@ -386,7 +386,7 @@ def test_spanish_departures_said_other_ways(classifier: RuleClassifier) -> None:
         ("fr", "", "Nouvelles compressions chez Papeterie Nord : 120 postes abolis à l'usine de Trois-Rivières.",
          "challenge/layoffs"),
         ("fr", "Le président de Papeterie Nord claque la porte", "", "challenge/departure"),
-        ("fr", "Fuite de données chez Papeterie Nord : 40 000 clients touchés", "", "challenge/incident"),
+        ("fr", "Vol de données chez Papeterie Nord : 40 000 clients touchés", "", "challenge/incident"),
         ("fr", "Le régulateur bloque l'achat de Papeterie Nord par Groupe Sud", "", "challenge/legal"),
         ("de", "", "Am Montag war die Erreichbarkeit von Bäckerei Hofmann online gestört.", "challenge/incident"),
         ("de", "Messe der Bäckerei Hofmann fällt aus", "", "challenge/downturn"),
@@ -396,5 +396,7 @@ def test_spanish_departures_said_other_ways(classifier: RuleClassifier) -> None:
         ("es", "", "Imputan por corrupción al presidente de Molinos del Sur.", "challenge/legal"),
     ],
 )  # fmt: skip
-def test_challenge_vocabulary_of_each_language(lang: str, title: str, text: str, expected: str) -> None:
-    assert label(load_classifier(), title, text, lang) == expected
+def test_challenge_vocabulary_of_each_language(
+    classifier: RuleClassifier, lang: str, title: str, text: str, expected: str
+) -> None:
+    assert label(classifier, title, text, lang) == expected
