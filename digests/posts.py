@@ -150,10 +150,10 @@ def human_why(
         parts.append(words["why.days"].format(days=days) if customer.last_touch else words["why.never"])
     if lead is not None:
         amount = (context or {}).get("amount")
-        if lead.kind == "win" and lead.category == "funding" and not _mixed(lead):
-            parts.append(words["why.funding"].format(amount=amount) if amount else words["why.funding.plain"])
-        elif _mixed(lead):
+        if _mixed(lead):
             parts.append(words["why.news"])  # not "good news: a note now lands well" beside job cuts
+        elif lead.kind == "win" and lead.category == "funding":
+            parts.append(words["why.funding"].format(amount=amount) if amount else words["why.funding.plain"])
         else:
             parts.append(words[f"why.{lead.kind}"])
     if merged > 1:

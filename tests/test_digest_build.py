@@ -35,18 +35,14 @@ def build(
         return build_digest(session, settings or app.settings, rep, on, NOW + (on - TODAY))
 
 
-# The old sections by what to do, as item kinds on the brief's cards (a win the filter flagged for job cuts is
-# something to comment on, never to congratulate).
+# The old sections by what to do, as the kinds the brief's cards show (a win the filter flagged for job cuts is
+# shown as news: something to comment on, never to congratulate).
 _KIND_OF = {"congratulate": "win", "help": "challenge", "conversation": "news", "ask": "goal"}
 
 
 def section(digest: DigestModel, key: str) -> list[Item]:
     kind = _KIND_OF.get(key, key)
-    items = [i for i in digest.items() if i.kind == kind or (key == "conversation" and i.kind == "win" and
-                                                               "job cuts" in i.why)]  # fmt: skip
-    if key == "congratulate":
-        items = [i for i in items if "job cuts" not in i.why]
-    return items
+    return [i for i in digest.items() if i.shown_kind == kind]
 
 
 def headlines(digest: DigestModel, key: str) -> list[str]:

@@ -28,11 +28,9 @@ def build(app: App, max_items: int = 5) -> DigestModel:
 
 
 def items(digest: DigestModel, key: str) -> list[Item]:
+    """A section's items, by the kind the card shows (a win beside job cuts is shown as news, never a win)."""
     kind = {"congratulate": "win", "help": "challenge", "conversation": "news", "ask": "goal"}.get(key, key)
-    cut = [i for i in digest.items() if i.kind == "win" and "job cuts" in i.why]  # commented on, never congratulated
-    if key == "conversation":
-        return cut + [i for i in digest.items() if i.kind == kind]
-    return [i for i in digest.items() if i.kind == kind and i not in cut]
+    return [i for i in digest.items() if i.shown_kind == kind]
 
 
 def facts(raw: dict[str, object], **kw: str) -> dict[str, object]:
