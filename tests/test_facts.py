@@ -126,6 +126,23 @@ RIGHT = [
      {"person": "Ernesto M. Salas"}),
     ("leadership", "Jean-Luc Morel a été nommé président et Claire Dubois directrice générale", "fr",
      {"person": "Jean-Luc Morel", "role": "président"}),
+    # "new" is not part of the role (the drafts say "the new role as CEO"); "interim" is
+    ("leadership", "Kestrel Bank names Jane Roe new chief executive officer", "en",
+     {"person": "Jane Roe", "role": "chief executive officer"}),
+    ("leadership", "Kestrel Bank names Jane Roe interim CEO", "en", {"person": "Jane Roe", "role": "interim CEO"}),
+    # titles beyond the chief executive's, in each language (a role not read leaves the draft without the name)
+    ("leadership", "La doctora Inés Calvo, nueva directora médica de Clínicas Roble", "es",
+     {"person": "Inés Calvo", "role": "directora médica"}),
+    ("leadership", "Marcos Lemos assume como vice-presidente de operações da Ferrovia Azul", "pt",
+     {"person": "Marcos Lemos", "role": "vice-presidente de operações"}),
+    ("leadership", "Hélène Martin devient directrice financière du groupe Ardoise", "fr",
+     {"person": "Hélène Martin", "role": "directrice financière"}),
+    ("leadership", "Giulia Ferri è la nuova direttrice commerciale di Olivetta", "it",
+     {"person": "Giulia Ferri", "role": "direttrice commerciale"}),
+    ("leadership", "Lena Vogt wird neue Finanzvorständin der Nordbahn", "de",
+     {"person": "Lena Vogt", "role": "Finanzvorständin"}),
+    ("leadership", "Pere Soler, nou director tècnic de Cooperativa Garrigues", "ca",
+     {"person": "Pere Soler", "role": "director tècnic"}),
     # places: a proper name after a place cue
     ("expansion", "Harbor Labs opens its first office in the Nordics hub in Oslo", "en", {"place": "Oslo"}),
     ("expansion", "Mercato Verde abrirá sus primeras tiendas en Portugal. La cadena invertirá más", "es",
@@ -159,6 +176,12 @@ NOTHING = [
     ("award", "Cyberline Wins Ten 2024 Security Awards", "en", "award"),
     ("legal", "La aerolínea podría ser multada hasta por $19.267.753.900", "es", "currency"),
 ]  # fmt: skip
+
+
+def test_a_name_at_the_end_of_the_headline_does_not_run_into_the_body() -> None:
+    # The headline and the body are one text joined by a line break; a name never spans it.
+    found = facts("leadership", "Nordbahn: neue Finanzvorständin Lena Vogt", "Lena Vogt kommt von der Südbank.", "de")
+    assert found["person"] == "Lena Vogt"
 
 
 @pytest.mark.parametrize(("category", "title", "lang", "expected"), RIGHT, ids=[r[1][:40] for r in RIGHT])

@@ -48,6 +48,7 @@ class Cues:
     title_prefix: re.Pattern[str]
     not_person: frozenset[str]  # folded words that make a capitalised run no personal name (Group, Joins)
     role_joiners: frozenset[str]  # "and" between two roles of one person
+    new_words: frozenset[str]  # folded "new" words: "new CEO" is the role "CEO" (the drafts say "the new role")
 
 
 def compile_cues(words: FactWords, names: FactWords) -> Cues:
@@ -63,12 +64,14 @@ def compile_cues(words: FactWords, names: FactWords) -> Cues:
     # A personal name: two to four capitalised words ("Jean-Dominique Senard"), particles ("de la") and
     # middle initials ("Ernesto M. Hernández") between them.
     word = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
+    gap = r"[^\S\n]+"  # no name runs from the headline into the body ("... Levin Holle\nLevin Holle wird")
     modifiers = cue_pattern(words.words("role_modifiers"))
     return Cues(
-        name=re.compile(rf"{_CAP}(?:\s+(?:{joiners}\s+)?{_CAP}){{0,6}}"),
-        person=re.compile(rf"{word}(?:\s+(?:{particles}\s+)?(?:[{_UPPER}]\.\s+)?{word}){{1,3}}"),
+        name=re.compile(rf"{_CAP}(?:{gap}(?:{joiners}{gap})?{_CAP}){{0,6}}"),
+        person=re.compile(rf"{word}(?:{gap}(?:{particles}{gap})?(?:[{_UPPER}]\.{gap})?{word}){{1,3}}"),
         not_person=frozenset(words.words("not_person_words")),
         role_joiners=frozenset(words.words("role_joiners")),
+        new_words=frozenset(fold(w) for w in words.words("product_new_words")),
         role=re.compile(rf"(?<!\w)(?:{modifiers}\s+){{0,2}}{cue_pattern(words.words('roles'))}(?!\w)"),
         award=re.compile(rf"(?<!\w){cue_pattern(words.words('award_cues'))}\s+{articles}"),
         award_by=re.compile(rf"(?<!\w){cue_pattern(words.words('award_giver_cues'))}\s+{articles}"),
@@ -153,12 +156,21 @@ def _people(cues: Cues, text: str, start: int, end: int) -> list[re.Match[str] |
     return found
 
 
+def _without_new(cues: Cues, role: str) -> str:
+    """The role without a leading "new": the drafts say "on the new role as CEO", "por su nuevo puesto de
+    directora médica", never "as new CEO"; "interim" and "acting" stay, they are part of the role."""
+    words = role.split()
+    while len(words) > 1 and fold(words[0]) in cues.new_words:
+        words.pop(0)
+    return " ".join(words)
+
+
 def _person_and_role(cues: Cues, prepared: Prepared) -> dict[str, Any]:
     role = cues.role.search(prepared.folded)
     if not role:
         return {}
     text = prepared.original
-    facts: dict[str, Any] = {"role": text[role.start() : role.end()]}
+    facts: dict[str, Any] = {"role": _without_new(cues, text[role.start() : role.end()])}
     # The person is the nearest personal name before the role, within one clause, or right after it with
     # nothing but punctuation, other roles and "and" between ("Founder and CEO Tom Reyes"; not "président et
     # Thierry Bolloré", another person's role). Company names and Title Case headline words are no person.
