@@ -158,6 +158,11 @@ NOT_THESE = [
     ("Boulangerie Martin finaliste dans la catégorie innovation des Trophées de l'artisanat", "", "fr", ("win/",)),
     ("Padaria Aurora é finalista na categoria inovação do Prêmio Empresa do Ano", "", "pt", ("win/",)),
     ("Bäckerei Hofmann ist für den Preis Bäckerei des Jahres nominiert", "", "de", ("win/",)),
+    # The award's name in the headline, the nomination in the body: the post is about the nomination.
+    ("2027 Coastal Business Awards", "The shortlist is out, and we are shortlisted for Employer of the Year.", "en",
+     ("win/",)),
+    ("Galardones Pyme del Año 2027", "¡Somos finalistas! Molinos del Sur competirá en la categoría de innovación.",
+     "es", ("win/",)),
     # "Leadership update" over a CEO stepping down is no appointment (its "as CEO" is the departure's).
     ("Leadership update from Harbor Apps",
      "Today we are announcing that Dana Reyes is stepping down as CEO. She will stay on as CTO.", "en", ("win/",)),
@@ -179,3 +184,6 @@ def test_look_alikes_do_not_get_the_label_they_resemble(
 def test_a_winner_is_still_a_winner(classifier: RuleClassifier) -> None:
     assert label(classifier, "Harbor Foods wins Bakery of the Year at the Coastal Business Awards") == "win/award"
     assert label(classifier, "Molinos del Sur gana el Premio Pyme del Año", lang="es") == "win/award"
+    # Guard: a win said as a phrase stands beside the other nominees.
+    won = label(classifier, "Harbor Foods wins Bakery of the Year award", "The other nominees were Fenwick and Oast.")
+    assert won == "win/award"

@@ -302,6 +302,13 @@ def decide(
     denied_sentences = {h.sentence for h in signals["denial"]}
     intent_sentences = {h.sentence for h in signals["intent"]}
     nominated_sentences = {h.sentence for h in signals["nomination"]}
+    # "2016 Cornwall Business Awards" over "we are shortlisted for Employer of the Year": once a post names a
+    # nomination, a lone award word ("Awards") is the nomination's; a phrase elsewhere that says it won ("wins *
+    # award", "took home") still counts as an award.
+    nominated_post = bool(nominated_sentences) and not any(
+        h.label == "award" and not h.negated and h.sentence not in nominated_sentences and not _lone(h, prepared)
+        for h in cues
+    )
     # The congratulation itself ("¡Felicidades a...", "Congrats to...") is not small talk about us.
     congratulation = [(h.start, h.end) for h in signals["other_win"]]
     deny_all = bool(signals["denial"]) and _headline_negated(hits)
@@ -322,7 +329,8 @@ def decide(
             continue
         if category in _WINS and hit.sentence in intent_sentences:
             category = "plan"  # "we plan to open an office in Lisbon" is a goal to ask about, not a win yet
-        if category == "award" and hit.sentence in nominated_sentences:
+        nominated = hit.sentence in nominated_sentences or (nominated_post and _lone(hit, prepared))
+        if category == "award" and nominated:
             category = "event"  # "finalist for the Governor's Awards": a finalist or a nominee is not a winner
         weight = hit.weight * (HEADLINE_FACTOR if hit.headline else 1.0)
         if category in ABOUT_SOMEONE and (about_others or hit.sentence in third_party):
@@ -413,6 +421,11 @@ def _source_credit(prepared: Prepared) -> int:
     words = _NAME_TOKEN.findall(match.group(1))
     named = 1 <= len(words) <= 5 and all(w[0].isupper() or w.lower() in _NAME_JOINERS for w in words)
     return match.start(1) if named else end
+
+
+def _lone(hit: Hit, prepared: Prepared) -> bool:
+    """The hit is one word ("Awards"), not a phrase ("wins * award")."""
+    return _LONE_WORD.fullmatch(prepared.folded, hit.start, hit.end) is not None
 
 
 def _strong(hits: Iterable[Hit]) -> bool:
