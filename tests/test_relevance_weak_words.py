@@ -136,6 +136,15 @@ CAUSES = [
     ("Harbor Apps ran out of cash after 3 years and 500,000 downloads", "", "en", "challenge/downturn"),
     ("", "Molinos Apps se quedó sin dinero pese a sus 2 millones de usuarios.", "es", "challenge/downturn"),
     ("Boulangerie Martin, à court de trésorerie après 20 ans", "", "fr", "challenge/downturn"),
+    # Buying control of a company (a majority stake, all the shares) is an acquisition, not an asset bought.
+    ("Harbor Group acquires a majority stake in Fenwick Foods", "", "en", "win/acquisition"),
+    ("", "Molinos del Sur compra el 100% del capital de Panificadora Norte.", "es", "win/acquisition"),
+    ("Padaria Aurora adquire participação majoritária na Doces Sol", "", "pt", "win/acquisition"),
+    ("Boulangerie Martin acquiert une participation majoritaire dans Fournil Dupont", "", "fr", "win/acquisition"),
+    ("Bäckerei Hofmann erwirbt alle Anteile an der Konditorei Weiss", "", "de", "win/acquisition"),
+    ("Forno Rossi acquisisce una partecipazione di maggioranza in Dolci Bianchi", "", "it", "win/acquisition"),
+    # Guard: a small stake is still an asset bought.
+    ("Harbor Group buys 5 percent stake in Fenwick Foods", "", "en", "news/update"),
     # A regulator charging the company, however many words apart.
     ("", "The Commission today announced it has charged Harbor Foods and two of its directors with fraud.", "en",
      "challenge/legal"),

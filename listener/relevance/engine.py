@@ -340,8 +340,9 @@ def decide(
 
     signals["acquired_by"] = [h for h in signals["acquired_by"] if not h.negated and h.sentence not in denied_sentences]
     _being_acquired(scores, support, signals)
-    if signals["asset"]:
-        # Buying shares, coins or a building is company news, not the acquisition of a company.
+    if signals["asset"] and not any(not h.negated for h in signals["control"]):
+        # Buying shares, coins or a building is company news, not the acquisition of a company; a majority stake,
+        # all the shares or a tender offer for them is the company itself.
         _move(scores, support, ("acquisition",), "update", 1.0)
     if signals["other_win"]:
         # Our own partnership or hire stands only when a strong phrase says so: "our partner X" does not.

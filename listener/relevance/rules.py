@@ -37,6 +37,7 @@ SIGNALS = {
     "acquired_by": "being acquired (acquired by, to be acquired): update unless celebrated",
     "ignore": "look-alikes that must not count (award-winning, launch week sale)",
     "asset": "buying an asset, not a company (shares, coins, a property): an acquisition becomes an update",
+    "control": "a controlling stake, all the shares, a tender offer: buying those is buying the company (no asset)",
     "self": "the customer speaking (we, our): its sentences are about the customer, whoever else they name",
     "third_party": "someone else acts (companies are..., a round-up): that sentence's wins and challenges are news",
     "duration": "a count of years (an age, a loan's term, '10 years'): a milestone only beside an anniversary word",
