@@ -223,6 +223,21 @@ def test_a_release_notes_bug_words_are_no_challenge(classifier: RuleClassifier, 
     assert label(classifier, title, text) == "news/update"
 
 
+# A release with a section of what it adds brings new capabilities: a launch (a fix-only release stays an update,
+# RELEASE_NOTES above).
+ADDING_RELEASES = [
+    ("2.4.0 (2027-01-12)", "### Added\n* Export reports to CSV.\n### Fixed\n* A crash when the proxy closes early."),
+    ("Version 5.1.0", "**New Features** - Scheduled exports. **Bugfixes** - Timeouts on slow links."),
+    ("[1.4.0] - 2027-01-12", "Añadido: soporte para pagos a plazos. Corregido: un error al cerrar sesión."),
+    ("Tern CLI 0.10.0", "### Nouveautés\n* Export au format CSV.\n### Corrigé\n* Plantage au démarrage."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("title", "text"), ADDING_RELEASES)
+def test_a_release_that_adds_features_is_a_launch(classifier: RuleClassifier, title: str, text: str) -> None:
+    assert label(classifier, title, text) == "win/launch"
+
+
 def test_an_outage_is_still_an_incident_beside_a_version_number(classifier: RuleClassifier) -> None:
     # The release-note reading needs the headline to be a version, or a changelog's structure: a status post is not.
     assert label(classifier, "API errors after the 2.3 upgrade", "We are investigating failed requests.") == (

@@ -49,7 +49,20 @@ _LONE_WORD = re.compile(r"\w+")
 # "2.32.5 (2025-08-18)". A format, not a language's words, so it lives here rather than in a rule file. The same for
 # Keep a Changelog's section headings (keepachangelog.com), which that format writes in English.
 _CHANGELOG_SECTION = re.compile(
-    r"^\W*#{2,4}\s*(?:added|fixed|changed|deprecated|removed|security|bug ?fixes)\b", re.I | re.M
+    r"^\W*#{2,4}\s*(?:added|fixed|changed|deprecated|removed|security|bug ?fixes|corrigé|corrections|corregido"
+    r"|correcciones|corrigido|correções|behoben|fehlerbehebungen|corretto|correzioni|corregit|nouveautés|añadido"
+    r"|adicionado|hinzugefügt|aggiunto|afegit)\b",
+    re.I | re.M,
+)
+# A release note's section of what is new ("### Added", "New Features:", "Añadido:", "**Nouveautés**"): the release
+# brings new capabilities, a launch (README, "On real posts": a version that adds features is win/launch, one that
+# only fixes is news/update).
+_ADDED_SECTION = re.compile(
+    r"^\W*(?:#{2,4}\s*(?=\w)|\*\*(?=\w))?(?:added|new features?|features|añadido|añadidos|nuevas funcionalidades"
+    r"|nuevas características|ajouté|ajouts|nouveautés|nouvelles fonctionnalités|hinzugefügt|neue funktionen"
+    r"|adicionado|novidades|novas funcionalidades|aggiunto|aggiunte|novità|nuove funzionalità|afegit|novetats)"
+    r"(?:\s*:|\*\*|(?<=\w)(?=\s*(?:/|\*|-|\n|$)))",
+    re.I | re.M,
 )
 _VERSION_HEADLINE = re.compile(r"\W*(?:v|version|release|rel\.?)?\s*\d+(?:\.\d+){1,3}(?:[-.\w]*)\b[^\n]{0,40}\n?", re.I)
 # Capitalised words that open a sentence without being a name (every language's lexicon), plus headline openers.
@@ -360,8 +373,14 @@ def decide(
         # A release note's "fixed a crash", "dropped support" and "deprecated" are what the release changes: news
         # of the product (README: bug-fix releases are updates), never an incident, a downturn or legal trouble.
         _move(scores, support, CHALLENGE_CATEGORIES, "update", 0.5)
-        # The release itself is the product's news, whatever words it holds; a feature's launch cue still wins.
-        if not any(c in _WINS for c in scores):
+        # The release itself is the product's news, whatever words it holds; a feature's launch cue still wins,
+        # and so does a section of what the release adds.
+        added = _ADDED_SECTION.search(prepared.original)
+        if added and not any(c in _WINS for c in scores):
+            _move(scores, support, ("update",), "launch", 1.0)  # the version and the changes are the launch's
+            scores["launch"] += NORMAL
+            support["launch"].append(Hit("launch", NORMAL, added.start(), added.end(), False, -1, False))
+        elif not any(c in _WINS for c in scores):
             scores["update"] += NORMAL
             support["update"].extend(signals["release_note"])
     if scores.get("milestone") and _strong(support.get("promo", ())) and scores["milestone"] <= 2 * scores["promo"]:
