@@ -145,6 +145,18 @@ CAUSES = [
     ("Forno Rossi acquisisce una partecipazione di maggioranza in Dolci Bianchi", "", "it", "win/acquisition"),
     # Guard: a small stake is still an asset bought.
     ("Harbor Group buys 5 percent stake in Fenwick Foods", "", "en", "news/update"),
+    # Investor notices: a regular dividend declared is routine (none), a raised one news, a suspended one a downturn;
+    # the board that declares it is no appointment.
+    ("Harbor Foods declares regular quarterly dividend",
+     "The Board of Directors has declared a quarterly cash dividend, payable on March 14.", "en", "none/other"),
+    ("Harbor Foods suspends its quarterly dividend", "", "en", "challenge/downturn"),
+    ("Molinos del Sur suspende el pago del dividendo", "", "es", "challenge/downturn"),
+    # (guards: a raised dividend is still news)
+    ("Harbor Foods raises its quarterly dividend by 5%", "", "en", "news/update"),
+    ("Molinos del Sur eleva un 10% su dividendo", "", "es", "news/update"),
+    # ARR is a milestone after an amount, not a ticker.
+    ("", "Harbor Apps (NYSE: ARR) announced its March cash dividend today.", "en", "none/other"),
+    ("", "We just crossed $1M ARR. Thank you all!", "en", "win/milestone"),  # (guard)
     # A regulator charging the company, however many words apart.
     ("", "The Commission today announced it has charged Harbor Foods and two of its directors with fraud.", "en",
      "challenge/legal"),
