@@ -420,3 +420,30 @@ def test_challenge_vocabulary_of_each_language(
     classifier: RuleClassifier, lang: str, title: str, text: str, expected: str
 ) -> None:
     assert label(classifier, title, text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "expected"),
+    [
+        # Wins and plans said in words the eleventh collection's development part showed missing (issue #12).
+        ("en", "Hey all, I made a free todo list tool", "", "win/launch"),
+        ("fr", "", "Salut à tous, j'ai créé Tablio, un outil pour gérer les réservations.", "win/launch"),
+        ("en", "", "Harbor Foods said it would hire 500 people in Ohio.", "goal/plan"),
+        ("en", "Harbor Apps could go public in 12 to 18 months, its CEO says", "", "goal/plan"),
+        ("fr", "", "Papeterie Nord embauchera 1 500 jeunes en 2027.", "goal/plan"),
+        ("es", "", "Molinos del Sur se plantea contratar más personal por la demanda.", "goal/plan"),
+        ("es", "", "Molinos del Sur ha nombrado este jueves a Ana Ruiz en sustitución de Luis Gil.", "win/leadership"),
+        ("de", "", "Lena Vogt tritt als Geschäftsführerin die Nachfolge von Jan Weiss an.", "win/leadership"),
+        ("pt", "", "A Padaria Aurora investe sete milhões de euros na Covilhã.", "win/expansion"),
+        ("de", "", "Bäckerei Hofmann hat den größten Einzelauftrag der Firmengeschichte erhalten.", "win/customer_win"),
+        ("fr", "", "Le transporteur a confirmé une commande de 37 avions à Papeterie Nord.", "win/customer_win"),
+        ("pt", "", "A Padaria Aurora comemorou esta semana os seus 50 anos.", "win/milestone"),
+        ("es", "", "Molinos del Sur celebró sus 50 años con sus clientes.", "win/milestone"),
+        # (guard: a future investment is a plan, not an expansion)
+        ("pt", "", "A Padaria Aurora investirá R$ 120 milhões em novas lojas até 2027.", "goal/plan"),
+    ],
+)  # fmt: skip
+def test_win_and_plan_vocabulary_of_each_language(
+    classifier: RuleClassifier, lang: str, title: str, text: str, expected: str
+) -> None:
+    assert label(classifier, title, text, lang) == expected
