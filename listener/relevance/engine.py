@@ -47,7 +47,7 @@ _CREDIT = re.compile(r"\s[-–—|]\s+([^\d\n|–—-]{2,60}?)\s*$")
 _LONE_WORD = re.compile(r"\w+")
 # A headline that is a version, with or without a date: "Version 8.4.2", "v2.3.0", "0.27.1 (27th August, 2024)",
 # "2.32.5 (2025-08-18)". A format, not a language's words, so it lives here rather than in a rule file. The same for
-# Keep a Changelog's section headings (keepachangelog.com), which that format writes in English.
+# Keep a Changelog's section headings (keepachangelog.com), in English and as the other six languages write them.
 _CHANGELOG_SECTION = re.compile(
     r"^\W*#{2,4}\s*(?:added|fixed|changed|deprecated|removed|security|bug ?fixes|corrigé|corrections|corregido"
     r"|correcciones|corrigido|correções|behoben|fehlerbehebungen|corretto|correzioni|corregit|nouveautés|añadido"
@@ -55,8 +55,8 @@ _CHANGELOG_SECTION = re.compile(
     re.I | re.M,
 )
 # A release note's section of what is new ("### Added", "New Features:", "Añadido:", "**Nouveautés**"): the release
-# brings new capabilities, a launch (README, "On real posts": a version that adds features is win/launch, one that
-# only fixes is news/update).
+# brings new capabilities, a launch (the real set's labelling calls: a version that adds features is win/launch, one
+# that only fixes is news/update).
 _ADDED_SECTION = re.compile(
     r"^\W*(?:#{2,4}\s*(?=\w)|\*\*(?=\w))?(?:added|new features?|features|añadido|añadidos|nuevas funcionalidades"
     r"|nuevas características|ajouté|ajouts|nouveautés|nouvelles fonctionnalités|hinzugefügt|neue funktionen"
