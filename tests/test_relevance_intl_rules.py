@@ -402,6 +402,9 @@ def test_spanish_departures_said_other_ways(classifier: RuleClassifier) -> None:
         ("es", "", "Molinos del Sur se acogió al Capítulo 11 en Nueva York.", "challenge/downturn"),
         ("es", "", "El presidente de Molinos del Sur abandonará el consejo en diciembre.", "challenge/departure"),
         ("es", "", "La justicia procesará al CEO de Molinos del Sur por blanqueo de capitales.", "challenge/legal"),
+        # A regulator or a court ordering the company, whatever it orders (here, to appoint a new president).
+        ("es", "La Superintendencia ordena designar nuevo presidente de Molinos del Sur", "", "challenge/legal"),
+        ("es", "", "Un juez ordena el cierre cautelar de la planta de Molinos del Sur.", "challenge/legal"),
         ("fr", "", "Papeterie Nord va licencier du personnel.", "challenge/layoffs"),
         ("fr", "", "Papeterie Nord a mis à pied jeudi 36 collaborateurs.", "challenge/layoffs"),
         ("fr", "", "Les abonnés ont été privés de réseau mobile toute la journée.", "challenge/incident"),
