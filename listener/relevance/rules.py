@@ -206,6 +206,10 @@ def _check_phrase(path: Path, key: str, value: Any) -> list[str]:
         raise _fail(path, key, f"a phrase must be a non-empty string, got {value!r}")
     if re.search(r"\([^()]*\(", value):
         raise _fail(path, key, f"phrase {value!r}: a choice cannot hold another choice; write two phrases")
+    if re.search(r"\(\w[\w' ]*\)(?!\?)", value):
+        # "(privés) de réseau" looks for the parentheses themselves (as "(m/w/d)" is meant to) and never matches
+        # the words: a silent dead phrase.
+        raise _fail(path, key, f"phrase {value!r}: a choice needs two words or more, (a|b); write one word bare")
     try:
         variants = expand_optional(value)
     except ValueError as exc:
