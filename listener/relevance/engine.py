@@ -342,8 +342,7 @@ def decide(
             continue
         if category in _WINS and hit.sentence in intent_sentences:
             category = "plan"  # "we plan to open an office in Lisbon" is a goal to ask about, not a win yet
-        nominated = hit.sentence in nominated_sentences or (nominated_post and _lone(hit, prepared))
-        if category == "award" and nominated:
+        if category == "award" and (hit.sentence in nominated_sentences or (nominated_post and _lone(hit, prepared))):
             category = "event"  # "finalist for the Governor's Awards": a finalist or a nominee is not a winner
         weight = hit.weight * (HEADLINE_FACTOR if hit.headline else 1.0)
         if category in ABOUT_SOMEONE and (about_others or hit.sentence in third_party):
@@ -375,14 +374,15 @@ def decide(
         _move(scores, support, CHALLENGE_CATEGORIES, "update", 0.5)
         # The release itself is the product's news, whatever words it holds; a feature's launch cue still wins,
         # and so does a section of what the release adds.
-        added = _ADDED_SECTION.search(prepared.original)
-        if added and not any(c in _WINS for c in scores):
-            _move(scores, support, ("update",), "launch", 1.0)  # the version and the changes are the launch's
-            scores["launch"] += NORMAL
-            support["launch"].append(Hit("launch", NORMAL, added.start(), added.end(), False, -1, False))
-        elif not any(c in _WINS for c in scores):
-            scores["update"] += NORMAL
-            support["update"].extend(signals["release_note"])
+        if not any(c in _WINS for c in scores):
+            added = _ADDED_SECTION.search(prepared.original)
+            if added:
+                _move(scores, support, ("update",), "launch", 1.0)  # the version and the changes are the launch's
+                scores["launch"] += NORMAL
+                support["launch"].append(Hit("launch", NORMAL, added.start(), added.end(), False, -1, False))
+            else:
+                scores["update"] += NORMAL
+                support["update"].extend(signals["release_note"])
     if scores.get("milestone") and _strong(support.get("promo", ())) and scores["milestone"] <= 2 * scores["promo"]:
         # Promotional numbers: "10,000 happy customers, 20% off today" is an ad, not a milestone.
         scores["promo"] += scores.pop("milestone")
@@ -423,8 +423,7 @@ def _drop_lone_words(scores: dict[str, float], support: dict[str, list[Hit]], pr
         if len(hits) != 1:
             continue
         hit = hits[0]
-        lone = _LONE_WORD.fullmatch(prepared.folded, hit.start, hit.end)
-        if hit.weight < NORMAL and not (hit.headline and titled) and lone:
+        if hit.weight < NORMAL and not (hit.headline and titled) and _lone(hit, prepared):
             del scores[category], support[category]
 
 
