@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from digests.build import build_digest
-from digests.model import Card, Item
+from digests.model import Card
 from digests.model import Digest as DigestModel
 from digests.render import render
 from digests.suggest import phrasebook
@@ -23,6 +23,7 @@ from tests.test_digest_helpers import (
     add_insight,
     add_rep,
     log,
+    section,
     seed_scenario,
 )
 
@@ -33,16 +34,6 @@ def build(
     with app.transaction() as session:
         rep = session.query(Rep).filter_by(email=rep_email).one()
         return build_digest(session, settings or app.settings, rep, on, NOW + (on - TODAY))
-
-
-# The old sections by what to do, as the kinds the brief's cards show (a win the filter flagged for job cuts is
-# shown as news: something to comment on, never to congratulate).
-_KIND_OF = {"congratulate": "win", "help": "challenge", "conversation": "news", "ask": "goal"}
-
-
-def section(digest: DigestModel, key: str) -> list[Item]:
-    kind = _KIND_OF.get(key, key)
-    return [i for i in digest.items() if i.shown_kind == kind]
 
 
 def headlines(digest: DigestModel, key: str) -> list[str]:

@@ -8,11 +8,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from digests.model import Digest as DigestModel
+from digests.model import Item
 from listener.db.schema import Contact, Customer, Insight, Interaction, Post, Rep, Source
 
 # A Monday (the default gesture weekday), 08:00 UTC: 09:00 in Madrid, 03:00 in New York.
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 TODAY = NOW.date()
+
+
+# The old sections by what to do, as the kinds the brief's cards show (a win the filter flagged for job cuts is
+# shown as news: something to comment on, never to congratulate).
+_KIND_OF = {"congratulate": "win", "help": "challenge", "conversation": "news", "ask": "goal"}
+
+
+def section(digest: DigestModel, key: str) -> list[Item]:
+    """A section's items (by what to do, or by kind), as the cards show them."""
+    kind = _KIND_OF.get(key, key)
+    return [i for i in digest.items() if i.shown_kind == kind]
 
 
 def add_rep(session: Session, email: str = "ana@example.com", **kw: Any) -> Rep:

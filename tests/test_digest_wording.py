@@ -9,13 +9,12 @@ import pytest
 
 from digests.build import build_digest
 from digests.model import Digest as DigestModel
-from digests.model import Item
 from digests.suggest import tidy
 from digests.text import headline
 from digests.wording import clip_title, join_phrases, localize_round, sentence_facts
 from listener.cli.app import App
 from listener.db.schema import Rep
-from tests.test_digest_helpers import NOW, TODAY, add_contact, add_customer, add_insight, add_rep
+from tests.test_digest_helpers import NOW, TODAY, add_contact, add_customer, add_insight, add_rep, section
 
 
 def build(app: App, max_items: int = 5) -> DigestModel:
@@ -25,12 +24,6 @@ def build(app: App, max_items: int = 5) -> DigestModel:
     with app.transaction() as session:
         rep = session.query(Rep).one()
         return build_digest(session, settings, rep, TODAY, NOW)
-
-
-def items(digest: DigestModel, key: str) -> list[Item]:
-    """A section's items, by the kind the card shows (a win beside job cuts is shown as news, never a win)."""
-    kind = {"congratulate": "win", "help": "challenge", "conversation": "news", "ask": "goal"}.get(key, key)
-    return [i for i in digest.items() if i.shown_kind == kind]
 
 
 def facts(raw: dict[str, object], **kw: str) -> dict[str, object]:
@@ -141,7 +134,7 @@ def test_business_date_message_names_topics_briefly(app: App) -> None:
         add_insight(session, ledgerly, "challenge", "incident", "Sync outage on Tuesday", age_hours=70)
         add_insight(session, ledgerly, "win", "launch", "Ledgerly Cards: virtual cards with per-vendor limits",
                     score=0.5, age_hours=80)  # fmt: skip
-    item = items(build(app), "date")[0]
+    item = section(build(app), "date")[0]
     # The rep's agenda has it all, as questions now (one a story, the outage included), then a closing question.
     assert len(item.topics) == 5 + 1 and item.topics[-1] == "How can we help you this quarter?"
     assert "How are things after the incident? Anything we can take off your plate?" in item.topics
@@ -162,7 +155,7 @@ def test_gift_ideas_are_in_the_reps_language(app: App, language: str, ideas: set
         rep = add_rep(session, language=language)
         customer = add_customer(session, rep, "Bici SL", language="es", interests=["cycling"])
         add_contact(session, customer, "Sofía Garza", birthday=f"{TODAY.month:02d}-{TODAY.day + 1:02d}")
-    upcoming = items(build(app), "upcoming")
+    upcoming = section(build(app), "upcoming")
     assert upcoming and all(i.gift in ideas for i in upcoming)  # the rep reads and buys the gift
     assert upcoming[0].suggestion.startswith(("¡Feliz", "Sofía", "¡Muchas"))  # the words follow the customer
 
@@ -174,7 +167,7 @@ def test_the_gesture_goes_to_someone_without_another_reason_today(app: App) -> N
             customer = add_customer(session, rep, f"Busy {n}", created_at=NOW - timedelta(days=5))
             add_insight(session, customer, "win", "launch", f"Launch {n}")
         add_customer(session, rep, "Calm Co", created_at=NOW - timedelta(days=5))
-    assert [i.customer for i in items(build(app, max_items=10), "gesture")] == ["Calm Co"]
+    assert [i.customer for i in section(build(app, max_items=10), "gesture")] == ["Calm Co"]
 
 
 def test_summary_line_names_categories_in_the_reps_language_and_counts_repeats(app: App) -> None:
@@ -208,8 +201,8 @@ def test_a_win_whose_body_mentions_cuts_far_down_is_not_congratulated(app: App, 
         add_insight(session, customer, "win", "funding", "Ledgerly raises an $18M Series A", text=body,
                     facts={"round": "Series A", "caution": "mentions job cuts"})  # fmt: skip  # the filter's fact
     digest = build(app)
-    assert not items(digest, "congratulate")
-    assert "job cuts" in items(digest, "conversation")[0].why
+    assert not section(digest, "congratulate")
+    assert "job cuts" in section(digest, "conversation")[0].why
 
 
 def test_every_update_draft_greets_the_contact() -> None:
@@ -236,7 +229,7 @@ def test_an_expansion_with_no_place_is_congratulated_on_the_news_not_on_a_move(a
         bakery = add_customer(session, rep, "Harbor Bakery", language=language)
         add_insight(session, bakery, "win", "expansion", "Harbor Bakery opens in Tacoma", age_hours=13, language="",
                     facts={"place": "Tacoma"})  # fmt: skip
-    drafts = {i.customer: i.suggestion.lower() for i in items(build(app), "congratulate")}
+    drafts = {i.customer: i.suggestion.lower() for i in section(build(app), "congratulate")}
     moved = ("expansion", "expansión", "expansão", "ouverture", "eröffnung", "apertura", "move", "puesta en marcha",
              "new team")  # fmt: skip
     assert drafts["Bean & Bramble"] and not any(word in drafts["Bean & Bramble"] for word in moved), drafts
