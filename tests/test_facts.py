@@ -160,6 +160,11 @@ RIGHT = [
     ("milestone", "Bakehouse celebrates its 21st anniversary", "en", {"years": 21}),
     ("milestone", "Atelier Nord fête une décennie d'innovation", "fr", {"years": 10}),
     ("award", "Brightline wins 2024 International Design Awards", "en", {"award": "2024 International Design Awards"}),
+    # a product: a name that modifies a product noun names the noun's subject, so the noun is part of the product
+    ("launch", "Harbor Learn is launching its Italian and German course catalogs", "en",
+     {"product": "Italian and German course catalogs"}),
+    ("launch", "Brightwell launches its Android app for field teams", "en", {"product": "Android app"}),
+    ("launch", "We launched Orbit for our app users", "en", {"product": "Orbit"}),
 ]  # fmt: skip
 
 NOTHING = [

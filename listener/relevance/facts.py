@@ -41,6 +41,7 @@ class Cues:
     award_by: re.Pattern[str]
     partner: re.Pattern[str]
     product: re.Pattern[str]
+    product_tail: re.Pattern[str]  # the common noun a name modifies: "our Android app", "Spanish course catalogs"
     place: re.Pattern[str]
     event: re.Pattern[str]
     years: re.Pattern[str]
@@ -79,6 +80,11 @@ def compile_cues(words: FactWords, names: FactWords) -> Cues:
         product=re.compile(
             rf"(?<!\w){cue_pattern(words.words('product_cues'))}\s+(?:{determiners}\s+)*"
             rf"(?:{cue_pattern(words.words('product_new_words'))}\s+)?(?:{cue_pattern(words.words('product_nouns'))}\s+)?"
+        ),
+        # A capitalised run followed by a product noun names what the noun is about, not the product: "launching our
+        # Spanish and Portuguese course catalogs" launches catalogs. Up to two words before the noun (the longest run that ends in one), plurals too.
+        product_tail=re.compile(
+            rf"[^\S\n]+((?:[{_LOWER}][{_LOWER}-]*[^\S\n]+){{0,2}}{cue_pattern(words.words('product_nouns'))}s?)(?!\w)"
         ),
         # No article before a place: "in the JdV by Hyatt portfolio" is no place ("the U.S." is then missed).
         place=re.compile(rf"(?<!\w){cue_pattern(words.words('place_cues'))},?\s+"),
@@ -219,7 +225,11 @@ def _category_facts(cues: Cues, prepared: Prepared, category: str) -> dict[str, 
         if partner:
             facts["partner"] = partner.lstrip("@")
     elif category == "launch":
-        product, _ = _name_after(cues, cues.product, prepared, _MAX_NAME_WORDS)
+        product, end = _name_after(cues, cues.product, prepared, _MAX_NAME_WORDS)
+        tail = cues.product_tail.match(prepared.original, end) if product else None
+        # "Orbit for our app" is no product noun run: the words before the noun are modifiers, never function words.
+        if tail and not any(fold(word) in _STOP_NAMES for word in tail.group(1).split()[:-1]):
+            product = f"{product} {tail.group(1)}"
         if product:
             facts["product"] = product
     elif category in ("expansion", "event"):
