@@ -82,7 +82,8 @@ def compile_cues(words: FactWords, names: FactWords) -> Cues:
             rf"(?:{cue_pattern(words.words('product_new_words'))}\s+)?(?:{cue_pattern(words.words('product_nouns'))}\s+)?"
         ),
         # A capitalised run followed by a product noun names what the noun is about, not the product: "launching our
-        # Spanish and Portuguese course catalogs" launches catalogs. Up to two words before the noun (the longest run that ends in one), plurals too.
+        # Spanish and Portuguese course catalogs" launches catalogs. Up to two words before the noun (the longest run
+        # that ends in one), plurals too.
         product_tail=re.compile(
             rf"[^\S\n]+((?:[{_LOWER}][{_LOWER}-]*[^\S\n]+){{0,2}}{cue_pattern(words.words('product_nouns'))}s?)(?!\w)"
         ),
