@@ -71,10 +71,19 @@ def test_the_set_meets_the_size_targets_of_the_issue() -> None:
     assert {i["kind"] for i in ALL} == {k.value for k in Kind}
 
 
+AUDIT = {row["id"]: row for row in _read(REAL / "audit.jsonl")}
+
+
+def _kind_when_split(item: dict[str, str]) -> str:
+    """The kind an item had when split.py stratified it: the label audit changed some labels afterwards."""
+    audited = AUDIT.get(item["id"])
+    return audited["was"].split("/")[0] if audited else item["kind"]
+
+
 def test_a_fifth_is_blind_within_every_large_stratum() -> None:
     assert 0.17 <= len(BLIND) / len(ALL) <= 0.23
-    total = Counter((i["kind"], i["lang"]) for i in ALL)
-    blind = Counter((i["kind"], i["lang"]) for i in BLIND)
+    total = Counter((_kind_when_split(i), i["lang"]) for i in ALL)
+    blind = Counter((_kind_when_split(i), i["lang"]) for i in BLIND)
     for stratum, n in total.items():
         if n >= 10:
             assert abs(blind[stratum] - n / 5) <= 1, (stratum, blind[stratum], n)
@@ -127,3 +136,20 @@ def test_split_refuses_repeats_and_items_without_origin_and_writes_nothing(tmp_p
     _write(new, [_item(5), bad])
     assert split.main(str(new), dev, blind, [other]) == 2
     assert not dev.exists() and not blind.exists()
+
+
+def test_the_label_audit_matches_the_labels_and_reads_as_the_readme_says() -> None:
+    # audit.jsonl: each audited post's label before the audit, a second annotator's and the final one (agreement.py)
+    items = {i["id"]: i for i in ALL}
+    assert set(AUDIT) <= set(items)
+    for row in AUDIT.values():
+        assert tuple(row) == ("id", "sample", "was", "second", "final"), row["id"]
+        for label in (row["was"], row["second"], row["final"]):
+            kind, category = label.split("/")
+            assert category in CATEGORIES[Kind(kind)], (row["id"], label)
+        item = items[row["id"]]
+        assert row["final"] == f"{item['kind']}/{item['category']}", row["id"]
+        # Where the two annotators agreed, the label stood; an adjudicator decided only where they did not.
+        if row["was"] == row["second"]:
+            assert row["final"] == row["was"], row["id"]
+    assert {i["id"] for i in DEV} <= set(AUDIT), "every dev post was audited"
