@@ -416,7 +416,8 @@ def _write(folder: Path, name: str, text: str) -> Path:
         ('language = "es"\n[categories.press]\nstrong = ["habla(mos)? con"]\n', "must be a word of its own"),
         ('language = "en"\n[categories.plan]\nstrong = ["(the )?"]\n', "matches empty text"),
         ('language = "en"\n[categories.plan]\nstrong = ["(a|b (c|d))"]\n', "cannot hold another choice"),
-        ('language = "fr"\n[categories.incident]\nstrong = ["(prives) de reseau"]\n', "a choice needs two words"),
+        ('language = "fr"\n[categories.incident]\nstrong = ["(prives) de reseau"]\n', "needs two alternatives"),
+        ('language = "fr"\n[categories.incident]\nstrong = ["(hors service) depuis"]\n', "needs two alternatives"),
     ],
 )
 def test_malformed_rules_file_gives_a_clear_config_error(tmp_path: Path, text: str, message: str) -> None:

@@ -209,7 +209,7 @@ def _check_phrase(path: Path, key: str, value: Any) -> list[str]:
     if re.search(r"\(\w[\w' ]*\)(?!\?)", value):
         # "(privés) de réseau" looks for the parentheses themselves (as "(m/w/d)" is meant to) and never matches
         # the words: a silent dead phrase.
-        raise _fail(path, key, f"phrase {value!r}: a choice needs two words or more, (a|b); write one word bare")
+        raise _fail(path, key, f"phrase {value!r}: a choice needs two alternatives or more, (a|b); write one bare")
     try:
         variants = expand_optional(value)
     except ValueError as exc:
