@@ -63,9 +63,10 @@ def business_dates(
         language = draft_language(contact, customer, snap.language)
         words = labels(language)
         name = first_name(contact)
-        # The rep's agenda asks about everything; what the customer reads leaves their troubles out.
+        # The rep's agenda asks about everything; what the customer reads leaves out their troubles and what the
+        # filter is unsure of (a promo it half-read as a launch is no topic to invite a customer over).
         agenda = _dedupe(question(s.lead, customer, language, words) for s in stories)[:MAX_QUESTIONS]
-        friendly = [s.lead for s in stories if s.lead.kind != "challenge"]
+        friendly = [s.lead for s in stories if s.lead.kind != "challenge" and not s.lead.facts.get("unsure")]
         shared = _dedupe(question(i, customer, language, words) for i in friendly)[:MAX_QUESTIONS]
         mentions = _first_distinct((mention(i, customer, language, drafter) for i in friendly), MAX_MENTIONS)
         context = {

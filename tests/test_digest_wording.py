@@ -143,6 +143,21 @@ def test_business_date_message_names_topics_briefly(app: App) -> None:
     assert "outage" not in item.suggestion and "…" not in item.suggestion
 
 
+def test_a_topic_the_filter_is_unsure_of_stays_out_of_the_invitation(app: App) -> None:
+    with app.transaction() as session:
+        rep = add_rep(session)
+        bakery = add_customer(session, rep, "Harbor Bakery")
+        add_contact(session, bakery, "Jorge Llorens")
+        add_insight(session, bakery, "win", "award", "Our loaf wins Best Bread", facts={"award": "Best Bread"})
+        add_insight(session, bakery, "win", "expansion", "We open in Tacoma", facts={"place": "Tacoma"}, age_hours=30)
+        add_insight(session, bakery, "win", "launch", "Sweet Tuesdays: two croissants for one", age_hours=50,
+                    facts={"unsure": "the model reads win (launch), the rules read none (promo)"})  # fmt: skip
+    item = section(build(app), "date")[0]
+    # The rep's own agenda still asks about it; the message and the invitation the customer reads do not name it.
+    assert any("Sweet Tuesdays" in topic for topic in item.topics)
+    assert "Sweet Tuesdays" not in item.suggestion and "Tacoma" in item.suggestion
+
+
 @pytest.mark.parametrize(
     ("language", "ideas"),
     [
