@@ -4,7 +4,8 @@
 
 Each line: the post's id, language, source kind, gold kind and category, the rules' verdict (kind, category, score,
 how many cues), the combination's (kind, category, score, unsure reason), and whether the kind is right.
-The report of `listener model cv` goes to stderr; nothing else is written but the embedding cache.
+The report of `listener model cv` goes to stderr; nothing else is written but the embedding cache (and its latent
+terms).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ def main() -> None:
     rules = load_classifier(None)
     assert isinstance(rules, RuleClassifier)
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "listener" / "embeddings.npz"
-    embeddings = CachedEncoder(cache).embed_posts([row.post for row in rows])
-    cv = cross_validate(rules, rows, origins, embeddings)
+    encoder = CachedEncoder(cache)
+    embeddings = encoder.embed_posts([row.post for row in rows])
+    cv = cross_validate(rules, rows, origins, embeddings, encoder.latents_of_posts([row.post for row in rows]))
     sys.stderr.write(format_cross_validation(cv) + "\n")  # the report of `listener model cv`, on stderr
     for outcome, first in zip(cv.combined, cv.rules, strict=True):
         row, insight = outcome.row, outcome.insight

@@ -30,14 +30,21 @@ from listener.relevance.combined import CombinedClassifier, decide
 from listener.relevance.evaluate import read_labelled
 from listener.relevance.learned import (
     DENSE_INPUTS,
+    HEADLINE_SCALE,
+    LATENT_DIM,
+    LATENT_SCALE,
+    LATENT_TOP_K,
     LEXICAL_BUCKETS,
+    LEXICAL_COLUMNS,
     LEXICAL_SCALE,
     RULE_CATEGORIES,
+    CachedEncoder,
     Encoder,
     Prediction,
     Weights,
     data_hash,
     encoder_version,
+    latent_rows,
     lexical_rows,
     lexical_terms,
     load_weights,
@@ -95,13 +102,17 @@ def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are(rules: R
         "run `listener model train`"
     )
     assert weights.coef.shape == (len(weights.categories), 384 + len(RULE_CATEGORIES) + 1)  # embedding + rules' verdict
-    assert weights.lexical.shape == (len(weights.categories), LEXICAL_BUCKETS)  # and the post's hashed words
-    assert np.count_nonzero(weights.lexical) > LEXICAL_BUCKETS  # learned, not an empty matrix
+    assert weights.lexical.shape == (len(weights.categories), LEXICAL_COLUMNS)  # the post's and headline's words
+    assert np.count_nonzero(weights.lexical[:, :LEXICAL_BUCKETS]) > LEXICAL_BUCKETS  # learned, not an empty matrix
+    assert np.count_nonzero(weights.lexical[:, LEXICAL_BUCKETS:]) > LEXICAL_BUCKETS / 2
+    assert weights.latent.shape == (len(weights.categories), LATENT_DIM)  # and the encoder's latent terms
+    assert np.count_nonzero(weights.latent) > LATENT_DIM
     assert weights.challenge_guard in GUARD_CANDIDATES  # chosen by training, not by hand
     assert weights.calibration.size > 0  # the combined score is calibrated, not the rules' raw score
     # Small enough to ship in the package and to commit at each retraining: the embedding's regression took under
-    # 200 KB; the hashed words' 23 x 16,384 weights, stored as int8, add about 200 KB (float32 would add 1.2 MB).
-    assert model_path().stat().st_size < 400_000
+    # 200 KB; the words' 23 x 32,768 weights (post, then headline) and the latent terms' 23 x 16,384, stored as int8
+    # and compressed, add about 550 KB (730 KB in all when they came in; float32 would add 4.5 MB).
+    assert model_path().stat().st_size < 900_000
 
 
 def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassifier) -> None:
@@ -118,12 +129,13 @@ def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassi
     assert first.categories == second.categories == ("funding", "launch", "layoffs", "incident", "promo", "chatter")
     assert np.array_equal(first.coef, second.coef)
     assert np.array_equal(first.intercept, second.intercept)
-    assert first.lexical.shape == (6, LEXICAL_BUCKETS) and np.array_equal(first.lexical, second.lexical)
+    assert first.lexical.shape == (6, LEXICAL_COLUMNS) and np.array_equal(first.lexical, second.lexical)
+    assert first.latent.shape == (6, LATENT_DIM) and np.array_equal(first.latent, second.latent)
     assert first.data_hash == second.data_hash == data_hash([subset])
     # And what it learned is not noise: each training post comes back with its own category.
     insights = [rules.classify(post(r["title"], r["text"])) for r in picked]
     texts = [post_text(r["title"], r["text"]) for r in picked]
-    predicted = first.predict(encoder.embed(texts), insights, texts)
+    predicted = first.predict(encoder.embed(texts), insights, texts, encoder.latents(texts))
     assert sum(p.category == r["category"] for p, r in zip(predicted, picked, strict=True)) >= len(picked) - 2
 
 
@@ -137,8 +149,17 @@ def test_the_hashed_words_are_stable_normalised_and_case_blind() -> None:
     )
     assert np.array_equal(index, again) and np.array_equal(values, same)
     assert np.array_equal(index, upper) and np.array_equal(values, upper_values)
-    assert np.isclose(np.linalg.norm(values), LEXICAL_SCALE)
-    assert len(index) == 7 and all(0 <= i < LEXICAL_BUCKETS for i in index)  # four words, three pairs
+    # A one-line post is all headline: its four words and three pairs count once in the post's columns, once in the
+    # headline's, each part normalised on its own.
+    whole, head = index < LEXICAL_BUCKETS, index >= LEXICAL_BUCKETS
+    assert whole.sum() == head.sum() == 7 and all(i < LEXICAL_COLUMNS for i in index)
+    assert np.array_equal(index[head] - LEXICAL_BUCKETS, index[whole])
+    assert np.isclose(np.linalg.norm(values[whole]), LEXICAL_SCALE)
+    assert np.isclose(np.linalg.norm(values[head]), HEADLINE_SCALE)
+    # The headline is the first line: the body's words are not in its columns.
+    ((two_lines, _),) = lexical_rows(["Acme to acquire Initech\nThe deal closes in May"])
+    assert set(two_lines[two_lines >= LEXICAL_BUCKETS].tolist()) == set(index[head].tolist())
+    assert len(two_lines[two_lines < LEXICAL_BUCKETS]) > 7
     # The order of words counts through the pairs: being acquired is not acquiring.
     ((reversed_index, _),) = lexical_rows(["Initech to acquire Acme"])
     assert set(reversed_index) != set(index)
@@ -150,7 +171,7 @@ def test_the_hashed_words_are_stable_normalised_and_case_blind() -> None:
 
 def test_the_hashed_words_move_the_prediction_and_survive_save_and_load(tmp_path: Path) -> None:
     categories = ("award", "event")
-    lexical = np.zeros((2, LEXICAL_BUCKETS))
+    lexical = np.zeros((2, LEXICAL_COLUMNS))
     ((finalist, _),) = lexical_rows(["finalist"])
     lexical[1, finalist] = 1.0  # "finalist" speaks for event
     weights = Weights(categories, np.zeros((2, DENSE_INPUTS)), np.array([0.5, 0.0]), "h", "e", np.zeros(0),
@@ -168,6 +189,56 @@ def test_the_hashed_words_move_the_prediction_and_survive_save_and_load(tmp_path
     Weights(categories, np.zeros((2, DENSE_INPUTS)), np.zeros(2), "h", "e", np.zeros(0),
             lexical=np.zeros((2, 10))).save(path)  # fmt: skip
     with pytest.raises(ConfigError, match="listener model train"):
+        Weights.load(path)
+
+
+def test_latent_terms_are_the_strongest_few_the_same_for_the_same_text_and_shared_across_languages(
+    tmp_path: Path,
+) -> None:
+    encoder = shared_encoder()
+    english, spanish, chatter = encoder.latents(["Acme acquires Initech", "Acme adquiere Initech", "Happy Friday!"])
+    for index, values in (english, spanish, chatter):
+        assert 0 < len(index) <= LATENT_TOP_K and all(0 <= i < LATENT_DIM for i in index)
+        assert np.all(values > 0) and np.all(np.diff(values) <= 0)  # activations, strongest first
+    again = encoder.latents(["Acme acquires Initech"])[0]
+    assert np.array_equal(english[0], again[0]) and np.array_equal(english[1], again[1])
+    # The same news in two languages lights many of the same features; small talk few of them.
+    shared = set(english[0].tolist()) & set(spanish[0].tolist())
+    assert len(shared) > 5 * len(set(english[0].tolist()) & set(chatter[0].tolist()))
+    ((_, scaled),) = latent_rows([english])
+    assert np.isclose(np.linalg.norm(scaled), LATENT_SCALE)
+    # The cache gives back what the encoder read, from its file in a new process's place (a new CachedEncoder).
+    cache = tmp_path / "embeddings.npz"
+    first = CachedEncoder(cache, threads=1).latents(["Acme acquires Initech", "Happy Friday!"])
+    assert (tmp_path / "embeddings-latents.npz").is_file()
+    reread = CachedEncoder(cache, threads=1)
+    assert reread._latents  # loaded from the file, not read again by the encoder
+    for (a, b), (c, d) in zip(first, reread.latents(["Acme acquires Initech", "Happy Friday!"]), strict=True):
+        assert np.array_equal(a, c) and np.array_equal(b, d)
+    assert np.array_equal(first[0][0], english[0])
+
+
+def test_the_latent_terms_move_the_prediction_are_required_and_survive_save_and_load(tmp_path: Path) -> None:
+    categories = ("award", "event")
+    latent = np.zeros((2, LATENT_DIM))
+    latent[1, 7] = 1.0  # feature 7 speaks for event
+    weights = Weights(categories, np.zeros((2, DENSE_INPUTS)), np.array([0.5, 0.0]), "h", "e", np.zeros(0),
+                      latent=latent)  # fmt: skip
+    embedding = np.zeros((1, 384))
+    none = [Insight(kind=Kind.NONE, category="other", score=0.0, lang="en")]
+    other = [(np.array([3], dtype=np.int32), np.array([1.0], dtype=np.float32))]
+    seven = [(np.array([7, 3], dtype=np.int32), np.array([2.0, 0.1], dtype=np.float32))]
+    assert weights.predict(embedding, none, ["x"], other)[0].category == "award"
+    assert weights.predict(embedding, none, ["x"], seven)[0].category == "event"
+    with pytest.raises(ValueError, match="latent terms"):
+        weights.predict(embedding, none, ["x"])  # weights that read them cannot silently go without them
+    path = tmp_path / "w.npz"
+    weights.save(path)
+    loaded = Weights.load(path)
+    assert np.allclose(loaded.latent, latent) and loaded.predict(embedding, none, ["x"], seven)[0].category == "event"
+    Weights(categories, np.zeros((2, DENSE_INPUTS)), np.zeros(2), "h", "e", np.zeros(0),
+            latent=np.zeros((2, 10))).save(path)  # fmt: skip
+    with pytest.raises(ConfigError, match="latent terms over 10 features"):
         Weights.load(path)
 
 

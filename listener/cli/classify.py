@@ -239,7 +239,8 @@ def cv_cmd(ctx: click.Context, data_dir: Path | None, folds: int, no_cache: bool
     assert isinstance(rules, RuleClassifier)
     encoder = Encoder() if no_cache else CachedEncoder(_cache_dir() / "embeddings.npz")
     embeddings = encoder.embed_posts([row.post for row in rows])
-    click.echo(format_cross_validation(cross_validate(rules, rows, origins, embeddings, folds)))
+    latents = encoder.latents_of_posts([row.post for row in rows])
+    click.echo(format_cross_validation(cross_validate(rules, rows, origins, embeddings, latents, folds)))
 
 
 def _need_sklearn() -> None:

