@@ -160,7 +160,7 @@ def model_group() -> None:
               help="Where to write the weights (default: the shipped config/model/second_opinion.npz).")  # fmt: skip
 @click.option("--check", is_flag=True, help="Only say whether the shipped weights match the data (exit 1 if stale).")
 @click.option(
-    "--no-cache", is_flag=True, help="Embed every post again (default: reuse ~/.cache/listener/embeddings.npz)."
+    "--no-cache", is_flag=True, help="Embed every post again (default: reuse ~/.cache/listener/embeddings*.npz)."
 )
 @click.pass_context
 def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check: bool, no_cache: bool) -> None:
@@ -208,7 +208,7 @@ def train_cmd(ctx: click.Context, data_dir: Path | None, out: Path | None, check
                    "cross-validated, the other files only ever train.")  # fmt: skip
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="How many folds.")
 @click.option(
-    "--no-cache", is_flag=True, help="Embed every post again (default: reuse ~/.cache/listener/embeddings.npz)."
+    "--no-cache", is_flag=True, help="Embed every post again (default: reuse ~/.cache/listener/embeddings*.npz)."
 )
 @click.pass_context
 def cv_cmd(ctx: click.Context, data_dir: Path | None, folds: int, no_cache: bool) -> None:
