@@ -25,10 +25,10 @@ done with the second opinion's pass, leases released, run finished, exit (the re
 machine compare those, not the wall times. `--profile DIR` samples every worker with py-spy (pip install py-spy).
 
 The same job in every phase: each run asks the learned second opinion about up to
-relevance.second_opinion_max_posts (50) of its own posts after polling, 8-10 CPU seconds for 50 of these posts. Left
+relevance.second_opinion_max_posts (25) of its own posts after polling, 8-10 CPU seconds for 25 of these posts. Left
 at the default, N workers would ask about N times as many posts as one worker, more work rather than slower work,
 which on one 2-core machine costs the N-worker phase 10-20 s of CPU that the one-worker phase never spends. So each
-of N workers gets 1/N of that budget (rounded up) and every phase asks the model about ~50 posts in all;
+of N workers gets 1/N of that budget (rounded up) and every phase asks the model about ~25 posts in all;
 `--second-opinion-per-worker` keeps the default instead.
 
 Why these settings: the issue's scale-out case is a worker that waits on the network (1 s a feed, 100 fetches in

@@ -123,9 +123,9 @@ class RelevanceSettings:
         "for its reading of the rules' verdict (false: rules only).",
     )
     second_opinion_max_posts: int = _opt(
-        50,
+        25,
         "At most this many posts per ingest run get the second opinion, the relevant and newest first "
-        "(the model reads 20-40 posts a second; the rest keep the rules' label).",
+        "(the model reads 10-20 posts a second, two encoder passes a post; the rest keep the rules' label).",
     )
     second_opinion_threads: int = _opt(
         0,
