@@ -60,3 +60,18 @@ def test_demo_never_congratulates_a_challenge(demo_run: tuple[str, Path]) -> Non
             for line in page.splitlines():
                 if challenge.lower() in line.lower():
                     assert not re.search(r"congrat|enhorabuena|felicidades", line, re.IGNORECASE), line
+
+
+def test_the_demo_asks_the_model_about_all_its_posts_whatever_the_per_run_cap() -> None:
+    from dataclasses import replace
+
+    from listener.demo.runner import DEMO_SECOND_OPINION_POSTS, demo_settings
+    from listener.settings import load_settings
+
+    base = load_settings(None, environ={})
+    assert base.relevance.second_opinion_max_posts < DEMO_SECOND_OPINION_POSTS  # the product's cap binds on the demo
+    demo = demo_settings(base, "sqlite://", "http://127.0.0.1:1")
+    assert demo.relevance.second_opinion_max_posts == DEMO_SECOND_OPINION_POSTS
+    assert demo.relevance.second_opinion == base.relevance.second_opinion  # the rest of the user's choice stands
+    larger = replace(base, relevance=replace(base.relevance, second_opinion_max_posts=500))
+    assert demo_settings(larger, "sqlite://", "http://127.0.0.1:1").relevance.second_opinion_max_posts == 500

@@ -42,11 +42,19 @@ class DemoReport:
     seconds: float = 0.0
 
 
+# The demo's single run holds about 55 posts that can reach a digest; a team's runs every 15 minutes would have the
+# model read each of them (the per-run cap, relevance.second_opinion_max_posts, bounds a first run over thousands of
+# feeds), so the demo asks about all of them rather than showing half its posts as the rules alone read them.
+DEMO_SECOND_OPINION_POSTS = 100
+
+
 def demo_settings(base: Settings, db_url: str, social_base: str) -> Settings:
     """The user's settings, pointed at the temporary database and the local fake servers."""
+    cap = max(base.relevance.second_opinion_max_posts, DEMO_SECOND_OPINION_POSTS)
     return replace(
         base,
         database=replace(base.database, url=db_url),
+        relevance=replace(base.relevance, second_opinion_max_posts=cap),
         fetch=replace(base.fetch, allow_private_networks=True),  # the demo's servers live on 127.0.0.1
         twitter=replace(base.twitter, api_base=social_base, bearer_token=DEMO_SECRETS["bearer_token"]),
         reddit=replace(
