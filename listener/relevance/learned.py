@@ -30,7 +30,7 @@ import re
 import threading
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,9 +199,7 @@ class CachedEncoder(Encoder):
         data = _cached(path, encoder_version())
         if data is not None:
             self._cache = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
-        # The latent terms' file also says how many terms a post keeps: rows cut at another LATENT_TOP_K are not
-        # the features the regression would read now.
-        data = _cached(self.latents_path, f"{encoder_version()} top {LATENT_TOP_K}")
+        data = _cached(self.latents_path, _latents_version())
         if data is not None:
             starts, index, values = data["starts"], data["index"], data["values"]
             self._latents = {
@@ -209,31 +207,44 @@ class CachedEncoder(Encoder):
             }
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}.items())
-        if missing:
-            fresh = super().embed([t for _, t in missing])
-            self._cache.update(zip((k for k, _ in missing), fresh, strict=True))
-            keys_now = sorted(self._cache)
-            _write_cache(self.path, encoder=np.array(encoder_version()), keys=np.array(keys_now),
-                         vectors=np.vstack([self._cache[k] for k in keys_now]))  # fmt: skip
+        keys = _through(self._cache, texts, super().embed, self._save_vectors)
         if not keys:
             return np.zeros((0, 384), dtype=np.float32)
         return np.vstack([self._cache[k] for k in keys]).astype(np.float32)
 
     def latents(self, texts: Sequence[str]) -> list[Latent]:
-        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._latents}.items())
-        if missing:
-            fresh = super().latents([t for _, t in missing])
-            self._latents.update(zip((k for k, _ in missing), fresh, strict=True))
-            keys_now = sorted(self._latents)
-            rows = [self._latents[k] for k in keys_now]
-            _write_cache(self.latents_path, encoder=np.array(f"{encoder_version()} top {LATENT_TOP_K}"),
-                         keys=np.array(keys_now), starts=np.cumsum([0] + [len(index) for index, _ in rows]),
-                         index=np.concatenate([i for i, _ in rows]).astype(np.int32),
-                         values=np.concatenate([v for _, v in rows]).astype(np.float32))  # fmt: skip
-        return [self._latents[k] for k in keys]
+        return [self._latents[k] for k in _through(self._latents, texts, super().latents, self._save_latents)]
+
+    def _save_vectors(self) -> None:
+        keys = sorted(self._cache)
+        _write_cache(self.path, encoder=np.array(encoder_version()), keys=np.array(keys),
+                     vectors=np.vstack([self._cache[k] for k in keys]))  # fmt: skip
+
+    def _save_latents(self) -> None:
+        keys = sorted(self._latents)
+        rows = [self._latents[k] for k in keys]
+        _write_cache(self.latents_path, encoder=np.array(_latents_version()), keys=np.array(keys),
+                     starts=np.cumsum([0] + [len(index) for index, _ in rows]),
+                     index=np.concatenate([i for i, _ in rows]).astype(np.int32),
+                     values=np.concatenate([v for _, v in rows]).astype(np.float32))  # fmt: skip
+
+
+def _through(
+    cache: dict[str, Any], texts: Sequence[str], compute: Callable[[list[str]], Any], save: Callable[[], None]
+) -> list[str]:
+    """The texts' cache keys, once the texts not in `cache` are computed (in one call), added and saved."""
+    keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+    if missing:
+        cache.update(zip((k for k, _ in missing), compute([t for _, t in missing]), strict=True))
+        save()
+    return keys
+
+
+def _latents_version() -> str:
+    # The latent terms' file also says how many terms a post keeps: rows cut at another LATENT_TOP_K are not the
+    # features the regression would read now.
+    return f"{encoder_version()} top {LATENT_TOP_K}"
 
 
 def _cached(path: Path, version: str) -> dict[str, np.ndarray] | None:

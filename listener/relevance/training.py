@@ -180,7 +180,6 @@ class Trained:
     origins: list[Path]
     embeddings: np.ndarray
     insights: list[Insight]  # the rules' insight of each row (the model's second input)
-    latents: list[Latent]
 
 
 # What the combination learns on top of the regression (calibration.calibrate): the override and weak-win thresholds,
@@ -237,4 +236,4 @@ def train(
     latents = encoder.latents_of_posts([row.post for row in rows])
     insights = [classify(row) for row in rows]
     weights = fit_weights(rows, origins, embeddings, insights, latents, calibrate, c, data_hash(files))
-    return Trained(weights, rows, origins, embeddings, insights, latents)
+    return Trained(weights, rows, origins, embeddings, insights)
