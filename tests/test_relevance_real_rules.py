@@ -171,6 +171,50 @@ def test_the_lexicon_is_read_from_the_language_files() -> None:
     assert [(m.value, m.currency) for m in amounts] == [(2e6, "USD"), (3.0, "BRL")]
 
 
+# English phrases run on every language's posts; an English cue word that is an ordinary word of the post's
+# language ([lexicon] english_false_friends) is neither a cue nor a veto there, and still both in English.
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "not_category"),
+    [
+        ("it", "Acme presenta i risultati del trimestre", "Acme e le sue squadre ringraziano i suoi clienti.", "legal"),
+        (
+            "fr",
+            "Acme : l'issue des discussions avec la région",
+            "Un accord sera signé à l'issue de la réunion.",
+            "incident",
+        ),
+        ("es", "Cinco hábitos para cuidar la espalda", "Dos minutos de movilidad de cuello a media mañana.", "press"),
+        ("de", "Acme lädt zur Probe des neuen Orchesters", "Die Probe beginnt um 18 Uhr im Saal.", "legal"),
+    ],
+)
+def test_an_english_cue_that_is_an_ordinary_word_of_the_language_does_not_count(
+    classifier: RuleClassifier, lang: str, title: str, text: str, not_category: str
+) -> None:
+    insight = classifier.classify(post(title, text, lang))
+    assert insight.lang == lang and insight.category != not_category, insight
+    assert not any(fold_word in bundled_lexicon().english_false_friends[lang] for fold_word in map(str.lower,
+                   insight.evidence)), insight.evidence  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        ("it", "Acme e le sue squadre vincono il premio Innovazione"),
+        ("fr", "Acme : une issue heureuse, le prix est à nous"),
+    ],
+)
+def test_an_english_false_friend_in_the_headline_vetoes_no_win(
+    classifier: RuleClassifier, lang: str, title: str
+) -> None:
+    assert classifier.win_check(post(title, "", lang)) == ("", "")
+
+
+def test_the_english_words_keep_their_meaning_in_english(classifier: RuleClassifier) -> None:
+    assert classifier.classify(post("Acme sues Initech over its patents", "", "en")).category == "legal"
+    assert classifier.win_check(post("Investors sue Acme after the award", "", "en"))[0] == "legal"
+    assert classifier.classify(post("Acme featured in the media this week", "", "en")).category == "press"
+
+
 def _copy_bundled(tmp_path: Path) -> Path:
     folder = tmp_path / "rules"
     shutil.copytree(bundled_rules_dir(), folder)
@@ -197,6 +241,7 @@ def test_a_new_language_is_one_data_file(tmp_path: Path) -> None:
         ('[lexicon]\nfunction_words = "de"\n', "lexicon.function_words: expected a list"),
         ('[lexicon.number_words]\ntwintig = "20"\n', "lexicon.number_words.twintig: expected a int"),
         ('[lexicon]\nmoney_words = { gulden = "gulden" }\n', "lexicon.money_words.gulden: expected an ISO 4217"),
+        ('[lexicon]\nenglish_false_friends = "sue"\n', "lexicon.english_false_friends: expected a list"),
     ],
 )
 def test_a_bad_lexicon_is_one_line_naming_the_key(tmp_path: Path, table: str, message: str) -> None:

@@ -16,7 +16,7 @@ from listener.relevance.facts import extract_facts
 from listener.relevance.hints import CustomerHints
 from listener.relevance.language import detect_language
 from listener.relevance.lexicon import bundled_lexicon
-from listener.relevance.rules import ANY_LANGUAGE, CompiledLanguage, RuleSet
+from listener.relevance.rules import ANY_LANGUAGE, ENGLISH_FALSE_FRIENDS, CompiledLanguage, RuleSet
 from listener.relevance.text import Prepared, fold, mask_names, prepare
 
 # Words with their contraction: "don't" is a negation, "don" (Don Rogelio) and "won" (we won) are not.
@@ -107,7 +107,7 @@ class RuleClassifier:
         if hints is not None:
             decision = self._apply_customer(decision, prepared, hints)
         if KIND_OF_CATEGORY[decision.category] is Kind.WIN:
-            decision = self._veto(decision, prepared, hits)
+            decision = self._veto(decision, prepared, hits, lang)
         kind = KIND_OF_CATEGORY[decision.category]
         score = squash(decision.raw)
         if kind is not Kind.NONE and score < self.min_score:
@@ -130,7 +130,7 @@ class RuleClassifier:
         prepared = prepare(post.title, post.text)
         lang = detect_language(prepared.original, post.lang or (hints.language if hints else ""), prepared.folded)
         hits = self._match(mask_names(prepared, hints) if hints is not None else prepared, lang)
-        vetoed = self._veto(Decision(WIN_CATEGORIES[0], 0.0, ()), prepared, hits)
+        vetoed = self._veto(Decision(WIN_CATEGORIES[0], 0.0, ()), prepared, hits, lang)
         challenge = vetoed.category if vetoed.category in CHALLENGE_CATEGORIES else ""
         if not challenge:
             # The veto leaves out phrases the language's own rules matched (they already weigh in `decide`); for
@@ -149,8 +149,10 @@ class RuleClassifier:
             hits.extend(_hits(shared, prepared))
         return hits
 
-    def _veto(self, decision: Decision, prepared: Prepared, hits: list[Hit]) -> Decision:
-        """SAFETY RULE, last line: a strong challenge phrase of any language in the headline vetoes a win."""
+    def _veto(self, decision: Decision, prepared: Prepared, hits: list[Hit], lang: str) -> Decision:
+        """SAFETY RULE, last line: a strong challenge phrase of any language in the headline vetoes a win.
+
+        Except an English word that is an ordinary word of the post's own language (Italian "le sue")."""
         veto = self.rules.veto
         if veto is None:
             return decision
@@ -160,6 +162,7 @@ class RuleClassifier:
         # not a veto; a longer challenge phrase ("plan social" over "plan") or a word in a gap still is.
         taken = [(h.start, h.end) for h in hits if h.weight > 0]
         ignored = [(h.start, h.end) for h in hits if h.label == "ignore"]  # "prices are down 20%"
+        ordinary = ENGLISH_FALSE_FRIENDS.get(lang, frozenset())
         found = [
             h
             for h in _hits(veto, headline)
@@ -167,6 +170,7 @@ class RuleClassifier:
             and not h.negated
             and not any(s == h.start and h.end <= e for s, e in taken)
             and not any(s <= h.start and h.end <= e for s, e in ignored)
+            and headline.folded[h.start : h.end] not in ordinary
         ]
         if not found:
             return decision

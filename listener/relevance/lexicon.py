@@ -28,6 +28,7 @@ LEXICON_KEYS = {
     "money_words": "currency words after an amount, with their ISO code",
     "veto_false_friends": "strong challenge phrases that are ordinary words in another language: never a veto alone",
     "name_stop_words": "capitalised words that start a sentence, not a name",
+    "english_false_friends": "English cue words, ordinary words in this language: on its posts, no cue, no veto",
 }
 
 
@@ -96,6 +97,9 @@ class Lexicon:
     money_words: dict[str, str]
     veto_false_friends: frozenset[str]
     name_stop_words: frozenset[str]
+    # English phrases run on every language's posts; these are English cue words that are ordinary words of
+    # the post's own language (it "le sue" is "her", fr "l'issue" an outcome, es "a media mañana" mid-morning).
+    english_false_friends: dict[str, frozenset[str]]
     facts: dict[str, FactWords]  # per language; a language without a [facts] table has none
 
     def facts_for(self, lang: str) -> FactWords:
@@ -140,7 +144,7 @@ def check_lexicon(path: Path, table: Any) -> dict[str, Any]:
     if unknown:
         raise _fail(path, unknown[0], f"unknown key (known: {', '.join(LEXICON_KEYS)})")
     checked: dict[str, Any] = {}
-    for key in ("function_words", "veto_false_friends", "name_stop_words"):
+    for key in ("function_words", "veto_false_friends", "name_stop_words", "english_false_friends"):
         if key in table:
             checked[key] = _words(path, key, table[key])
     if "number_words" in table:
@@ -215,6 +219,7 @@ def read_lexicon(folder: Path) -> Lexicon:
     number_words: dict[str, int] = {}
     money_words: dict[str, str] = {}
     false_friends: set[str] = set()
+    english_false_friends: dict[str, frozenset[str]] = {}
     stop_words: set[str] = set()
     facts: dict[str, FactWords] = {}
     for path in sorted(folder.glob("*.toml")):
@@ -235,6 +240,7 @@ def read_lexicon(folder: Path) -> Lexicon:
         money_words.update((" ".join(fold(w).split()), c) for w, c in table.get("money_words", {}).items())
         false_friends.update(table.get("veto_false_friends", ()))
         stop_words.update(fold(w) for w in table.get("name_stop_words", ()))
+        english_false_friends[lang] = frozenset(fold(w) for w in table.get("english_false_friends", ()))
         if "facts" in document:
             facts[lang] = _fact_words(check_facts(path, document["facts"]))
     if not languages:
@@ -246,6 +252,7 @@ def read_lexicon(folder: Path) -> Lexicon:
         money_words=money_words,
         veto_false_friends=frozenset(false_friends),
         name_stop_words=frozenset(stop_words),
+        english_false_friends=english_false_friends,
         facts=facts,
     )
 

@@ -366,15 +366,27 @@ def load_rules(folders: Iterable[Path]) -> RuleSet:
         raise ConfigError(f"rules: no rules for language {missing[0]!r} in {', '.join(map(str, folders))}")
     # English phrases also run on posts in other languages (tweets mix in "Series A", "launch", "webinar"):
     # compiled into each language's matcher, so a post is scanned once, not once per language.
-    # Not the English negations: Portuguese "no" means "in the".
+    # Not the English negations (Portuguese "no" means "in the"), nor the English words that are ordinary words
+    # of the post's language (its [lexicon] english_false_friends: Italian "le sue" is "her", not a lawsuit).
     english_cues = [p for p in per_lang["en"] if p.label != "negation"]
     compiled = {
-        lang: _compile_language(lang, phrases if lang in ("en", ANY_LANGUAGE) else phrases + english_cues)
+        lang: _compile_language(
+            lang, phrases if lang in ("en", ANY_LANGUAGE) else phrases + _english_for(lang, english_cues)
+        )
         for lang, phrases in per_lang.items()
     }
     return RuleSet(
         languages=compiled, customers=customers, sources=tuple(str(p) for p in files), veto=_compile_veto(per_lang)
     )
+
+
+def _english_for(lang: str, english_cues: list[Phrase]) -> list[Phrase]:
+    """The English phrases that also run on `lang`'s posts: all but its false friends, written as one word."""
+    ordinary = ENGLISH_FALSE_FRIENDS.get(lang, frozenset())
+    return [p for p in english_cues if fold(p.text) not in ordinary]
+
+
+ENGLISH_FALSE_FRIENDS = bundled_lexicon().english_false_friends
 
 
 # Strong challenge words of one language that are ordinary words in another: never a veto on their own
