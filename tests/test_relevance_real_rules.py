@@ -87,6 +87,15 @@ CASES = [
     # Head-count milestones are milestones, not hiring.
     ("headcount", "en", "We just reached 500 employees!", "", "win/milestone"),
     ("headcount", "es", "Hemos alcanzado los 500 empleados", "", "win/milestone"),
+    # Portuguese look-alikes, as in Spanish: a bug fix is no incident, a health plan no goal, "Magazine" a shop's name.
+    ("bug fix", "pt", "Versão 3.2.1 lançada", "Esta versão traz a correção de bugs na exportação.", "news/update"),
+    ("health plan", "pt", "Unimed amplia a rede do plano de saúde empresarial",
+     "Mais hospitais para os clientes do plano de saúde.", "none/other"),
+    ("false friend", "pt", "Magazine Luiza inaugura loja em Belém", "A varejista abre sua primeira loja no Pará.",
+     "win/expansion"),
+    ("record", "pt", "Acme bate recorde de vendas no trimestre", "", "win/milestone"),
+    ("record", "pt", "Lucro da Acme cresce 30% no semestre", "", "win/milestone"),
+    ("profit fall", "pt", "Lucro da Acme cai 30% no semestre", "", "challenge/downturn"),
 ]  # fmt: skip
 
 
