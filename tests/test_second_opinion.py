@@ -37,9 +37,12 @@ from listener.relevance.learned import (
     LEXICAL_BUCKETS,
     LEXICAL_COLUMNS,
     LEXICAL_SCALE,
+    NETWORK_SHARE,
+    NETWORK_UNITS,
     RULE_CATEGORIES,
     CachedEncoder,
     Encoder,
+    Network,
     Prediction,
     Weights,
     data_hash,
@@ -53,7 +56,7 @@ from listener.relevance.learned import (
     rules_hash,
     shared_encoder,
 )
-from listener.relevance.training import read_rows, train, training_files
+from listener.relevance.training import fit_network, read_rows, train, training_files
 from listener.settings import load_settings
 from listener.sourcing import Resolved, insert_source
 from tests.feeds import rfc822, rss
@@ -107,11 +110,15 @@ def test_shipped_weights_were_trained_on_the_labelled_files_as_they_are(rules: R
     assert np.count_nonzero(weights.lexical[:, LEXICAL_BUCKETS:]) > LEXICAL_BUCKETS / 2
     assert weights.latent.shape == (len(weights.categories), LATENT_DIM)  # and the encoder's latent terms
     assert np.count_nonzero(weights.latent) > LATENT_DIM
+    assert weights.network is not None  # the network beside the regression, over the same dense inputs
+    assert weights.network.hidden.shape == (NETWORK_UNITS, DENSE_INPUTS)
+    assert weights.network.out.shape == (len(weights.categories), NETWORK_UNITS)
     assert weights.challenge_guard in GUARD_CANDIDATES  # chosen by training, not by hand
     assert weights.calibration.size > 0  # the combined score is calibrated, not the rules' raw score
     # Small enough to ship in the package and to commit at each retraining: the embedding's regression took under
     # 200 KB; the words' 23 x 32,768 weights (post, then headline) and the latent terms' 23 x 16,384, stored as int8
-    # and compressed, add about 550 KB (730 KB in all when they came in; float32 would add 4.5 MB).
+    # and compressed, add about 550 KB (730 KB in all when they came in; float32 would add 4.5 MB); the network's
+    # 256 x 408 hidden layer, int8 too, about 120 KB more (850 KB).
     assert model_path().stat().st_size < 900_000
 
 
@@ -132,6 +139,9 @@ def test_training_is_deterministic_on_a_subset(tmp_path: Path, rules: RuleClassi
     assert first.lexical.shape == (6, LEXICAL_COLUMNS) and np.array_equal(first.lexical, second.lexical)
     assert first.latent.shape == (6, LATENT_DIM) and np.array_equal(first.latent, second.latent)
     assert first.data_hash == second.data_hash == data_hash([subset])
+    assert first.network is not None and second.network is not None  # seeded: the same network twice
+    assert np.array_equal(first.network.hidden, second.network.hidden)
+    assert np.array_equal(first.network.out, second.network.out)
     # And what it learned is not noise: each training post comes back with its own category.
     insights = [rules.classify(post(r["title"], r["text"])) for r in picked]
     texts = [post_text(r["title"], r["text"]) for r in picked]
@@ -266,6 +276,56 @@ def test_the_latent_terms_move_the_prediction_are_required_and_survive_save_and_
             latent=np.zeros((2, 10))).save(path)  # fmt: skip
     with pytest.raises(ConfigError, match="latent terms over 10 features"):
         Weights.load(path)
+
+
+def _network_for_event() -> Network:
+    # One unit that fires on the rules' "event" column and speaks for the second category (event).
+    hidden = np.zeros((1, DENSE_INPUTS))
+    hidden[0, 384 + RULE_CATEGORIES.index("event")] = 1.0
+    return Network(hidden, np.zeros(1), np.array([[0.0], [8.0]]), np.zeros(2))
+
+
+def test_the_network_and_the_regression_are_a_weighted_geometric_mean_that_survives_save_and_load(
+    tmp_path: Path,
+) -> None:
+    categories = ("award", "event")
+    weights = Weights(categories, np.zeros((2, DENSE_INPUTS)), np.array([2.0, 0.0]), "h", "e", np.zeros(0),
+                      network=_network_for_event())  # fmt: skip
+    embedding = np.zeros((1, 384))
+    event = [Insight(kind=Kind.NEWS, category="event", score=0.5, lang="en")]
+    none = [Insight(kind=Kind.NONE, category="other", score=0.0, lang="en")]
+    award = np.exp(2.0) / (np.exp(2.0) + 1.0)  # the regression alone: award, whatever the rules say
+    (probs,) = weights.probabilities(np.hstack([embedding, [[0.0] * len(RULE_CATEGORIES) + [0.0]]]), ["x"])
+    # The unit is silent, the network says 50/50: the regression's probabilities to the power 1 - share, renormalised.
+    share = 1 - NETWORK_SHARE
+    assert np.isclose(probs[0], award**share / (award**share + (1 - award) ** share))
+    assert weights.predict(embedding, none, ["x"])[0].category == "award"
+    assert weights.predict(embedding, event, ["x"])[0].category == "event"  # the unit fires: the average turns
+    path = tmp_path / "w.npz"
+    weights.save(path)
+    loaded = Weights.load(path)
+    assert loaded.network is not None and loaded.predict(embedding, event, ["x"])[0].category == "event"
+    assert np.allclose(loaded.network.hidden, weights.network.hidden, atol=1 / 127)  # int8, a scale per unit
+    # Weights trained before the network read as the regression alone.
+    Weights(categories, np.zeros((2, DENSE_INPUTS)), np.array([2.0, 0.0]), "h", "e", np.zeros(0)).save(path)
+    assert Weights.load(path).network is None
+    assert Weights.load(path).predict(embedding, event, ["x"])[0].category == "award"
+    # A network over other inputs is refused with what to do.
+    bad = Network(np.zeros((1, 10)), np.zeros(1), np.zeros((2, 1)), np.zeros(2))
+    Weights(categories, np.zeros((2, DENSE_INPUTS)), np.zeros(2), "h", "e", np.zeros(0), network=bad).save(path)
+    with pytest.raises(ConfigError, match="listener model train"):
+        Weights.load(path)
+
+
+def test_a_network_needs_three_categories() -> None:
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    inputs = sparse.csr_matrix(rng.normal(size=(12, DENSE_INPUTS)))
+    assert fit_network(inputs, ["award", "event"] * 6) is None  # scikit-learn would fit one logistic output
+    network = fit_network(inputs, ["award", "event", "funding"] * 4)
+    assert network is not None and network.out.shape == (3, NETWORK_UNITS)
+    assert np.allclose(network.probabilities(inputs[:, :DENSE_INPUTS].toarray()).sum(axis=1), 1.0)
 
 
 def test_weights_from_before_the_headline_columns_read_as_giving_them_no_weight(tmp_path: Path) -> None:

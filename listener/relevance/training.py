@@ -1,12 +1,15 @@
-"""Training the second opinion: embeddings of the labelled posts, a logistic regression, cross-validated scores.
+"""Training the second opinion: embeddings of the labelled posts, a logistic regression and a small network beside
+it, cross-validated scores.
 
 `listener model train` runs `train` on the repository's labelled files and writes config/model/second_opinion.npz.
-Everything here is deterministic: files in name order, rows in file order, a fixed fold assignment, and a solver
-(L-BFGS) that does not sample. scikit-learn is imported here only, so the classifier never loads it.
+Everything here is deterministic: files in name order, rows in file order, a fixed fold assignment, a solver for the
+regression (L-BFGS) that does not sample, and a fixed seed for the network's. scikit-learn is imported here only, so
+the classifier never loads it.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,16 +24,21 @@ from listener.relevance.learned import (
     DENSE_INPUTS,
     LATENT_DIM,
     LEXICAL_COLUMNS,
+    NETWORK_ALPHA,
+    NETWORK_UNITS,
     Encoder,
     Latent,
+    Network,
     Weights,
     data_hash,
     encoder_version,
     latent_rows,
     lexical_rows,
+    mixed,
     model_inputs,
     post_text,
     rules_hash,
+    softmax,
 )
 
 # Inverse regularisation strength over standardised inputs, with classes weighted by their rarity (the small
@@ -127,6 +135,35 @@ def fit(
     return coef, intercept, present
 
 
+def fit_network(inputs: Any, categories: Sequence[str], weight: np.ndarray | None = None) -> Network | None:
+    """The network beside the regression (learned.Network), on the dense columns of training_inputs; None when the
+    rows hold fewer than three categories (scikit-learn then fits one logistic output, not a softmax).
+
+    Seeded, so a retraining on the same rows gives the same network."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    present = [cat for cat in ALL_CATEGORIES if cat in set(categories)]
+    if len(present) < 3:
+        return None
+    y = np.array([present.index(cat) for cat in categories])
+    dense = inputs[:, :DENSE_INPUTS].toarray()
+    mean, std = dense.mean(axis=0), dense.std(axis=0)
+    std[std == 0] = 1.0
+    model = MLPClassifier(hidden_layer_sizes=(NETWORK_UNITS,), alpha=NETWORK_ALPHA, max_iter=300, random_state=0)
+    with warnings.catch_warnings():
+        # Adam stops at max_iter before its tolerance on some folds; the out-of-fold figures were measured so.
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        model.fit((dense - mean) / std, y, sample_weight=weight)
+    hidden = model.coefs_[0].T / std  # the standardisation folded in, as for the regression
+    return Network(
+        hidden=hidden,
+        hidden_bias=model.intercepts_[0] - hidden @ mean,
+        out=model.coefs_[1].T.copy(),
+        out_bias=model.intercepts_[1].copy(),
+    )
+
+
 def folds_of(n: int, k: int = FOLDS) -> np.ndarray:
     """A fixed fold per row (row i goes to fold i mod k after a seeded shuffle): the same split on every run."""
     order = np.random.default_rng(12).permutation(n)
@@ -161,11 +198,11 @@ def out_of_fold(
     cats = np.array(categories)
     for f in sorted(set(fold.tolist())):
         train, test = fold != f, fold == f
-        coef, intercept, classes = fit(inputs[train], list(cats[train]), c, None if weight is None else weight[train])
-        logits = np.asarray(inputs[test] @ coef.T) + intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
+        train_weight = None if weight is None else weight[train]
+        coef, intercept, classes = fit(inputs[train], list(cats[train]), c, train_weight)
+        network = fit_network(inputs[train], list(cats[train]), train_weight)
+        dense = inputs[test][:, :DENSE_INPUTS].toarray()
+        p = mixed(softmax(np.asarray(inputs[test] @ coef.T) + intercept), network, dense)
         for j, cls in enumerate(classes):
             probs[test, ALL_CATEGORIES.index(cls)] = p[:, j]
     return probs
@@ -203,7 +240,8 @@ def fit_weights(
     `listener model train` calls it on every labelled row; `listener model cv` on each fold's training rows.
     """
     inputs = training_inputs(rows, embeddings, insights, latents)
-    coef, intercept, classes = fit(inputs, [row.category for row in rows], c, row_weights(origins))
+    categories = [row.category for row in rows]
+    coef, intercept, classes = fit(inputs, categories, c, row_weights(origins))
     after_words = DENSE_INPUTS + LEXICAL_COLUMNS
     weights = Weights(
         categories=tuple(classes),
@@ -215,6 +253,7 @@ def fit_weights(
         encoder=encoder_version(),
         calibration=np.zeros(0),
         rules_hash=rules_hash(insights),
+        network=fit_network(inputs, categories, row_weights(origins)),
     )
     if calibrate is not None:
         policy = calibrate(rows, origins, inputs, insights)
