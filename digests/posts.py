@@ -43,7 +43,7 @@ def story_item(
     # the quoted post's comments page, else another of the story's posts' (only a feed names one); a link of its
     # own (the "Comment on the post" action), not one of the post's links
     comments = next(iter(safe_links([lead.comments_url, *(i.comments_url for i in story.posts)])), "")
-    why = human_why(customer, on, words, lead, context, merged=len(story.posts))
+    why = human_why(customer, on, words, lead, context, merged=len(story.posts), unsure=bool(unsure))
     return (
         Item(
             customer=customer.name,
@@ -142,15 +142,20 @@ def human_why(
     lead: InsightInfo | None = None,
     context: dict[str, Any] | None = None,
     merged: int = 1,
+    unsure: bool = False,
 ) -> str:
-    """Why this matters, as a person would say it: "58 days since your last touch; they just raised $18M"."""
+    """Why this matters, as a person would say it: "58 days since your last touch; they just raised $18M".
+
+    An item the filter is unsure of is "something to comment on": neither "good news" nor "a hard moment" beside a
+    "take a look" line (the kind is the very thing in doubt: a partnership the guard held back reads as a challenge).
+    """
     parts = []
     days = days_since_touch(customer, on)
     if days > customer.cadence_days:
         parts.append(words["why.days"].format(days=days) if customer.last_touch else words["why.never"])
     if lead is not None:
         amount = (context or {}).get("amount")
-        if _mixed(lead):
+        if _mixed(lead) or unsure:
             parts.append(words["why.news"])  # not "good news: a note now lands well" beside job cuts
         elif lead.kind == "win" and lead.category == "funding":
             parts.append(words["why.funding"].format(amount=amount) if amount else words["why.funding.plain"])

@@ -165,8 +165,10 @@ def test_unsure_items_show_the_post_and_a_look_line_and_no_draft(app: App) -> No
     items = items_of(build(app), "Greyhaven Outfitters")
     assert len(items) == 2 and all(not i.suggestion and i.look and i.links for i in items)
     assert "could be a move" in " ".join(i.look for i in items)
+    # The kind is what is in doubt: the why says neither "a hard moment" nor "good news" beside the look line.
+    assert all(i.why == "Something to comment on" for i in items), [i.why for i in items]
     text = render(build(app)).text
-    assert "take a look" in text.lower()
+    assert "take a look" in text.lower() and "hard moment for them" not in text.lower()
 
 
 def test_a_challenge_never_gets_congratulations(app: App) -> None:
