@@ -99,10 +99,14 @@ def add_insight(
     url: str | None = None,
     links: list[str] | None = None,
     language: str = "en",
+    now: datetime = NOW,
     **post_kw: Any,
 ) -> Insight:
+    """An insight on a post published `age_hours` before `now`: the fixed NOW for the digests tests build at NOW;
+    the real time for tests whose digests are built at the real time (a CLI, a worker process), or the post falls
+    out of the lookback once the calendar passes NOW."""
     source = source_for(session, customer)
-    published = NOW - timedelta(hours=age_hours)
+    published = now - timedelta(hours=age_hours)
     key = hashlib.sha256(f"{customer.id}|{title}|{age_hours}".encode()).hexdigest()
     post = Post(
         source_id=source.id,

@@ -271,7 +271,8 @@ def add_due_reps(app: App, count: int) -> list[str]:
             session.add(DigestPause(rep_id=rep_id, paused_at=datetime.now(UTC)))
         for n, email in enumerate(reps):
             rep = rep_row(session, email, name=f"Rep {n}", time_zone="UTC", digest_hour=0, workdays="")
-            add_insight(session, customer_for(session, rep, f"Customer {n}"), "win", "launch", f"Customer {n} ships")
+            add_insight(session, customer_for(session, rep, f"Customer {n}"), "win", "launch", f"Customer {n} ships",
+                        now=datetime.now(UTC))  # the workers build the digests at the real time  # fmt: skip
     return reps
 
 

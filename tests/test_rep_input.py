@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,9 @@ def test_dry_run_reports_a_bad_rep_and_writes_the_others(app: App, invoke: Invok
             ("last@example.com", "Last"),
         ):
             rep = add_rep(session, email, name=name, time_zone="UTC")
-            add_insight(session, add_customer(session, rep, f"Customer of {name[:4]}"), "win", "award", "An award")
+            customer = add_customer(session, rep, f"Customer of {name[:4]}")
+            # `digest send --now` builds at the real time: the post is half a day old then, not at NOW.
+            add_insight(session, customer, "win", "award", "An award", now=datetime.now(UTC))
     out = tmp_path / "eml"
     result = invoke("digest", "send", "--now", "--dry-run", str(out))
     assert result.exit_code == 1, result.output
