@@ -156,7 +156,7 @@ def human_why(
     if lead is not None:
         amount = (context or {}).get("amount")
         if _mixed(lead) or unsure:
-            parts.append(words["why.news"])  # not "good news: a note now lands well" beside job cuts
+            parts.append(words["why.news"])  # no "good news" beside job cuts, no verdict on a kind in doubt
         elif lead.kind == "win" and lead.category == "funding":
             parts.append(words["why.funding"].format(amount=amount) if amount else words["why.funding.plain"])
         else:

@@ -241,7 +241,8 @@ def fit_weights(
     """
     inputs = training_inputs(rows, embeddings, insights, latents)
     categories = [row.category for row in rows]
-    coef, intercept, classes = fit(inputs, categories, c, row_weights(origins))
+    weight = row_weights(origins)
+    coef, intercept, classes = fit(inputs, categories, c, weight)
     after_words = DENSE_INPUTS + LEXICAL_COLUMNS
     weights = Weights(
         categories=tuple(classes),
@@ -253,7 +254,7 @@ def fit_weights(
         encoder=encoder_version(),
         calibration=np.zeros(0),
         rules_hash=rules_hash(insights),
-        network=fit_network(inputs, categories, row_weights(origins)),
+        network=fit_network(inputs, categories, weight),
     )
     if calibrate is not None:
         policy = calibrate(rows, origins, inputs, insights)
